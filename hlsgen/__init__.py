@@ -1,0 +1,19 @@
+"""hlsgen: trained neural networks -> HLS C++ accelerators for Zynq boards.
+
+    import hlsgen
+    hm = hlsgen.convert_from_keras_model(model, output_dir='prj')
+    hm.compile()
+    y = hm.predict(X)      # bit-accurate fixed-point outputs
+"""
+from .config import ConfigError, from_yaml, to_yaml
+from .convert import config_from_keras_model, convert_from_keras_model
+from .csim import CompileError, Simulation
+from .fixed import FixedType, parse_type
+from .model import HLSModel
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CompileError", "ConfigError", "FixedType", "HLSModel", "Simulation", "config_from_keras_model",
+    "convert_from_keras_model", "from_yaml", "parse_type", "to_yaml",
+]

@@ -1,0 +1,100 @@
+"""The public conversion API: framework model + configuration -> HLSModel.
+
+Everything that can be wrong with the model, the configuration or the options is
+checked here, before a single file is written.
+"""
+from __future__ import annotations
+
+import os
+import re
+
+from . import config as cfgmod
+from .fixed import parse_type
+from .layers import LAYER_KINDS, TypeContext
+from .model import HLSModel
+from .passes import OPTIMIZE, TYPED, run_flow
+
+BACKENDS = ("Vivado",)
+IO_TYPES = ("io_parallel",)
+DEFAULT_OUTPUT_DIR = "hlsgen_prj"
+DEFAULT_PROJECT = "myproject"
+
+
+class PassContext:
+    def __init__(self, types, input_types):
+        self.types = types
+        self.input_types = input_types
+
+
+def _precision_keys():
+    keys = {kind: cls.precision_keys for kind, cls in LAYER_KINDS.items()}
+    keys[cfgmod.INPUT_KIND] = ("result",)
+    return keys
+
+
+def _layer_list(graph):
+    """(source name, kind, precision keys) of the inputs and layers, as the user names them."""
+    rows = [(gi.source_name, cfgmod.INPUT_KIND, ("result",)) for gi in graph.inputs]
+    rows += [(lay.source_name, lay.kind, lay.precision_keys) for lay in graph.layers]
+    return rows
+
+
+def _keras_graph(model, weights=None):
+    from .converters.keras import load_keras_model, parse_keras_model
+
+    if isinstance(model, (str, os.PathLike)):
+        model = load_keras_model(model, weights)
+    return parse_keras_model(model)
+
+
+def config_from_keras_model(model, granularity="model", default_precision=cfgmod.DEFAULT_PRECISION,
+                            default_reuse_factor=1):
+    """An editable configuration dict for ``model`` (YAML-able, hls4ml schema)."""
+    graph = _keras_graph(model)
+    return cfgmod.make_config(_layer_list(graph), granularity, default_precision, default_reuse_factor)
+
+
+def _check_options(opts):
+    if opts["backend"] not in BACKENDS:
+        raise ValueError(f"unknown backend {opts['backend']!r}; valid backends: {', '.join(BACKENDS)}")
+    if opts["io_type"] not in IO_TYPES:
+        raise ValueError(f"io_type {opts['io_type']!r} is not supported; valid: {', '.join(IO_TYPES)}")
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,63}", str(opts["project_name"])):
+        raise ValueError(
+            f"project_name {opts['project_name']!r} must be a C identifier (a letter, then letters, digits or _)")
+
+
+def build_model(graph, hls_config, options) -> HLSModel:
+    """Validate the configuration, apply it, run the passes, and wrap the result."""
+    config = cfgmod.validate(hls_config or cfgmod.make_config(_layer_list(graph)),
+                             {n: k for n, k, _ in _layer_list(graph)}, _precision_keys())
+    for lay in graph.layers:
+        s = cfgmod.layer_settings(config, lay.source_name, lay.kind, lay.precision_keys)
+        lay.cfg.precision, lay.cfg.reuse_factor = s["precision"], s["reuse_factor"]
+        lay.cfg.strategy, lay.cfg.trace = s["strategy"], s["trace"]
+    input_types = {}
+    for gi in graph.inputs:
+        s = cfgmod.layer_settings(config, gi.source_name, cfgmod.INPUT_KIND, ("result",))
+        p = s["precision"]["result"]
+        input_types[gi.name] = parse_type(cfgmod.DEFAULT_INPUT_PRECISION if p == "auto" else p)
+    default = parse_type(cfgmod.model_default_precision(config))
+    ctx = PassContext(TypeContext(default, data_width=default.width), input_types)
+    run_flow(graph, OPTIMIZE, ctx)
+    run_flow(graph, TYPED, ctx)
+    return HLSModel(graph, config, options)
+
+
+def convert_from_keras_model(model, hls_config=None, output_dir=DEFAULT_OUTPUT_DIR, project_name=DEFAULT_PROJECT,
+                             backend="Vivado", io_type="io_parallel", input_data_tb=None, output_data_tb=None,
+                             weights=None, **kwargs) -> HLSModel:
+    """Convert a Keras 3 or tf_keras model (object or file) into an HLSModel.
+
+    Nothing is written until ``write()``, ``compile()`` or ``predict()``.
+    """
+    if kwargs:
+        raise TypeError(f"unknown option(s) {', '.join(sorted(kwargs))} for convert_from_keras_model")
+    options = dict(output_dir=output_dir, project_name=project_name, backend=backend, io_type=io_type,
+                   input_data_tb=input_data_tb, output_data_tb=output_data_tb)
+    _check_options(options)
+    graph = _keras_graph(model, weights)
+    return build_model(graph, hls_config, options)

@@ -1,0 +1,238 @@
+"""Keras frontend: Keras 3 and tf_keras (Keras 2) models -> IR graph.
+
+The flavour is read from each model object (its class's module), never from which
+``keras`` happens to be importable.  The topology comes from ``model.get_config()``
+(both flavours spell inbound nodes differently; both are handled here), the weights
+from each layer object.  Layer handlers live in the modules of this package and
+register themselves with ``@handler('ClassName', ...)``.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ...ir.graph import Graph, GraphInput
+from ...ir.names import sanitize
+from ...layers import LAYER_KINDS
+
+HANDLERS: dict = {}
+
+
+def handler(*class_names):
+    def deco(fn):
+        for c in class_names:
+            HANDLERS[c] = fn
+        return fn
+
+    return deco
+
+
+@dataclass
+class KerasLayer:
+    """What a handler sees of one Keras layer."""
+
+    class_name: str
+    name: str
+    config: dict
+    weights: list  # numpy arrays, in the layer's get_weights() order
+    flavour: str  # 'keras3' or 'tf_keras'
+    obj: object = None
+    weight_names: list = field(default_factory=list)
+
+    def weight(self, suffix: str):
+        """The weight whose variable name ends with ``suffix`` (e.g. 'kernel'), or None."""
+        for n, w in zip(self.weight_names, self.weights):
+            base = n.split("/")[-1].split(":")[0]
+            if base == suffix:
+                return w
+        return None
+
+
+class Builder:
+    """Adds IR layers for one Keras layer and keeps tensor names and shapes."""
+
+    def __init__(self, graph: Graph, taken: set):
+        self.graph = graph
+        self.taken = taken
+        self.source_names: dict = {}  # IR layer name -> user-facing (config) name
+
+    def shape(self, tensor: str) -> tuple:
+        return self.graph.tensors[tensor].shape
+
+    def add(self, kind: str, source_name: str, inputs: list, attrs=None, weights=None) -> str:
+        """Create a layer of ``kind``; returns its output tensor name."""
+        cls = LAYER_KINDS[kind]
+        name = sanitize(source_name, self.taken)
+        out = f"{name}_out"
+        layer = cls(name, source_name, inputs, [out], attrs, weights)
+        shape = layer.output_shape([self.shape(t) for t in inputs])
+        self.graph.add_tensor(out, shape)
+        self.graph.add_layer(layer)
+        return out
+
+
+def keras_flavour(model) -> str:
+    root = type(model).__module__.split(".")[0]
+    if root in ("keras",):
+        return "keras3"
+    if root in ("tf_keras", "qkeras", "tensorflow"):
+        return "tf_keras"
+    raise TypeError(
+        f"expected a Keras model (Keras 3 or tf_keras), got an object of type {type(model).__module__}.{type(model).__name__}"
+    )
+
+
+def _history(arg):
+    """[(layer name, node index, tensor index)] from one inbound argument, in either flavour."""
+    if isinstance(arg, dict) and arg.get("class_name") == "__keras_tensor__":
+        return [tuple(arg["config"]["keras_history"])]
+    if isinstance(arg, (list, tuple)):
+        if len(arg) >= 3 and isinstance(arg[0], str) and isinstance(arg[1], int):
+            return [tuple(arg[:3])]
+        out = []
+        for a in arg:
+            out.extend(_history(a))
+        return out
+    return []
+
+
+def _inbound(layer_cfg, flavour):
+    nodes = layer_cfg.get("inbound_nodes") or []
+    if len(nodes) > 1:
+        raise ValueError(
+            f"layer {layer_cfg.get('name')!r} is called {len(nodes)} times (a shared layer); "
+            "shared layers are not supported"
+        )
+    if not nodes:
+        return []
+    node = nodes[0]
+    if isinstance(node, dict):  # Keras 3
+        return _history(node.get("args", []))
+    return _history(node)  # tf_keras: [[name, node, tensor, kwargs], ...]
+
+
+def _io_list(entry):
+    if entry and isinstance(entry[0], str):
+        return [tuple(entry[:3])]
+    return [tuple(e[:3]) for e in entry or []]
+
+
+def parse_keras_model(model) -> Graph:
+    """Convert a Keras model object into an IR graph (no passes applied yet)."""
+    from . import core  # noqa: F401  (registers the handlers)
+
+    flavour = keras_flavour(model)
+    cfg = model.get_config()
+    if not getattr(model, "inputs", None):
+        raise ValueError("the Keras model is not built (it has no inputs): build it or give it an Input first")
+    graph = Graph(sanitize(cfg.get("name") or model.name or "model"))
+    builder = Builder(graph, set())
+    tensors: dict = {}  # (keras layer name, tensor index) -> IR tensor
+    sequential = "input_layers" not in cfg
+    layer_cfgs = cfg["layers"] if isinstance(cfg.get("layers"), list) else []
+    if sequential:
+        first = layer_cfgs[0] if layer_cfgs and layer_cfgs[0]["class_name"] == "InputLayer" else None
+        in_name = (first or {}).get("config", {}).get("name", "input")
+        _add_input(graph, builder, tensors, in_name, model.inputs[0].shape)
+        prev = (in_name, 0)
+        for layer in model.layers:
+            if type(layer).__name__ == "InputLayer":
+                continue
+            prev = _convert_layer(model, layer.name, [prev], builder, tensors, flavour)
+        graph.outputs = [tensors[prev]]
+    else:
+        in_specs = _io_list(cfg["input_layers"])
+        for (name, _, _), t in zip(in_specs, model.inputs):
+            _add_input(graph, builder, tensors, name, t.shape)
+        for lc in layer_cfgs:
+            if lc["class_name"] == "InputLayer":
+                continue
+            srcs = [(n, ti) for n, _, ti in _inbound(lc, flavour)]
+            _convert_layer(model, lc.get("name") or lc["config"]["name"], srcs, builder, tensors, flavour)
+        graph.outputs = [tensors[(n, ti)] for n, _, ti in _io_list(cfg["output_layers"])]
+    graph.topo_sort()
+    return graph
+
+
+def _add_input(graph, builder, tensors, name, shape):
+    shape = tuple(shape)[1:]
+    if any(d is None for d in shape):
+        raise ValueError(f"input {name!r} has an undefined dimension in shape {shape}; give it a fixed shape")
+    ir_name = sanitize(name, builder.taken)
+    gi = GraphInput(ir_name, name, f"{ir_name}_in")
+    graph.add_input(gi, shape)
+    tensors[(name, 0)] = gi.tensor
+
+
+def _convert_layer(model, name, srcs, builder, tensors, flavour):
+    layer = model.get_layer(name)
+    cls = type(layer).__name__
+    fn = HANDLERS.get(cls)
+    if fn is None:
+        supported = ", ".join(sorted(HANDLERS))
+        raise ValueError(f"layer {name!r} of type {cls} is not supported; supported layer types: {supported}")
+    missing = [s for s in srcs if s not in tensors]
+    if missing:
+        raise ValueError(f"layer {name!r}: its input {missing[0][0]!r} was not converted")
+    kl = KerasLayer(
+        cls,
+        name,
+        layer.get_config(),
+        [np.asarray(w) for w in layer.get_weights()],
+        flavour,
+        layer,
+        [getattr(w, "path", None) or w.name for w in layer.weights],
+    )
+    out = fn(kl, [tensors[s] for s in srcs], builder)
+    tensors[(name, 0)] = out
+    return (name, 0)
+
+
+def load_keras_model(path, weights=None):
+    """Load a model from ``.keras``, ``.h5``/``.hdf5``, or ``.json`` (+ ``weights`` .h5)."""
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"model file {path!r} does not exist")
+    ext = os.path.splitext(path)[1].lower()
+    if ext == ".keras":
+        import keras
+
+        return keras.models.load_model(path, compile=False)
+    if ext == ".json":
+        import tf_keras
+
+        with open(path) as f:
+            model = tf_keras.models.model_from_json(f.read(), custom_objects=_custom_objects())
+        if weights:
+            model.load_weights(os.fspath(weights))
+        return model
+    if ext in (".h5", ".hdf5"):
+        errors = []
+        try:
+            import tf_keras
+
+            return tf_keras.models.load_model(path, compile=False, custom_objects=_custom_objects())
+        except Exception as e:  # noqa: BLE001 - try the other flavour, report both
+            errors.append(f"tf_keras: {e}")
+        try:
+            import keras
+
+            return keras.models.load_model(path, compile=False)
+        except Exception as e:  # noqa: BLE001
+            errors.append(f"keras 3: {e}")
+        raise ValueError(f"cannot load Keras model {path!r}: " + "; ".join(errors))
+    raise ValueError(f"unknown model file type {ext!r} for {path!r}; expected .keras, .h5, .hdf5 or .json")
+
+
+def _custom_objects():
+    """QKeras custom objects when QKeras can be imported (it needs tf_keras)."""
+    co: dict = {}
+    try:
+        from qkeras.utils import _add_supported_quantized_objects
+
+        _add_supported_quantized_objects(co)
+    except Exception:  # noqa: BLE001 - QKeras is optional
+        pass
+    return co

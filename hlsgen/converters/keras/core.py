@@ -1,0 +1,156 @@
+"""Keras handlers for core layers: Dense, activations, BatchNormalization, reshapes, no-ops."""
+from __future__ import annotations
+
+import numpy as np
+
+from . import handler
+
+# Keras activation name -> (IR activation name, extra attrs)
+ACTIVATIONS = {
+    "linear": ("linear", {}),
+    "relu": ("relu", {}),
+    "relu6": ("relu", {"max_value": 6.0}),
+    "sigmoid": ("sigmoid", {}),
+    "tanh": ("tanh", {}),
+    "softplus": ("softplus", {}),
+    "softsign": ("softsign", {}),
+    "elu": ("elu", {"alpha": 1.0}),
+    "selu": ("selu", {}),
+    "swish": ("swish", {}),
+    "silu": ("swish", {}),
+    "exponential": ("exponential", {}),
+    "gelu": ("gelu", {}),
+    "leaky_relu": ("leaky_relu", {"alpha": 0.2}),
+}
+
+
+def _activation_name(act):
+    if isinstance(act, dict):  # serialized function (Keras 3) or custom object
+        act = act.get("config", act.get("class_name"))
+        if isinstance(act, dict):
+            act = act.get("name")
+    return str(act) if act is not None else "linear"
+
+
+def add_activation(b, kl, act, inputs, source_name):
+    """Append the IR layer for Keras activation ``act``; returns the output tensor."""
+    name = _activation_name(act)
+    if name == "softmax":
+        return b.add("Softmax", source_name, inputs, {"axis": -1})
+    if name == "hard_sigmoid":
+        variant = "keras3" if kl.flavour == "keras3" else "tf_keras"
+        return b.add("Activation", source_name, inputs, {"activation": "hard_sigmoid", "variant": variant})
+    if name not in ACTIVATIONS:
+        valid = ", ".join(sorted(list(ACTIVATIONS) + ["softmax", "hard_sigmoid"]))
+        raise ValueError(f"layer {kl.name!r}: activation {name!r} is not supported; supported: {valid}")
+    ir, attrs = ACTIVATIONS[name]
+    if ir == "linear":
+        return b.add("Identity", source_name, inputs)
+    return b.add("Activation", source_name, inputs, {"activation": ir, **attrs})
+
+
+@handler("Dense")
+def dense(kl, inputs, b):
+    kernel = kl.weight("kernel")
+    if kernel is None:
+        kernel = kl.weights[0]
+    bias = kl.weight("bias") if kl.config.get("use_bias", True) else None
+    if bias is None and kl.config.get("use_bias", True) and len(kl.weights) > 1:
+        bias = kl.weights[1]
+    weights = {"weight": kernel}
+    if bias is not None:
+        weights["bias"] = bias
+    out = b.add("Dense", kl.name, inputs, {}, weights)
+    act = _activation_name(kl.config.get("activation"))
+    if act != "linear":
+        out = add_activation(b, kl, act, [out], f"{kl.name}_{act}")
+    return out
+
+
+@handler("Activation")
+def activation(kl, inputs, b):
+    return add_activation(b, kl, kl.config["activation"], inputs, kl.name)
+
+
+@handler("ReLU")
+def relu(kl, inputs, b):
+    c = kl.config
+    attrs = {"activation": "relu"}
+    if c.get("max_value") is not None:
+        attrs["max_value"] = float(c["max_value"])
+    if float(c.get("negative_slope") or 0.0) != 0.0:
+        attrs["negative_slope"] = float(c["negative_slope"])
+    if float(c.get("threshold") or 0.0) != 0.0:
+        attrs["threshold"] = float(c["threshold"])
+    return b.add("Activation", kl.name, inputs, attrs)
+
+
+@handler("LeakyReLU")
+def leaky_relu(kl, inputs, b):
+    alpha = kl.config.get("negative_slope", kl.config.get("alpha", 0.3))
+    return b.add("Activation", kl.name, inputs, {"activation": "leaky_relu", "alpha": float(alpha)})
+
+
+@handler("ELU")
+def elu(kl, inputs, b):
+    return b.add("Activation", kl.name, inputs, {"activation": "elu", "alpha": float(kl.config.get("alpha", 1.0))})
+
+
+@handler("PReLU")
+def prelu(kl, inputs, b):
+    if kl.config.get("shared_axes"):
+        alpha = kl.weights[0]
+        alpha = np.broadcast_to(alpha, b.shape(inputs[0])).copy()
+    else:
+        alpha = kl.weights[0]
+    return b.add("PReLU", kl.name, inputs, {}, {"alpha": alpha})
+
+
+@handler("Softmax")
+def softmax(kl, inputs, b):
+    axis = kl.config.get("axis", -1)
+    if isinstance(axis, (list, tuple)):
+        axis = axis[0] if len(axis) == 1 else axis
+    rank = len(b.shape(inputs[0]))
+    if axis not in (-1, rank):
+        raise ValueError(f"Softmax layer {kl.name!r}: axis={axis} is not supported; only the last axis (-1)")
+    return b.add("Softmax", kl.name, inputs, {"axis": -1})
+
+
+@handler("BatchNormalization")
+def batchnorm(kl, inputs, b):
+    c = kl.config
+    axis = c.get("axis", -1)
+    if isinstance(axis, (list, tuple)):
+        axis = axis[0] if len(axis) == 1 else axis
+    rank = len(b.shape(inputs[0]))
+    if axis not in (-1, rank):
+        raise ValueError(
+            f"BatchNormalization layer {kl.name!r}: axis={axis} is not supported; only channels-last (axis=-1)"
+        )
+    w = list(kl.weights)
+    gamma = w.pop(0) if c.get("scale", True) else None
+    beta = w.pop(0) if c.get("center", True) else None
+    mean, var = w[0], w[1]
+    n = mean.shape[0]
+    gamma = np.ones(n) if gamma is None else gamma.astype(np.float64)
+    beta = np.zeros(n) if beta is None else beta.astype(np.float64)
+    scale = gamma / np.sqrt(var.astype(np.float64) + float(c.get("epsilon", 1e-3)))
+    bias = beta - mean.astype(np.float64) * scale
+    return b.add("BatchNormalization", kl.name, inputs, {}, {"scale": scale, "bias": bias})
+
+
+@handler("Dropout", "SpatialDropout1D", "SpatialDropout2D", "GaussianNoise", "GaussianDropout",
+         "AlphaDropout", "ActivityRegularization")
+def noop(kl, inputs, b):
+    return b.add("Identity", kl.name, inputs)
+
+
+@handler("Flatten")
+def flatten(kl, inputs, b):
+    return b.add("Flatten", kl.name, inputs)
+
+
+@handler("Reshape")
+def reshape(kl, inputs, b):
+    return b.add("Reshape", kl.name, inputs, {"target_shape": tuple(kl.config["target_shape"])})

@@ -1,0 +1,203 @@
+"""Bit-accurate C simulation: compile a written project with g++ and run it via ctypes.
+
+Works from the project folder alone (``hlsgen_meta.json`` says what is in it), so a
+project can be simulated without the model that produced it (``hlsgen predict DIR``).
+
+The shared library is cached on a hash of the compiler, the flags and every source
+file except the weight values: weights are loaded at run time, so a second compile of
+unchanged sources, or of the same network with other weights, is a cache hit.
+"""
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+CXXFLAGS = ["-O2", "-std=c++14", "-fPIC", "-shared", "-fno-gnu-unique", "-pthread", "-march=native",
+            "-DHLSGEN_RUNTIME_WEIGHTS", "-DHLSGEN_TRACE_ENABLED"]
+
+
+class CompileError(RuntimeError):
+    """g++ failed: the message holds the end of its log and the log's path."""
+
+
+def cache_dir() -> Path:
+    d = os.environ.get("HLSGEN_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "hlsgen")
+    return Path(d)
+
+
+def compiler() -> str:
+    cxx = os.environ.get("CXX", "g++")
+    path = shutil.which(cxx)
+    if path is None:
+        raise CompileError(f"C++ compiler {cxx!r} not found on PATH: install g++ (e.g. apt-get install g++) or set CXX")
+    return path
+
+
+def _compiler_id(cxx: str) -> str:
+    out = subprocess.run([cxx, "--version"], capture_output=True, text=True)
+    return out.stdout.splitlines()[0] if out.stdout else cxx
+
+
+def include_dirs(project: Path, ap_types: str | None = None) -> list:
+    """Include path: the project's firmware, then its ap_types (or another copy)."""
+    ap = ap_types or os.environ.get("HLSGEN_AP_TYPES") or str(project / "firmware" / "ap_types")
+    return [str(project / "firmware"), ap, str(project / "firmware" / "nnet_utils")]
+
+
+def source_hash(project: Path, flags: list, cxx: str) -> str:
+    h = hashlib.sha256()
+    h.update(_compiler_id(cxx).encode())
+    h.update(" ".join(flags).encode())
+    meta = json.loads((project / "hlsgen_meta.json").read_text())
+    files = [project / f"{meta['project']}_bridge.cpp"]
+    files += sorted(p for p in (project / "firmware").rglob("*") if p.is_file() and p.suffix != ".txt")
+    for inc in flags:
+        if inc.startswith("-I") and not str(Path(inc[2:])).startswith(str(project)):
+            files += sorted(p for p in Path(inc[2:]).glob("*.h"))
+    for f in files:
+        h.update(str(f.relative_to(project) if f.is_relative_to(project) else f).encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()[:20]
+
+
+def build(project, ap_types: str | None = None, verbose: bool = True) -> Path:
+    """Compile the project's C simulation library; returns its path (cached)."""
+    project = Path(project).resolve()
+    meta = json.loads((project / "hlsgen_meta.json").read_text())
+    cxx = compiler()
+    extra = os.environ.get("HLSGEN_CXXFLAGS", "").split()
+    flags = CXXFLAGS + extra + [f"-I{d}" for d in include_dirs(project, ap_types)]
+    digest = source_hash(project, flags, cxx)
+    lib = cache_dir() / f"lib{meta['project']}_{digest}.so"
+    if lib.exists():
+        return lib
+    lib.parent.mkdir(parents=True, exist_ok=True)
+    log = project / "build" / "csim_compile.log"
+    log.parent.mkdir(exist_ok=True)
+    tmp = Path(tempfile.mktemp(prefix=lib.stem + ".", suffix=".so.tmp", dir=lib.parent))
+    cmd = [cxx, *flags, f"{meta['project']}_bridge.cpp", "-o", str(tmp)]
+    if verbose:
+        print(f"hlsgen: compiling the C simulation of {meta['project']} with {Path(cxx).name} ...",
+              file=sys.stderr, flush=True)
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=project, capture_output=True, text=True)
+    log.write_text(" ".join(cmd) + "\n\n" + proc.stdout + proc.stderr)
+    if proc.returncode != 0:
+        tmp.unlink(missing_ok=True)
+        tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-30:])
+        raise CompileError(f"g++ failed (exit {proc.returncode}) compiling {project}; full log: {log}\n{tail}")
+    os.replace(tmp, lib)
+    if verbose:
+        print(f"hlsgen: compiled in {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
+    return lib
+
+
+def _progress(done: int, total: int, t0: float):
+    if not sys.stderr.isatty() and done < total:
+        return
+    rate = done / max(time.perf_counter() - t0, 1e-9)
+    end = "\n" if done >= total else ""
+    print(f"\rhlsgen: predict {done}/{total} samples ({rate:,.0f}/s)", end=end, file=sys.stderr, flush=True)
+
+
+class Simulation:
+    """A loaded C simulation of a written project."""
+
+    PROGRESS_MIN = 20000  # samples; smaller batches run in one call, silently
+
+    def __init__(self, project, ap_types: str | None = None, verbose: bool = True):
+        self.project = Path(project).resolve()
+        self.meta = json.loads((self.project / "hlsgen_meta.json").read_text())
+        self.lib_path = build(self.project, ap_types, verbose)
+        self.lib = ctypes.CDLL(str(self.lib_path))
+        if self.lib.hlsgen_abi_version() != self.meta["abi"]:
+            raise RuntimeError(f"{self.lib_path} does not match the project's bridge version")
+        pp = ctypes.POINTER(ctypes.c_void_p)
+        self.lib.hlsgen_set_weight.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_long]
+        self.lib.hlsgen_predict.argtypes = [pp, pp, ctypes.c_long, ctypes.c_int, pp]
+        self.load_weights_from_project()
+        self.threads = max(1, min(os.cpu_count() or 1, int(os.environ.get("HLSGEN_THREADS", "64"))))
+
+    # ------------------------------------------------------------------ weights
+    def load_weights_from_project(self):
+        for w in self.meta["weights"]:
+            text = (self.project / w["file"]).read_text()
+            values = np.array(text.replace(",", " ").split(), dtype=np.float64)
+            self.set_weight(w["id"], values)
+
+    def set_weight(self, wid: int, values):
+        v = np.ascontiguousarray(np.asarray(values, dtype=np.float64).ravel())
+        rc = self.lib.hlsgen_set_weight(wid, v.ctypes.data, v.size)
+        if rc != 0:
+            w = self.meta["weights"][wid]
+            raise ValueError(f"weight {w['var']} ({w['layer']}.{w['key']}) expects {w['size']} values, got {v.size}")
+
+    # ------------------------------------------------------------------ running
+    def _inputs(self, X):
+        specs = self.meta["inputs"]
+        xs = list(X) if isinstance(X, (list, tuple)) else [X]
+        if len(xs) != len(specs):
+            raise ValueError(f"the model has {len(specs)} inputs, got {len(xs)} arrays")
+        out, n = [], None
+        for x, s in zip(xs, specs):
+            x = np.asarray(x, dtype=np.float64)
+            if x.shape[1:] != tuple(s["shape"]) and x.shape != tuple(s["shape"]):
+                if x.ndim >= 1 and int(np.prod(x.shape[1:], dtype=np.int64)) == s["size"]:
+                    pass  # same size, other layout: accepted as flat samples
+                else:
+                    raise ValueError(
+                        f"input {s['name']!r} expects shape (N, {', '.join(map(str, s['shape']))}), got {x.shape}")
+            if x.shape == tuple(s["shape"]):
+                x = x[None]
+            if not np.all(np.isfinite(x)):
+                raise ValueError(f"input {s['name']!r} contains NaN or infinity")
+            x = np.ascontiguousarray(x.reshape(x.shape[0], -1))
+            if n is not None and x.shape[0] != n:
+                raise ValueError("all inputs must have the same number of samples")
+            n = x.shape[0]
+            out.append(x)
+        return out, n
+
+    def run(self, X, trace_ids=()):
+        xs, n = self._inputs(X)
+        ys = [np.empty((n, o["size"]), dtype=np.float64) for o in self.meta["outputs"]]
+        nlayers = len(self.meta["trace"]) + 1
+        tr = {t["id"]: np.empty((n, t["size"]), dtype=np.float64) for t in self.meta["trace"] if t["id"] in trace_ids}
+        step = n if n < self.PROGRESS_MIN else max(4096, n // 50)
+        t0 = time.perf_counter()
+        for b in range(0, n, step):
+            e = min(n, b + step)
+            px = (ctypes.c_void_p * len(xs))(*[x[b:e].ctypes.data for x in xs])
+            py = (ctypes.c_void_p * len(ys))(*[y[b:e].ctypes.data for y in ys])
+            pt = None
+            if tr:
+                pt = (ctypes.c_void_p * nlayers)(*[tr[k][b:e].ctypes.data if k in tr else None for k in range(nlayers)])
+            self.lib.hlsgen_predict(px, py, e - b, self.threads, pt)
+            if n >= self.PROGRESS_MIN:
+                _progress(e, n, t0)
+        ys = [y.reshape((n, *o["shape"])) for y, o in zip(ys, self.meta["outputs"])]
+        return ys, tr
+
+    def predict(self, X):
+        ys, _ = self.run(X)
+        return ys[0] if len(ys) == 1 else ys
+
+    def trace(self, X):
+        """Outputs of every layer, keyed by the layer's name in the model."""
+        ids = [t["id"] for t in self.meta["trace"]]
+        ys, tr = self.run(X, ids)
+        out = {}
+        for t in self.meta["trace"]:
+            out[t["name"]] = tr[t["id"]].reshape((-1, *t["shape"]))
+        return (ys[0] if len(ys) == 1 else ys), out

@@ -1,0 +1,97 @@
+"""Layer kinds: the base class and the registry.
+
+A layer kind is one module in ``hlsgen/layers`` holding everything hlsgen knows
+about it apart from how a frontend recognises it:
+
+* its attributes and weights (plain data),
+* ``output_shape`` (shape inference) and ``infer_types`` (precision inference),
+* ``golden`` — a numpy model that is bit-exact with the C++ on fixed-point inputs,
+* its C++ binding: the config struct and call templates, and the ``nnet_utils``
+  header that implements it.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..fixed import FixedType, parse_type
+from ..ir.graph import LayerConfig
+
+LAYER_KINDS: dict[str, type] = {}
+
+
+def register(cls):
+    """Class decorator: make a layer kind known by its ``kind`` name."""
+    if cls.kind in LAYER_KINDS:
+        raise ValueError(f"layer kind {cls.kind!r} registered twice")
+    LAYER_KINDS[cls.kind] = cls
+    return cls
+
+
+class TypeContext:
+    """What precision inference needs besides the layer itself."""
+
+    def __init__(self, default: FixedType, data_width: int = 16, weights_fixed: bool = True):
+        self.default = default  # result type for layers whose result precision is 'auto'
+        self.data_width = data_width  # width used for data-driven weight types
+        # False when weights can be replaced at run time (reprogrammable): ranges then
+        # follow from the weight types, not from the current values
+        self.weights_fixed = weights_fixed
+
+
+class Layer:
+    kind: str = ""
+    #: Precision keys the configuration may set for this kind (``result`` always).
+    precision_keys: tuple = ("result",)
+    #: weight key -> C++ variable prefix; the same key names the weight's precision.
+    weight_vars: dict = {}
+    #: nnet_utils headers the C++ needs.
+    cpp_headers: tuple = ()
+    #: Jinja templates (strings) for the config struct and the call.
+    cpp_config_tpl: str = ""
+    cpp_call_tpl: str = ""
+    #: True when the C++ call does nothing but reinterpret memory (Flatten, Reshape).
+    is_view: bool = False
+
+    def __init__(self, name, source_name, inputs, outputs, attrs=None, weights=None):
+        self.name = name  # sanitized, unique
+        self.source_name = source_name  # as the user's model names it
+        self.inputs = list(inputs)
+        self.outputs = list(outputs)
+        self.attrs = dict(attrs or {})
+        self.weights = {k: np.asarray(v, dtype=np.float64) for k, v in (weights or {}).items()}
+        self.types: dict[str, FixedType] = {}
+        self.in_types: list = []  # set by type inference
+        self.cfg = LayerConfig()
+
+    def __repr__(self):
+        return f"<{self.kind} {self.source_name!r}>"
+
+    # ------------------------------------------------------------------ shapes and types
+    def output_shape(self, in_shapes: list) -> tuple:
+        return tuple(in_shapes[0])
+
+    def infer_types(self, in_types: list, ctx: TypeContext) -> None:
+        """Fill ``self.types`` (``self.in_types`` is set before this is called).
+        The default: result as configured, else the context default."""
+        self.types["result"] = self.configured("result") or ctx.default
+
+    def configured(self, key: str):
+        """The precision the user configured for ``key``, or None for 'auto'."""
+        p = self.cfg.precision.get(key, "auto")
+        if p is None or (isinstance(p, str) and p.strip().lower() == "auto"):
+            return None
+        return parse_type(p)
+
+    def tables(self) -> dict:
+        """Constant lookup tables: name -> (FixedType, 1-D array). Computed after types."""
+        return {}
+
+    # ------------------------------------------------------------------ reference model
+    def golden(self, xs: list) -> np.ndarray:
+        """Bit-exact numpy model. ``xs``: batch-first float64 arrays on their types' grids."""
+        raise NotImplementedError(f"{self.kind} has no golden model")
+
+    # ------------------------------------------------------------------ C++ binding
+    def cpp_context(self, graph) -> dict:
+        """Extra values for the C++ templates (sizes, modes...)."""
+        return {}

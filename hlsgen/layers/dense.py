@@ -1,0 +1,140 @@
+"""Dense (fully connected) layer: y = act(x @ W + b).
+
+C++: ``nnet::dense`` in ``nnet_dense.h``.  The accumulator starts at the bias and adds
+the products in ascending input order (the same order in both strategies), then
+the optional fused activation (``linear`` or ``relu``) is applied to the
+accumulator and the result is cast to the result type.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..fixed import FixedType, bits_for_range
+from .base import Layer, register
+
+WEIGHT_MODES = dict(rounding="RND_CONV", saturation="SAT")
+
+
+def weight_type(values: np.ndarray, width: int) -> FixedType:
+    """A ``width``-bit type whose integer bits just hold ``values`` (rounded to nearest)."""
+    v = np.asarray(values, dtype=np.float64)
+    lo, hi = (float(v.min()), float(v.max())) if v.size else (0.0, 0.0)
+    i = bits_for_range(min(lo, 0.0), max(hi, 0.0), signed=True)
+    t = FixedType(width, i, True, **WEIGHT_MODES)
+    # rounding up to the next power of two may need one more integer bit
+    if v.size and (np.abs(t.quantize(v) - v) > t.lsb).any():
+        t = FixedType(width, i + 1, True, **WEIGHT_MODES)
+    return t
+
+
+def exact_sum_type(lo: float, hi: float, frac: int) -> FixedType:
+    """A wrapping type with ``frac`` fractional bits that holds every sum in [lo, hi] exactly."""
+    i = bits_for_range(min(lo, 0.0), max(hi, 0.0), signed=True)
+    return FixedType(max(i + frac, 1), i, True)
+
+
+def matmul_range(x_type: FixedType, w: np.ndarray, b: np.ndarray | None):
+    """Bounds of x @ w + b over every x in x_type's range, per output column."""
+    lo_x, hi_x = x_type.min_value, x_type.max_value
+    hi = np.maximum(w * hi_x, w * lo_x).sum(axis=0)
+    lo = np.minimum(w * hi_x, w * lo_x).sum(axis=0)
+    if b is not None:
+        hi, lo = hi + b, lo + b
+    return float(lo.min()), float(hi.max())
+
+
+def accumulate(x: np.ndarray, w: np.ndarray, b: np.ndarray, acc_t: FixedType, prod_frac: int) -> np.ndarray:
+    """Bit-exact model of ``acc = bias; for i: acc += x[i] * w[i]`` in ``acc_t``."""
+    b_q = acc_t.quantize(b)
+    on_grid = acc_t.fractional >= prod_frac
+    bound = (np.abs(x).max(initial=0) * np.abs(w).sum(axis=0).max(initial=0) + np.abs(b).max(initial=0))
+    if on_grid and acc_t.saturation == "WRAP" and acc_t.sat_bits == 0 and bound * 2.0 ** acc_t.fractional < 2**52:
+        # modular accumulation of exact terms: one final wrap equals wrapping at each step
+        return acc_t.quantize(x @ w + b_q)
+    acc = np.broadcast_to(b_q, (x.shape[0], w.shape[1])).copy()
+    for i in range(w.shape[0]):
+        acc = acc_t.quantize(acc + x[:, i : i + 1] * w[i])
+    return acc
+
+
+@register
+class Dense(Layer):
+    kind = "Dense"
+    precision_keys = ("result", "weight", "bias", "accum")
+    weight_vars = {"weight": "w", "bias": "b"}
+    cpp_headers = ("nnet_dense.h",)
+    cpp_config_tpl = """struct {{ config }} : nnet::dense_config {
+    static const unsigned n_in = {{ n_in }};
+    static const unsigned n_out = {{ n_out }};
+    static const unsigned reuse_factor = {{ reuse_factor }};
+    static const unsigned strategy = nnet::{{ strategy }};
+    static const unsigned activation = nnet::act_{{ activation }};
+    typedef {{ t.accum }} accum_t;
+    typedef {{ t.weight }} weight_t;
+    typedef {{ t.bias }} bias_t;
+};"""
+    cpp_call_tpl = (
+        "nnet::dense<{{ in_t[0] }}, {{ t.result }}, {{ config }}>"
+        "({{ ins[0] }}, {{ out }}, {{ w.weight }}, {{ w.bias }});"
+    )
+
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        self.attrs.setdefault("activation", "linear")
+        n_in, n_out = self.weights["weight"].shape
+        if "bias" not in self.weights:
+            self.weights["bias"] = np.zeros(n_out)
+
+    def output_shape(self, in_shapes):
+        shape = tuple(in_shapes[0])
+        n_in, n_out = self.weights["weight"].shape
+        if shape[-1] != n_in:
+            raise ValueError(f"Dense layer {self.source_name!r}: input has {shape[-1]} features, kernel expects {n_in}")
+        if len(shape) != 1:
+            raise ValueError(
+                f"Dense layer {self.source_name!r} on a {len(shape)}-D input {shape} is not supported; "
+                "add a Flatten before it"
+            )
+        return (n_out,)
+
+    def infer_types(self, in_types, ctx):
+        x_t = in_types[0]
+        w, b = self.weights["weight"], self.weights["bias"]
+        wt = self.configured("weight") or weight_type(w, ctx.data_width)
+        prod_frac = x_t.fractional + wt.fractional
+        bt = self.configured("bias")
+        if bt is None:
+            i = bits_for_range(min(b.min(initial=0), 0.0), max(b.max(initial=0), 0.0), signed=True)
+            bt = FixedType(max(i + prod_frac, 1), i, True, **WEIGHT_MODES)
+        at = self.configured("accum")
+        if at is None:
+            wq, bq = wt.quantize(w), bt.quantize(b)
+            if ctx.weights_fixed:
+                lo, hi = matmul_range(x_t, wq, bq)
+            else:  # weights may be replaced at run time: bound by the weight types instead
+                m = x_t.max_value * wt.max_value * w.shape[0] + bt.max_value
+                lo, hi = -m, m
+            at = exact_sum_type(lo, hi, max(prod_frac, bt.fractional))
+        self.types.update(weight=wt, bias=bt, accum=at)
+        self.types["result"] = self.configured("result") or ctx.default
+
+    def golden(self, xs):
+        x = xs[0]
+        w = self.types["weight"].quantize(self.weights["weight"])
+        b = self.types["bias"].quantize(self.weights["bias"])
+        prod_frac = self.types["weight"].fractional + self.in_types[0].fractional
+        acc = accumulate(x, w, b, self.types["accum"], prod_frac)
+        if self.attrs["activation"] == "relu":
+            acc = np.maximum(acc, 0.0)
+        return self.types["result"].quantize(acc)
+
+    def cpp_context(self, graph):
+        n_in, n_out = self.weights["weight"].shape
+        return dict(
+            n_in=n_in,
+            n_out=n_out,
+            reuse_factor=self.cfg.reuse_factor,
+            strategy=self.cfg.strategy.lower(),
+            activation=self.attrs["activation"],
+        )
+

@@ -1,0 +1,25 @@
+"""Fold a BatchNormalization into the Dense layer before it.
+
+y = (x @ W + b) * s + c  ==  x @ (W * s) + (b * s + c), computed in float64 before any
+quantization, so the folded weights lose nothing (their types are chosen afterwards
+from the folded values).
+"""
+
+FOLDABLE = ("Dense",)
+
+
+def fold_batchnorm(graph, ctx=None) -> bool:
+    for bn in graph.layers:
+        if bn.kind != "BatchNormalization":
+            continue
+        prev = graph.producer(bn.inputs[0])
+        if prev is None or prev.kind not in FOLDABLE or prev.attrs.get("activation", "linear") != "linear":
+            continue
+        if len(graph.consumers(bn.inputs[0])) != 1 or graph.is_output(bn.inputs[0]):
+            continue
+        s, c = bn.weights["scale"], bn.weights["bias"]
+        prev.weights["weight"] = prev.weights["weight"] * s
+        prev.weights["bias"] = prev.weights["bias"] * s + c
+        graph.merge_into(prev, bn)
+        return True
+    return False

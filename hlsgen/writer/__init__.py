@@ -1,0 +1,74 @@
+"""Write a generated project atomically.
+
+Everything is rendered in memory first (by the backend); this module writes it into a
+fresh temporary folder beside the destination and only then swaps it into place.  A
+failure at any point leaves no partial project behind and keeps an earlier project in
+the destination intact.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class CopyFrom:
+    """File content taken from an existing file (e.g. a header of the layer library)."""
+
+    path: Path
+
+
+class ProjectWriteError(OSError):
+    pass
+
+
+def check_writable(output_dir) -> Path:
+    """Raise a clear error now if ``output_dir`` cannot be (re)written."""
+    out = Path(output_dir).expanduser().resolve()
+    if out.exists() and not out.is_dir():
+        raise ProjectWriteError(f"output_dir {str(out)!r} exists and is not a folder")
+    parent = out.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ProjectWriteError(f"cannot write the project: folder {str(parent)!r} is not writable")
+    return out
+
+
+def write_project(files, output_dir) -> Path:
+    """``files``: iterable of (relative path, str | bytes | CopyFrom). Returns the folder."""
+    out = check_writable(output_dir)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        for rel, content in files:
+            rel = Path(rel)
+            if rel.is_absolute() or ".." in rel.parts:
+                raise ProjectWriteError(f"refusing to write {str(rel)!r} outside the project")
+            dest = tmp / rel
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(content, CopyFrom):
+                shutil.copyfile(content.path, dest)
+            elif isinstance(content, bytes):
+                dest.write_bytes(content)
+            else:
+                dest.write_text(content)
+        old = None
+        if out.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+            os.rename(out, old / "prj")
+        try:
+            os.rename(tmp, out)
+        except OSError:
+            if old is not None:
+                os.rename(old / "prj", out)
+            raise
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
