@@ -1,0 +1,411 @@
+"""Vivado block-design Tcl and HLS build Tcl for the VivadoAccelerator backend.
+
+``BlockDesignSpec`` holds everything the two templates need.  Python decides the
+block design (cells, properties, connections) from the spec and the board file;
+the templates only print it (text and loops).
+
+The accelerator IP contract (the HLS top written by the accelerator backend):
+top ``{project}_axi`` exported as ``xilinx.com:hls:{project}_axi:1.0`` from
+``{project}_prj/solution1/impl/ip``, with clock ``ap_clk``, reset ``ap_rst_n``,
+``interrupt`` and AXI-Lite ``s_axi_control``; plus by interface:
+
+* ``axi_stream``: AXI4-Stream slave ``in_stream`` and master ``out_stream``, fed
+  by an AXI DMA in simple mode;
+* ``axi_master``: AXI4 masters ``m_axi_gmem_in`` and ``m_axi_gmem_out``;
+* ``axi_lite``: nothing more;
+* ``reprogrammable`` weights add AXI4 master ``m_axi_gmem_w``.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import jinja2
+
+from .boards import Board, load_board
+
+__all__ = [
+    "BlockDesignSpec", "render_design_tcl", "render_build_tcl",
+    "design_context", "build_context", "hls_ip_interfaces",
+    "INTERFACES", "HLS_TOOLS", "DMA_STREAM_WIDTHS", "XILINX_IP",
+]
+
+INTERFACES = ("axi_stream", "axi_master", "axi_lite")
+HLS_TOOLS = ("auto", "vivado_hls", "vitis_hls")
+# AXI DMA 7.1 stream data widths (PG021)
+DMA_STREAM_WIDTHS = (8, 16, 32, 64, 128, 256, 512, 1024)
+# Xilinx catalog IP used besides the PS; versions current from Vivado 2019.2 to 2023.x
+# (design.tcl takes the newest in the catalog if one of these is missing).
+XILINX_IP = {
+    "axi_dma": "xilinx.com:ip:axi_dma:7.1",
+    "axi_interconnect": "xilinx.com:ip:axi_interconnect:2.1",
+    "smartconnect": "xilinx.com:ip:smartconnect:1.0",
+    "proc_sys_reset": "xilinx.com:ip:proc_sys_reset:5.0",
+    "xlconcat": "xilinx.com:ip:xlconcat:2.1",
+}
+
+_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+
+
+_TCL_BARE = re.compile(r"^[A-Za-z0-9_.:/+%=-]+$")
+
+
+def tcl_word(value: Any) -> str:
+    """One Tcl word holding ``value`` literally: bare if safe, else in braces."""
+    s = _fmt(value)
+    if _TCL_BARE.match(s):
+        return s
+    if "\\" in s or s.count("{") != s.count("}") or "\n" in s:
+        raise ValueError(f"cannot quote {s!r} as a literal Tcl word")
+    return "{" + s + "}"
+
+
+def _env() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(_TEMPLATES)),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,
+    )
+    env.filters["tcl"] = tcl_word
+    return env
+
+
+# --------------------------------------------------------------------------- spec
+@dataclass
+class BlockDesignSpec:
+    """Everything design.tcl.j2 and build_prj.tcl.j2 need.
+
+    Paths (``ip_repo``, ``output_dir``, ``vivado_dir``) are relative to the directory of
+    the generated script unless absolute, so a project can be moved.
+    """
+    project_name: str
+    board: Board
+    interface: str = "axi_stream"
+    reprogrammable: bool = False
+    in_width: int = 32                 # bits per beat/word on the input bus (multiple of 8)
+    out_width: int = 32
+    clock_period_ns: float = 10.0
+    top_name: Optional[str] = None     # default f"{project_name}_axi"
+    ip_vlnv: Optional[str] = None      # default f"xilinx.com:hls:{top_name}:1.0"
+    ip_repo: Optional[str] = None      # default f"{project_name}_prj/solution1/impl/ip"
+    output_dir: str = "."              # where <output_name>.bit / .hwh (/.xsa) are copied
+    output_name: Optional[str] = None  # default project_name
+    vivado_dir: Optional[str] = None   # default f"{project_name}_vivado"
+    bd_name: Optional[str] = None      # default f"{project_name}_bd"
+    jobs: int = 2                      # launch_runs -jobs default (argv jobs=N overrides)
+    dma_length_width: int = 26         # AXI DMA buffer length register width (bits)
+    # HLS build script
+    hls_tool: str = "auto"             # "auto" detects vivado_hls / vitis_hls at run time
+    hls_prj_name: Optional[str] = None  # default f"{project_name}_prj"
+    hls_sources: Optional[Sequence[str]] = None      # default firmware/{project}.cpp, {top}.cpp
+    hls_tb_sources: Optional[Sequence[str]] = None   # default {project}_test.cpp
+    hls_tb_files: Sequence[str] = ("tb_data",)       # extra testbench files/dirs (csim/cosim)
+    hls_cflags: str = "-std=c++0x"
+    hls_tb_cflags: str = "-std=c++0x"
+    clock_uncertainty: Optional[str] = None          # e.g. "12.5%"; None keeps the tool default
+    steps: Dict[str, bool] = field(default_factory=lambda: {
+        "reset": True, "csim": True, "synth": True, "cosim": False, "export": True})
+
+    def __post_init__(self):
+        if isinstance(self.board, str):
+            self.board = load_board(self.board)
+        if not isinstance(self.board, Board):
+            raise TypeError(f"board must be a Board or a board name, got {type(self.board).__name__}")
+        if not isinstance(self.project_name, str) or not self.project_name.isidentifier():
+            raise ValueError(f"project_name must be a C identifier, got {self.project_name!r}")
+        if self.interface not in INTERFACES:
+            raise ValueError(f"unknown interface {self.interface!r}; valid: {', '.join(INTERFACES)}")
+        if self.hls_tool not in HLS_TOOLS:
+            raise ValueError(f"unknown hls_tool {self.hls_tool!r}; valid: {', '.join(HLS_TOOLS)}")
+        self.reprogrammable = bool(self.reprogrammable)
+        for name in ("in_width", "out_width"):
+            w = getattr(self, name)
+            if not isinstance(w, int) or isinstance(w, bool) or w <= 0 or w % 8:
+                raise ValueError(f"{name} must be a positive multiple of 8 bits, got {w!r}")
+            if self.interface == "axi_stream" and w not in DMA_STREAM_WIDTHS:
+                raise ValueError(
+                    f"{name}={w}: the AXI DMA streams only {', '.join(map(str, DMA_STREAM_WIDTHS))} bits")
+        if not (isinstance(self.clock_period_ns, (int, float)) and self.clock_period_ns > 0
+                and math.isfinite(self.clock_period_ns)):
+            raise ValueError(f"clock_period_ns must be a positive number, got {self.clock_period_ns!r}")
+        if not 8 <= int(self.dma_length_width) <= 26:
+            raise ValueError(f"dma_length_width must be 8..26 bits (AXI DMA), got {self.dma_length_width}")
+        if int(self.jobs) < 1:
+            raise ValueError(f"jobs must be >= 1, got {self.jobs}")
+        unknown = set(self.steps) - {"reset", "csim", "synth", "cosim", "export"}
+        if unknown:
+            raise ValueError(f"unknown HLS steps {sorted(unknown)}; valid: reset, csim, synth, cosim, export")
+        p = self.project_name
+        self.top_name = self.top_name or f"{p}_axi"
+        self.ip_vlnv = self.ip_vlnv or f"xilinx.com:hls:{self.top_name}:1.0"
+        if len(self.ip_vlnv.split(":")) != 4:
+            raise ValueError(f"ip_vlnv must be vendor:library:name:version, got {self.ip_vlnv!r}")
+        if self.ip_vlnv.split(":")[2] != self.top_name:
+            raise ValueError(f"ip_vlnv {self.ip_vlnv!r}: the IP name must be the HLS top {self.top_name!r} "
+                             "(HLS names the exported IP after its top function)")
+        self.hls_prj_name = self.hls_prj_name or f"{p}_prj"
+        self.ip_repo = self.ip_repo or f"{self.hls_prj_name}/solution1/impl/ip"
+        self.output_name = self.output_name or p
+        self.vivado_dir = self.vivado_dir or f"{p}_vivado"
+        self.bd_name = self.bd_name or f"{p}_bd"
+        if self.hls_sources is None:
+            self.hls_sources = [f"firmware/{p}.cpp", f"firmware/{self.top_name}.cpp"]
+        if self.hls_tb_sources is None:
+            self.hls_tb_sources = [f"{p}_test.cpp"]
+
+    @property
+    def pl_clock_mhz(self) -> float:
+        """PL clock asked of the PS clock generator, from the HLS clock period."""
+        return round(1000.0 / float(self.clock_period_ns), 3)
+
+    @property
+    def part(self) -> str:
+        return self.board.part
+
+
+# --------------------------------------------------------------------------- IP contract
+def hls_ip_interfaces(interface: str, reprogrammable: bool) -> Dict[str, Tuple[str, str]]:
+    """Bus interfaces of the accelerator IP: name -> (kind, mode).
+
+    kind is ``aximm``, ``axilite`` or ``axis``; mode ``master`` or ``slave``.
+    """
+    ports = {"s_axi_control": ("axilite", "slave")}
+    if interface == "axi_stream":
+        ports["in_stream"] = ("axis", "slave")
+        ports["out_stream"] = ("axis", "master")
+    elif interface == "axi_master":
+        ports["m_axi_gmem_in"] = ("aximm", "master")
+        ports["m_axi_gmem_out"] = ("aximm", "master")
+    elif interface != "axi_lite":
+        raise ValueError(f"unknown interface {interface!r}; valid: {', '.join(INTERFACES)}")
+    if reprogrammable:
+        ports["m_axi_gmem_w"] = ("aximm", "master")
+    return ports
+
+
+# --------------------------------------------------------------------------- design context
+def _fmt(v: Any) -> str:
+    if isinstance(v, bool):
+        return "1" if v else "0"
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _props(d: Dict[str, Any]) -> List[Tuple[str, str]]:
+    return [(k, _fmt(v)) for k, v in d.items()]
+
+
+def _interconnect(kind: str, cell: str, n_si: int, n_mi: int, comment: str) -> Dict[str, Any]:
+    """Cell dict plus its pin names for an AXI Interconnect or a SmartConnect."""
+    si = [f"{cell}/S{i:02d}_AXI" for i in range(n_si)]
+    mi = [f"{cell}/M{i:02d}_AXI" for i in range(n_mi)]
+    if kind == "axi_interconnect":
+        clocks = [f"{cell}/ACLK"] + [f"{cell}/S{i:02d}_ACLK" for i in range(n_si)] \
+            + [f"{cell}/M{i:02d}_ACLK" for i in range(n_mi)]
+        # ARESETN resets the crossbar (interconnect_aresetn); port resets take peripheral_aresetn
+        ic_resets = [f"{cell}/ARESETN"]
+        port_resets = [f"{cell}/S{i:02d}_ARESETN" for i in range(n_si)] \
+            + [f"{cell}/M{i:02d}_ARESETN" for i in range(n_mi)]
+    else:
+        clocks = [f"{cell}/aclk"]
+        ic_resets = [f"{cell}/aresetn"]
+        port_resets = []
+    return {
+        "name": cell, "vlnv": XILINX_IP[kind], "comment": comment,
+        "props": [("NUM_SI", str(n_si)), ("NUM_MI", str(n_mi))],
+        "si": si, "mi": mi, "clocks": clocks, "ic_resets": ic_resets, "port_resets": port_resets,
+    }
+
+
+def design_context(spec: BlockDesignSpec) -> Dict[str, Any]:
+    """Everything design.tcl.j2 prints: cells, properties, connections, paths."""
+    b = spec.board
+    ps = b.ps.cell
+    hls = f"{spec.top_name}_0"
+    dma = "axi_dma_0"
+    rst = "rst_pl_clk0"
+    stream = spec.interface == "axi_stream"
+
+    # which bus masters need DDR through the PS slave port
+    mem_masters: List[Tuple[str, str]] = []      # (interface pin, its clock pin)
+    if stream:
+        mem_masters += [(f"{dma}/M_AXI_MM2S", f"{dma}/m_axi_mm2s_aclk"),
+                        (f"{dma}/M_AXI_S2MM", f"{dma}/m_axi_s2mm_aclk")]
+    if spec.interface == "axi_master":
+        mem_masters += [(f"{hls}/m_axi_gmem_in", None), (f"{hls}/m_axi_gmem_out", None)]
+    if spec.reprogrammable:
+        mem_masters.append((f"{hls}/m_axi_gmem_w", None))
+    ctrl_slaves = [f"{hls}/s_axi_control"] + ([f"{dma}/S_AXI_LITE"] if stream else [])
+    irq_sources = [f"{hls}/interrupt"] + ([f"{dma}/mm2s_introut", f"{dma}/s2mm_introut"] if stream else [])
+
+    mem = b.memory if mem_masters else None
+
+    # PS configuration: ports we use on, preset extras off, PL clock frequency
+    ps_props: Dict[str, Any] = {}
+    ps_props.update(b.ps_disable)
+    ps_props.update(b.control.enable)
+    if mem is not None:
+        ps_props.update(mem.enable)
+    ps_props.update(b.pl_clock.enable)
+    ps_props[b.pl_clock.freq_property] = spec.pl_clock_mhz
+    ps_props.update(b.reset.enable)
+    ps_props.update(b.interrupt.enable)
+
+    cells: List[Dict[str, Any]] = []
+    cells.append({"name": rst, "vlnv": XILINX_IP["proc_sys_reset"], "props": [],
+                  "comment": "reset synchronised to the PL clock"})
+    cells.append({"name": hls, "vlnv": spec.ip_vlnv, "props": [],
+                  "comment": f"the accelerator ({spec.interface}"
+                             f"{', reprogrammable weights' if spec.reprogrammable else ''})"})
+    if stream:
+        cells.append({"name": dma, "vlnv": XILINX_IP["axi_dma"], "comment":
+                      "AXI DMA, simple mode: MM2S feeds in_stream, S2MM takes out_stream",
+                      "props": _props({
+                          "c_include_sg": 0,
+                          "c_sg_length_width": spec.dma_length_width,
+                          "c_include_mm2s": 1,
+                          "c_include_s2mm": 1,
+                          "c_m_axis_mm2s_tdata_width": spec.in_width,
+                          "c_s_axis_s2mm_tdata_width": spec.out_width,
+                          "c_m_axi_mm2s_data_width": max(32, spec.in_width),
+                          "c_m_axi_s2mm_data_width": max(32, spec.out_width),
+                          "c_mm2s_burst_size": 16,
+                          "c_s2mm_burst_size": 16,
+                      })})
+    ctrl_ic = _interconnect(b.interconnect, "ctrl_interconnect", 1, len(ctrl_slaves),
+                            f"control path: PS {b.control.port} -> AXI-Lite registers")
+    cells.append(ctrl_ic)
+    ics = [ctrl_ic]
+    mem_ic = None
+    if mem is not None:
+        mem_ic = _interconnect(b.interconnect, "mem_interconnect", len(mem_masters), 1,
+                               f"data path: memory masters -> PS {mem.port} ({mem.data_width} bits)")
+        cells.append(mem_ic)
+        ics.append(mem_ic)
+    cells.append({"name": "irq_concat", "vlnv": XILINX_IP["xlconcat"],
+                  "props": [("NUM_PORTS", str(len(irq_sources)))],
+                  "comment": f"interrupts -> PS {b.interrupt.pin}"})
+
+    intf_nets: List[Dict[str, str]] = []
+    intf_nets.append({"a": f"{ps}/{b.control.port}", "b": ctrl_ic["si"][0]})
+    for mi, slave in zip(ctrl_ic["mi"], ctrl_slaves):
+        intf_nets.append({"a": mi, "b": slave})
+    if stream:
+        intf_nets.append({"a": f"{dma}/M_AXIS_MM2S", "b": f"{hls}/in_stream"})
+        intf_nets.append({"a": f"{hls}/out_stream", "b": f"{dma}/S_AXIS_S2MM"})
+    if mem_ic is not None:
+        for (master, _), si in zip(mem_masters, mem_ic["si"]):
+            intf_nets.append({"a": master, "b": si})
+        intf_nets.append({"a": mem_ic["mi"][0], "b": f"{ps}/{mem.port}"})
+
+    clk = f"{ps}/{b.pl_clock.pin}"
+    clock_sinks = [f"{ps}/{b.control.clock}"]
+    if mem is not None:
+        clock_sinks.append(f"{ps}/{mem.clock}")
+    clock_sinks += [f"{rst}/slowest_sync_clk", f"{hls}/ap_clk"]
+    if stream:
+        clock_sinks += [f"{dma}/s_axi_lite_aclk", f"{dma}/m_axi_mm2s_aclk", f"{dma}/m_axi_s2mm_aclk"]
+    for ic in ics:
+        clock_sinks += ic["clocks"]
+    periph_resets = [f"{hls}/ap_rst_n"] + ([f"{dma}/axi_resetn"] if stream else [])
+    for ic in ics:
+        periph_resets += ic["port_resets"]
+    ic_resets = [p for ic in ics for p in ic["ic_resets"]]
+
+    nets = [
+        {"comment": f"one clock: PS {b.pl_clock.pin} at {_fmt(spec.pl_clock_mhz)} MHz",
+         "pins": [clk] + clock_sinks},
+        {"comment": "PS reset into the reset synchroniser", "pins": [f"{ps}/{b.reset.pin}", f"{rst}/ext_reset_in"]},
+        {"comment": "peripheral resets", "pins": [f"{rst}/peripheral_aresetn"] + periph_resets},
+        {"comment": "interconnect resets", "pins": [f"{rst}/interconnect_aresetn"] + ic_resets},
+        {"comment": "interrupts", "pins": [f"irq_concat/dout", f"{ps}/{b.interrupt.pin}"]},
+    ]
+    for i, src in enumerate(irq_sources):
+        nets.append({"comment": "", "pins": [src, f"irq_concat/In{i}"]})
+
+    preset = []
+    if b.apply_board_preset:
+        cfg = f'apply_board_preset "1"'
+        if b.ps.make_external:
+            cfg = f'make_external "{b.ps.make_external}" {cfg} Master "Disable" Slave "Disable"'
+        preset.append({"rule": b.ps.automation_rule, "config": cfg})
+    elif b.ps.make_external:
+        preset.append({"rule": b.ps.automation_rule,
+                       "config": f'make_external "{b.ps.make_external}" apply_board_preset "0" '
+                                 f'Master "Disable" Slave "Disable"'})
+
+    for c in cells:
+        c["prop_blocks"] = [c["props"]] if c["props"] else []
+    for n in nets:
+        n["comments"] = [n["comment"]] if n["comment"] else []
+
+    return {
+        "project_name": spec.project_name,
+        "board_name": b.name,
+        "board_file": b.path.name,
+        "interface": spec.interface,
+        "reprogrammable": "yes" if spec.reprogrammable else "no",
+        "part": b.part,
+        "board_part": b.board_part,
+        "board_part_candidates": [b.board_part] + list(b.board_part_alternates),
+        "board_connections": [b.board_connections] if b.board_connections else [],
+        "vivado_dir": spec.vivado_dir,
+        "vivado_project": f"{spec.project_name}_vivado",
+        "bd_name": spec.bd_name,
+        "ip_repo": spec.ip_repo,
+        "ip_vlnv": spec.ip_vlnv,
+        "output_dir": spec.output_dir,
+        "output_name": spec.output_name,
+        "jobs": int(spec.jobs),
+        "pl_clock_mhz": _fmt(spec.pl_clock_mhz),
+        "ps": {"cell": ps, "vlnv": b.ps.full_vlnv},
+        "ps_preset": preset,
+        "ps_props": _props(ps_props),
+        "cells": cells,
+        "intf_nets": intf_nets,
+        "nets": nets,
+    }
+
+
+def render_design_tcl(spec: BlockDesignSpec) -> str:
+    """design.tcl: block design, bitstream, and .bit/.hwh copied side by side."""
+    return _env().get_template("vivado_accelerator/design.tcl.j2").render(**design_context(spec))
+
+
+# --------------------------------------------------------------------------- HLS build context
+def _fmt_period(p: float) -> str:
+    return _fmt(round(float(p), 6))
+
+
+def build_context(spec: BlockDesignSpec) -> Dict[str, Any]:
+    vendor, library, name, version = spec.ip_vlnv.split(":")
+    return {
+        "project_name": spec.project_name,
+        "board_name": spec.board.name,
+        "top_name": spec.top_name,
+        "hls_prj_name": spec.hls_prj_name,
+        "part": spec.board.part,
+        "clock_period": _fmt_period(spec.clock_period_ns),
+        "clock_uncertainty": [spec.clock_uncertainty] if spec.clock_uncertainty else [],
+        "hls_tool": spec.hls_tool,
+        "sources": list(spec.hls_sources),
+        "tb_sources": list(spec.hls_tb_sources),
+        "tb_files": list(spec.hls_tb_files),
+        "cflags": spec.hls_cflags,
+        "tb_cflags": spec.hls_tb_cflags,
+        "ip_vendor": vendor, "ip_library": library, "ip_name": name, "ip_version": version,
+        "steps": [(k, "1" if spec.steps.get(k, False) else "0")
+                  for k in ("reset", "csim", "synth", "cosim", "export")],
+    }
+
+
+def render_build_tcl(spec: BlockDesignSpec) -> str:
+    """build_prj.tcl: the HLS project (vivado_hls 2019.2-2020.1 or vitis_hls 2021.1+)."""
+    return _env().get_template("vivado_accelerator/build_prj.tcl.j2").render(**build_context(spec))
