@@ -9,6 +9,7 @@
 # Configuration keys (::standin_cfg):
 #   log            file to write the call log to
 #   part           the part the board file names (create_project must use it)
+#   board_part     the board_part the project must end up with
 #   board_parts    dict: installed board_part -> the part it carries
 #   ps_version     version of zynq_ultra_ps_e in the catalog (default 3.3)
 #   vivado_version e.g. 2020.1 (hw_handoff under .srcs) or 2022.2 (under .gen)
@@ -276,7 +277,10 @@ proc ::vv::required {cell} {
     dict for {name e} [::vv::pins $cell] {
         lassign $e type k d
         if {$type eq "intf"} {
-            lappend req $name
+            # an enabled PS AXI port may stay unused (only its clock must be driven)
+            if {$kind ni {processing_system7 zynq_ultra_ps_e} || $k in {ddr fixed_io}} {
+                lappend req $name
+            }
         } elseif {$d eq "I"} {
             switch -- $kind {
                 proc_sys_reset {
@@ -290,14 +294,8 @@ proc ::vv::required {cell} {
             }
         }
     }
-    if {$kind in {processing_system7 zynq_ultra_ps_e}} {
-        # the PS's own AXI ports may stay unused only if switched off; DDR/FIXED_IO must go out
-        set req2 {}
-        foreach r $req {
-            lappend req2 $r
-        }
-        set req $req2
-    }
+    # (an enabled PS AXI port may stay unused, but its clock is required above; DDR and
+    # FIXED_IO of processing_system7 are interfaces, so they must be made external)
     return $req
 }
 
