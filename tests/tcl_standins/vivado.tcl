@@ -1023,6 +1023,16 @@ proc wait_on_run {args} {
 
 proc wait_on_runs {args} {
     ::standin::record wait_on_runs {*}$args
+    if {!$::vv::launched} {
+        ::standin::fail "wait_on_runs before launch_runs"
+    }
+}
+
+# UG835: wait_on_runs came in 2021.2, which lists wait_on_run as removed
+if {[package vcompare [::standin::cfg vivado_version 2020.1] 2021.2] >= 0} {
+    rename wait_on_run {}
+} else {
+    rename wait_on_runs {}
 }
 
 proc write_hw_platform {args} {
