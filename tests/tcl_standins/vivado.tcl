@@ -1037,11 +1037,17 @@ if {[package vcompare [::standin::cfg vivado_version 2020.1] 2021.2] >= 0} {
 
 proc write_hw_platform {args} {
     ::standin::record write_hw_platform {*}$args
-    set o [::standin::opts write_hw_platform {-fixed 0 -include_bit 0 -force 0 -file 1} $args]
+    # UG835: write_hw_platform [-fixed] [-force] [-include_bit] ... [<file>] (file is positional)
+    set o [::standin::opts write_hw_platform {-fixed 0 -include_bit 0 -force 0 -include_sim_content 0
+        -minimal 0 -hw 0 -hw_emu 0 -quiet 0 -verbose 0} $args]
     if {[dict get $::vv::runs impl_1 progress] ne "100%"} {
         ::standin::fail "write_hw_platform -include_bit without a bitstream"
     }
-    set f [open [dict get $o -file] w]
+    set file [lindex [dict get $o ""] 0]
+    if {[llength [dict get $o ""]] != 1 || [file extension $file] ne ".xsa"} {
+        ::standin::fail "write_hw_platform wants one .xsa file name, got: [dict get $o {}]"
+    }
+    set f [open $file w]
     puts $f "stand-in xsa"
     close $f
 }
