@@ -50,9 +50,11 @@ def _compiler_id(cxx: str) -> str:
 
 
 def include_dirs(project: Path, ap_types: str | None = None) -> list:
-    """Include path: the project's firmware, then its ap_types (or another copy)."""
-    ap = ap_types or os.environ.get("HLSGEN_AP_TYPES") or str(project / "firmware" / "ap_types")
-    return [str(project / "firmware"), ap, str(project / "firmware" / "nnet_utils")]
+    """Include path, relative to the project folder: its firmware, then its ap_types
+    (or another copy, e.g. Xilinx's, given as an absolute path), then nnet_utils."""
+    ap = ap_types or os.environ.get("HLSGEN_AP_TYPES")
+    ap = str(Path(ap).resolve()) if ap else "firmware/ap_types"
+    return ["firmware", ap, "firmware/nnet_utils"]
 
 
 def source_hash(project: Path, flags: list, cxx: str) -> str:
@@ -63,7 +65,7 @@ def source_hash(project: Path, flags: list, cxx: str) -> str:
     files = [project / f"{meta['project']}_bridge.cpp"]
     files += sorted(p for p in (project / "firmware").rglob("*") if p.is_file() and p.suffix != ".txt")
     for inc in flags:
-        if inc.startswith("-I") and not str(Path(inc[2:])).startswith(str(project)):
+        if inc.startswith("-I") and Path(inc[2:]).is_absolute():
             files += sorted(p for p in Path(inc[2:]).glob("*.h"))
     for f in files:
         h.update(str(f.relative_to(project) if f.is_relative_to(project) else f).encode())
@@ -95,8 +97,9 @@ def build(project, ap_types: str | None = None, verbose: bool = True) -> Path:
     log.write_text(" ".join(cmd) + "\n\n" + proc.stdout + proc.stderr)
     if proc.returncode != 0:
         tmp.unlink(missing_ok=True)
-        tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-30:])
-        raise CompileError(f"g++ failed (exit {proc.returncode}) compiling {project}; full log: {log}\n{tail}")
+        lines = (proc.stdout + proc.stderr).strip().splitlines()
+        shown = "\n".join(lines[:25] + (["..."] if len(lines) > 25 else []))  # g++'s first errors matter most
+        raise CompileError(f"g++ failed (exit {proc.returncode}) compiling {project}; full log: {log}\n{shown}")
     os.replace(tmp, lib)
     if verbose:
         print(f"hlsgen: compiled in {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)

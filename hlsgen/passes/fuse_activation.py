@@ -4,6 +4,10 @@ Legal when the Dense output feeds only the ReLU, and both have the same result t
 with a saturating overflow mode: then quantize(relu(acc)) == relu(quantize(acc)),
 because rounding is monotone and keeps 0, and saturation commutes with max(., 0).
 (With AP_WRAP a large positive sum could wrap negative before the ReLU, so no fusion.)
+When the Dense result precision is 'auto', it is ours to choose: it becomes the ReLU's
+result type (recorded in the layer's configuration so later inference keeps it).  That
+choice is made whether or not the pair is then fused (a traced Dense stays separate),
+so tracing a layer never changes any result.
 """
 
 FUSABLE = ("Dense",)
@@ -25,10 +29,14 @@ def fuse_activation(graph, ctx=None) -> bool:
             continue
         if len(graph.consumers(act.inputs[0])) != 1 or graph.is_output(act.inputs[0]):
             continue
-        if prev.cfg.trace:  # the user wants to see the pre-activation values
+        t_act = act.types.get("result")
+        if t_act is None or t_act.saturation not in SATURATING:
             continue
-        t_prev, t_act = prev.types.get("result"), act.types.get("result")
-        if t_prev is None or t_prev != t_act or t_prev.saturation not in SATURATING:
+        if prev.configured("result") is None:
+            prev.cfg.precision = dict(prev.cfg.precision, result=str(t_act))
+            prev.types["result"] = t_act
+            graph.tensors[prev.outputs[0]].type = t_act
+        if prev.types["result"] != t_act or prev.cfg.trace:  # traced: keep its output visible
             continue
         prev.attrs["activation"] = "relu"
         prev.cfg.trace = prev.cfg.trace or act.cfg.trace

@@ -33,8 +33,11 @@ def check_writable(output_dir) -> Path:
     parent = out.parent
     while not parent.exists():
         parent = parent.parent
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise ProjectWriteError(f"cannot write the project: folder {str(parent)!r} is not writable")
+    try:  # ask the file system itself: permission bits do not tell root's story
+        probe = tempfile.mkdtemp(prefix=".hlsgen-probe-", dir=parent)
+        os.rmdir(probe)
+    except OSError as e:
+        raise ProjectWriteError(f"cannot write the project {str(out)!r}: folder {str(parent)!r} is not writable ({e.strerror})") from None
     return out
 
 

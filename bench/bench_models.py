@@ -1,0 +1,175 @@
+"""Benchmark hlsgen on the shared benchmark models, against Keras and (when its
+environment is available) the reference tool hls4ml 1.3.0, measured in the same run.
+
+    python bench/bench_models.py [--shared ../shared] [--ref-python ref-venv/bin/python] [--models jet_mlp,...]
+
+For each model: convert, write, compile (cold cache) and recompile (cache hit) times,
+C-simulation throughput, Keras throughput (batch 256), argmax agreement and max |diff|
+with Keras' outputs.  With --ref-python, hls4ml's compile time, throughput and
+agreement are measured too and printed as ratios.  An extra model, the
+640-128-128-128-128-8-128-128-128-128-640 Dense+BatchNorm+ReLU autoencoder, checks
+that folded batch-norm weights are not truncated and that compile time does not grow
+with the number of weights.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+import hlsgen  # noqa: E402
+
+
+def load_model(path: Path, qkeras: bool):
+    if qkeras:
+        from hlsgen.converters.keras import load_keras_model
+
+        return load_keras_model(path)
+    import keras
+
+    return keras.models.load_model(path, compile=False)
+
+
+def keras_rate(model, X):
+    model.predict(X[:256], batch_size=256, verbose=0)
+    t0 = time.perf_counter()
+    y = model.predict(X, batch_size=256, verbose=0)
+    return y, len(X) / (time.perf_counter() - t0)
+
+
+def measure_hlsgen(model, X, io_type, workdir):
+    os.environ["HLSGEN_CACHE_DIR"] = str(Path(workdir) / "cache")  # cold cache
+    t0 = time.perf_counter()
+    hm = hlsgen.convert_from_keras_model(model, output_dir=Path(workdir) / "prj", io_type=io_type)
+    t_convert = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    hm.write()
+    t_write = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    hm.compile()
+    t_compile = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    hm._sim = None
+    hm.compile()
+    t_recompile = time.perf_counter() - t0
+    hm.predict(X[:64])
+    t0 = time.perf_counter()
+    y = hm.predict(X)
+    rate = len(X) / (time.perf_counter() - t0)
+    return dict(convert_s=t_convert, write_s=t_write, compile_s=t_compile, recompile_s=t_recompile,
+                predict_sps=rate), np.asarray(y).reshape(len(X), -1)
+
+
+def measure_ref(ref_python, model_path, x_path, io_type, qkeras, workdir):
+    out = Path(workdir) / "ref"
+    cmd = [ref_python, str(HERE / "ref_hls4ml.py"), str(model_path), str(x_path), io_type, str(out),
+           "1" if qkeras else "0"]
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    env.pop("TF_USE_LEGACY_KERAS", None)
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if r.returncode != 0:
+        print(f"  reference run failed:\n{r.stderr[-2000:]}")
+        return None, None
+    return json.loads(r.stdout.strip().splitlines()[-1]), np.load(out / "pred.npy")
+
+
+def agreement(y, yk, classifier=True):
+    d = dict(max_abs_diff=float(np.abs(y - yk).max()))
+    if classifier:
+        d["argmax"] = float(np.mean(np.argmax(y, 1) == np.argmax(yk, 1)))
+    return d
+
+
+def autoencoder(seed=0):
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    sizes = [640, 128, 128, 128, 128, 8, 128, 128, 128, 128]
+    inp = keras.Input((640,), name="input")
+    x = inp
+    for i, n in enumerate(sizes[1:]):
+        x = keras.layers.Dense(n, name=f"dense_{i}")(x)
+        x = keras.layers.BatchNormalization(name=f"bn_{i}")(x)
+        x = keras.layers.Activation("relu", name=f"relu_{i}")(x)
+    out = keras.layers.Dense(640, name="output")(x)
+    model = keras.Model(inp, out)
+    rng = np.random.default_rng(seed)
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            n = layer.get_weights()[0].shape[0]
+            layer.set_weights([rng.uniform(0.5, 1.5, n), rng.normal(0, 0.3, n), rng.normal(0, 0.3, n),
+                               rng.uniform(0.3, 3, n)])
+    X = np.round(rng.normal(0, 1, (2000, 640)) * 1024) / 1024
+    return model, X
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--shared", default=str(HERE.parent.parent / "shared"))
+    ap.add_argument("--ref-python", default=os.environ.get("HLSGEN_REF_PYTHON"))
+    ap.add_argument("--models", default="jet_mlp,jet_qmlp,cnn_small,autoencoder")
+    args = ap.parse_args()
+    bench = Path(args.shared) / "bench" / "models"
+    manifest = json.loads((bench / "manifest.json").read_text())
+    rows = []
+    for name in args.models.split(","):
+        print(f"== {name}")
+        with tempfile.TemporaryDirectory() as work:
+            if name == "autoencoder":
+                model, X = autoencoder()
+                yk, k_rate = keras_rate(model, X)
+                io_type, ref = "io_parallel", None
+                try:
+                    ours, y = measure_hlsgen(model, X, io_type, work)
+                except ValueError as e:
+                    print(f"  hlsgen: not supported yet: {e}")
+                    continue
+                ours.update(agreement(y, yk, classifier=False), keras_sps=k_rate)
+                rows.append((name, ours, ref))
+                print("  hlsgen:", json.dumps({k: round(v, 4) for k, v in ours.items()}))
+                continue
+            m = manifest["models"][name]
+            X = np.load(bench / manifest["datasets"][m["dataset"]]["X"])
+            yk = np.load(bench / m["keras_pred"])
+            model = load_model(bench / m["file"], m["qkeras"])
+            _, k_rate = keras_rate(model, X)
+            try:
+                ours, y = measure_hlsgen(model, X, m["io_type"], work)
+            except ValueError as e:
+                print(f"  hlsgen: not supported yet: {e}")
+                continue
+            ours.update(agreement(y, yk), keras_sps=k_rate)
+            ref = None
+            if args.ref_python:
+                x_path = bench / manifest["datasets"][m["dataset"]]["X"]
+                ref, y_ref = measure_ref(args.ref_python, bench / m["file"], x_path, m["io_type"], m["qkeras"], work)
+                if ref:
+                    ref.update(agreement(y_ref, yk))
+            rows.append((name, ours, ref))
+            print("  hlsgen:", json.dumps({k: round(v, 4) for k, v in ours.items()}))
+            if ref:
+                print("  hls4ml:", json.dumps({k: round(v, 4) for k, v in ref.items()}))
+    print("\nmodel        compile s (ratio)   predict/s (x hls4ml, x Keras)   argmax   max|diff|")
+    for name, o, r in rows:
+        cr = f"({o['compile_s'] / r['compile_s']:.2f}x)" if r else ""
+        pr = f"x{o['predict_sps'] / r['predict_sps']:.1f}" if r else "x -"
+        print(f"{name:12s} {o['compile_s']:6.2f} {cr:10s} {o['predict_sps']:12,.0f} ({pr}, "
+              f"x{o['predict_sps'] / o['keras_sps']:.2f})   {o.get('argmax', float('nan')):.4f}   "
+              f"{o['max_abs_diff']:.4f}" + (f"   [hls4ml argmax {r['argmax']:.4f}]" if r else ""))
+    print("recompile of unchanged sources (cache hit): "
+          + ", ".join(f"{n} {o['recompile_s'] * 1000:.0f} ms" for n, o, _ in rows))
+
+
+if __name__ == "__main__":
+    main()

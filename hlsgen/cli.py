@@ -1,0 +1,151 @@
+"""Command line: ``hlsgen convert``, ``hlsgen predict``, ``hlsgen demo``."""
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+EXAMPLES = Path(__file__).resolve().parent / "examples"
+
+
+def _config(args, model):
+    from . import config as cfgmod
+    from .convert import config_from_keras_model
+
+    if args.config:
+        config = cfgmod.from_yaml(args.config)
+    else:
+        config = config_from_keras_model(model, granularity="model")
+    model_cfg = config.setdefault("Model", {})
+    if args.precision:
+        model_cfg["Precision"] = args.precision
+    if args.reuse_factor:
+        model_cfg["ReuseFactor"] = args.reuse_factor
+    if args.strategy:
+        model_cfg["Strategy"] = args.strategy
+    return config
+
+
+def cmd_convert(args):
+    from .converters.keras import load_keras_model
+    from .convert import convert_from_keras_model
+
+    model = load_keras_model(args.model, args.weights)
+    hm = convert_from_keras_model(
+        model, hls_config=_config(args, model), output_dir=args.output_dir, project_name=args.project_name,
+        io_type=args.io_type, backend=args.backend, input_data_tb=args.input_data, output_data_tb=args.output_data,
+    )
+    print(hm.summary())
+    out = hm.write()
+    print(f"project written to {out}")
+    if args.compile:
+        hm.compile()
+        print("C simulation compiled")
+    return 0
+
+
+def cmd_predict(args):
+    from .csim import Simulation
+
+    X = np.load(args.inputs)
+    sim = Simulation(args.project)
+    y = sim.predict(X)
+    if args.output:
+        np.save(args.output, y)
+        print(f"{len(X)} predictions written to {args.output}")
+    else:
+        np.set_printoptions(threshold=50, linewidth=120)
+        print(y)
+    return 0
+
+
+def run_testbench(project: Path, name: str) -> str:
+    """Build and run the generated C testbench with g++ alone; returns its report."""
+    from .csim import compiler, include_dirs
+
+    exe = project / "build" / f"{name}_test"
+    exe.parent.mkdir(exist_ok=True)
+    cmd = [compiler(), "-O1", "-std=c++14", *[f"-I{d}" for d in include_dirs(project)],
+           f"{name}_test.cpp", f"firmware/{name}.cpp", "-o", str(exe)]
+    subprocess.run(cmd, cwd=project, check=True, capture_output=True, text=True)
+    run = subprocess.run([str(exe)], cwd=project, capture_output=True, text=True)
+    if run.returncode != 0:
+        raise RuntimeError(f"testbench failed:\n{run.stdout}{run.stderr}")
+    return run.stdout.strip()
+
+
+def cmd_demo(args):
+    import os
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import keras
+
+    from .convert import convert_from_keras_model
+
+    model = keras.models.load_model(EXAMPLES / "jet_tagger.keras", compile=False)
+    X = np.load(EXAMPLES / "jet_X.npy")
+    print(f"example model: {EXAMPLES / 'jet_tagger.keras'} (16 jet features -> 5 classes, "
+          f"{model.count_params()} parameters), {len(X)} test samples")
+    t0 = time.perf_counter()
+    y_keras = model.predict(X, batch_size=256, verbose=0)
+    t_keras = time.perf_counter() - t0
+    hm = convert_from_keras_model(model, output_dir=args.output_dir, input_data_tb=X[:100],
+                                  output_data_tb=y_keras[:100])
+    print(hm.summary())
+    hm.write()
+    t0 = time.perf_counter()
+    hm.compile()
+    t_compile = time.perf_counter() - t0
+    hm.predict(X[:10])
+    t0 = time.perf_counter()
+    y = hm.predict(X)
+    t_pred = time.perf_counter() - t0
+    agree = float(np.mean(np.argmax(y, 1) == np.argmax(y_keras, 1)))
+    print(f"compile: {t_compile:.2f} s; predict: {len(X) / t_pred:,.0f} samples/s "
+          f"(Keras: {len(X) / t_keras:,.0f} samples/s)")
+    print(f"agreement with Keras: argmax {agree:.4f}, max |diff| {np.abs(y - y_keras).max():.4f}")
+    print(f"C testbench (g++): {run_testbench(hm.output_dir, hm.project_name)}")
+    print(f"project: {hm.output_dir}")
+    return 0 if agree >= 0.99 else 1
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="hlsgen", description="Neural networks -> HLS C++ for Zynq FPGAs")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    c = sub.add_parser("convert", help="convert a Keras model (.keras, .h5, .json) into an HLS project")
+    c.add_argument("model")
+    c.add_argument("-o", "--output-dir", default="hlsgen_prj")
+    c.add_argument("--weights", help="weights .h5 for a .json model")
+    c.add_argument("--project-name", default="myproject")
+    c.add_argument("--backend", default="Vivado")
+    c.add_argument("--io-type", default="io_parallel")
+    c.add_argument("--precision", help="default precision, e.g. 'fixed<16,6,RND,SAT>'")
+    c.add_argument("--reuse-factor", type=int)
+    c.add_argument("--strategy", choices=["Latency", "Resource"])
+    c.add_argument("--config", help="YAML configuration (hls4ml schema)")
+    c.add_argument("--input-data", help="test inputs (.npy or .dat) for the testbench")
+    c.add_argument("--output-data", help="reference outputs (.npy or .dat) for the testbench")
+    c.add_argument("--compile", action="store_true", help="also build the C simulation")
+    c.set_defaults(func=cmd_convert)
+    pr = sub.add_parser("predict", help="run a written project's C simulation on inputs from a .npy file")
+    pr.add_argument("project")
+    pr.add_argument("inputs")
+    pr.add_argument("-o", "--output", help="save the predictions to this .npy file")
+    pr.set_defaults(func=cmd_predict)
+    d = sub.add_parser("demo", help="convert, compile and check the bundled example model")
+    d.add_argument("-o", "--output-dir", default="hlsgen_demo_prj")
+    d.set_defaults(func=cmd_demo)
+    args = p.parse_args(argv)
+    try:
+        return args.func(args)
+    except (ValueError, OSError, RuntimeError) as e:
+        print(f"hlsgen: error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

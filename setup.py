@@ -1,0 +1,29 @@
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+HERE = Path(__file__).resolve().parent
+
+setup(
+    name="hlsgen",
+    version="0.1.0",
+    description="Compile trained neural networks (Keras, QKeras, ONNX) into HLS accelerators for Zynq FPGAs",
+    long_description=(HERE / "README.md").read_text(),
+    long_description_content_type="text/markdown",
+    python_requires=">=3.9",
+    packages=find_packages(include=["hlsgen", "hlsgen.*"]) + ["hlsgen._boards"],
+    package_dir={"hlsgen._boards": "boards"},
+    package_data={
+        "hlsgen": ["templates/**/*", "examples/*.keras", "examples/*.npy"],
+        "hlsgen._boards": ["*.yml", "*.md"],
+    },
+    install_requires=["numpy>=1.23", "jinja2>=3.0", "pyyaml>=5.4"],
+    extras_require={
+        "keras": ["tensorflow>=2.16", "tf-keras>=2.16"],
+        "qkeras": ["tensorflow>=2.16", "tf-keras>=2.16", "qkeras==0.9.0", "pyparsing"],
+        "onnx": ["onnx>=1.14", "onnxruntime>=1.16"],
+        "test": ["pytest>=7", "tensorflow>=2.16", "tf-keras>=2.16", "qkeras==0.9.0", "pyparsing",
+                 "onnx>=1.14", "onnxruntime>=1.16"],
+    },
+    entry_points={"console_scripts": ["hlsgen=hlsgen.cli:main"]},
+)

@@ -1,0 +1,32 @@
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("HLSGEN_SHARED", REPO.parent / "shared"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _hlsgen_cache(tmp_path_factory):
+    """One C-simulation cache for the whole test session, away from the user's."""
+    os.environ["HLSGEN_CACHE_DIR"] = str(tmp_path_factory.mktemp("hlsgen_cache"))
+
+
+@pytest.fixture
+def shared():
+    if not SHARED.is_dir():
+        pytest.skip(f"shared data not found at {SHARED}")
+    return SHARED
+
+
+needs_gxx = pytest.mark.skipif(shutil.which(os.environ.get("CXX", "g++")) is None, reason="g++ not installed")
+
+
+def grid(rng, shape, lo=-4.0, hi=4.0, frac=8):
+    """Random values on the 2**-frac grid (exact in the default input type)."""
+    return np.round(rng.uniform(lo, hi, size=shape) * 2**frac) / 2**frac

@@ -1,0 +1,296 @@
+"""The core flow on fully connected Keras models: convert, write, compile, predict, trace."""
+import os
+import subprocess
+
+import numpy as np
+import pytest
+
+import hlsgen
+from hlsgen.cli import run_testbench
+from hlsgen.converters.keras import keras_flavour, parse_keras_model
+
+from conftest import grid, needs_gxx
+
+keras = pytest.importorskip("keras")
+
+
+def mlp(K, names=("input", "dense_1", "dense_2", "out"), act="relu", bn=False, seed=0):
+    K.utils.set_random_seed(seed)
+    inp = K.Input((16,), name=names[0])
+    x = K.layers.Dense(32, activation=None if bn else act, name=names[1])(inp)
+    if bn:  # Dense -> BatchNormalization -> activation: the foldable order
+        x = K.layers.BatchNormalization(name="bn")(x)
+        x = K.layers.Activation(act, name=names[1] + "_relu")(x)
+    x = K.layers.Dense(16, name=names[2])(x)
+    x = K.layers.Activation(act, name=names[2] + "_act")(x)
+    out = K.layers.Dense(5, name=names[3])(x)
+    model = K.Model(inp, out)
+    if bn:  # non-trivial statistics
+        w = model.get_layer("bn").get_weights()
+        rng = np.random.default_rng(seed)
+        model.get_layer("bn").set_weights([rng.uniform(0.5, 2, 32), rng.normal(size=32),
+                                           rng.normal(size=32), rng.uniform(0.2, 3, 32)][: len(w)])
+    return model
+
+
+@pytest.fixture(scope="module")
+def X():
+    return grid(np.random.default_rng(1), (500, 16))
+
+
+@needs_gxx
+@pytest.mark.parametrize("flavour", ["keras3", "tf_keras"])
+def test_mlp_bit_exact_with_golden_and_close_to_keras(flavour, X, tmp_path):
+    K = keras if flavour == "keras3" else pytest.importorskip("tf_keras")
+    model = mlp(K)
+    assert keras_flavour(model) == flavour
+    hm = hlsgen.convert_from_keras_model(model, output_dir=tmp_path / "prj")
+    y = hm.predict(X)
+    np.testing.assert_array_equal(y, hm.predict_golden(X))
+    yk = model.predict(X, verbose=0)
+    assert np.abs(y - yk).max() < 0.02
+    kinds = [lay.kind for lay in hm.graph.layers]
+    assert kinds == ["Dense", "Dense", "Dense"], "relu activations are fused into the Dense layers"
+
+
+@needs_gxx
+def test_sequential_and_files(X, tmp_path):
+    model = keras.Sequential([keras.Input((16,)), keras.layers.Dense(8, activation="relu"),
+                              keras.layers.Dropout(0.5), keras.layers.Dense(3)])
+    ref = None
+    for ext in (".keras", ".h5"):
+        path = str(tmp_path / f"m{ext}")
+        model.save(path)
+        hm = hlsgen.convert_from_keras_model(path, output_dir=tmp_path / f"prj{ext[1:]}")
+        y = hm.predict(X)
+        np.testing.assert_array_equal(y, hm.predict_golden(X))
+        assert np.abs(y - model.predict(X, verbose=0)).max() < 0.02
+        ref = y if ref is None else ref
+        np.testing.assert_array_equal(y, ref)  # same model from either file format
+
+
+@needs_gxx
+def test_batchnorm_folded_without_loss(X, tmp_path):
+    model = mlp(keras, bn=True)
+    hm = hlsgen.convert_from_keras_model(model, output_dir=tmp_path / "prj")
+    assert "BatchNormalization" not in [lay.kind for lay in hm.graph.layers]
+    y = hm.predict(X)
+    np.testing.assert_array_equal(y, hm.predict_golden(X))
+    assert np.abs(y - model.predict(X, verbose=0)).max() < 0.05
+
+
+@needs_gxx
+def test_fusion_and_strategies_change_no_result(X, tmp_path):
+    model = mlp(keras, seed=3)
+    base = hlsgen.convert_from_keras_model(model, output_dir=tmp_path / "a").predict(X)
+    cfg = hlsgen.config_from_keras_model(model, granularity="name")
+    cfg["LayerName"]["dense_1"]["Trace"] = True  # keeps dense_1 and its relu apart
+    cfg["LayerName"]["dense_2"].update(Strategy="Resource", ReuseFactor=4)
+    cfg["LayerName"]["out"].update(Strategy="Resource", ReuseFactor=3)
+    hm = hlsgen.convert_from_keras_model(model, hls_config=cfg, output_dir=tmp_path / "b")
+    assert [lay.kind for lay in hm.graph.layers].count("Activation") == 1
+    np.testing.assert_array_equal(hm.predict(X), base)
+
+
+@needs_gxx
+def test_trace_gives_every_layer(X, tmp_path):
+    model = mlp(keras)
+    hm = hlsgen.convert_from_keras_model(model, output_dir=tmp_path / "prj")
+    y, layers = hm.trace(X[:20])
+    assert set(layers) == {"dense_1", "dense_2", "out"}
+    np.testing.assert_array_equal(layers["out"], y)
+    hidden = keras.Model(model.input, model.get_layer("dense_1").output).predict(X[:20], verbose=0)
+    assert np.abs(layers["dense_1"] - hidden).max() < 0.01
+
+
+@needs_gxx
+def test_custom_precision_is_used_exactly(X, tmp_path):
+    model = mlp(keras, act="linear")
+    cfg = hlsgen.config_from_keras_model(model, granularity="name")
+    cfg["LayerName"]["input"]["Precision"]["result"] = "fixed<10,4,RND,SAT>"
+    cfg["LayerName"]["dense_1"]["Precision"] = {"weight": "fixed<6,1,RND_CONV,SAT>", "accum": "fixed<14,6>",
+                                                "result": "fixed<9,5,TRN,WRAP>"}
+    hm = hlsgen.convert_from_keras_model(model, hls_config=cfg, output_dir=tmp_path / "prj")
+    d1 = hm.graph.layers[0]
+    assert str(d1.types["weight"]) == "fixed<6,1,RND_CONV,SAT>" and str(d1.types["accum"]) == "fixed<14,6>"
+    y = hm.predict(X)
+    np.testing.assert_array_equal(y, hm.predict_golden(X))  # narrow, rounding accumulator
+    with open(tmp_path / "prj" / "firmware" / "defines.h") as f:
+        assert "ap_fixed<14,6> accum1_t;" in f.read()
+
+
+@needs_gxx
+def test_hostile_names_become_safe_identifiers(X, tmp_path):
+    names = ("input", "..\\..\\evil out", 'class"', "dense-ü")
+    model = mlp(keras, names=names)
+    hm = hlsgen.convert_from_keras_model(model, output_dir=tmp_path / "prj")
+    y, layers = hm.trace(X[:10])
+    assert set(layers) == set(names[1:])
+    np.testing.assert_array_equal(y, hm.predict_golden(X[:10]))
+    for lay in hm.graph.layers:
+        assert lay.name.isidentifier() and lay.name.isascii()
+    written = {p.resolve() for p in (tmp_path).rglob("*")}
+    assert all(str(p).startswith(str(tmp_path / "prj")) for p in written if p != tmp_path / "prj")
+
+
+@needs_gxx
+def test_testbench_compiles_with_gxx_alone_and_passes(X, tmp_path):
+    model = mlp(keras)
+    hm = hlsgen.convert_from_keras_model(model, output_dir=tmp_path / "prj", input_data_tb=X[:50],
+                                         output_data_tb=model.predict(X[:50], verbose=0))
+    hm.write()
+    report = run_testbench(hm.output_dir, hm.project_name)
+    assert "50 samples, 0 mismatches" in report
+    # the testbench really compares: corrupt one expected value and it must fail
+    exp = hm.output_dir / "tb_data" / "tb_expected_csim.dat"
+    rows = exp.read_text().splitlines()
+    rows[3] = " ".join(["12.5"] + rows[3].split()[1:])
+    exp.write_text("\n".join(rows) + "\n")
+    with pytest.raises(RuntimeError, match="1 mismatches"):
+        run_testbench(hm.output_dir, hm.project_name)
+
+
+@needs_gxx
+def test_compile_cache_and_runtime_weights(X, tmp_path, monkeypatch):
+    model = mlp(keras, seed=5)
+    hm = hlsgen.convert_from_keras_model(model, output_dir=tmp_path / "a")
+    lib = hm.compile()
+    y1 = hm.predict(X)
+    # same network shape, other weights: same sources, so no g++ needed (CXX fails if called)
+    other = mlp(keras, seed=6)
+    cfg = hlsgen.config_from_keras_model(other)
+    hm2 = hlsgen.convert_from_keras_model(other, hls_config=cfg, output_dir=tmp_path / "b")
+    hm2.write()
+    for a, b in zip(hm.graph.layers, hm2.graph.layers):
+        b.types = dict(a.types)  # force identical types so only the weight values differ
+    hm2.write()
+    assert hm2.compile() == lib  # a cache hit: g++ did not run for this project
+    assert not (hm2.output_dir / "build" / "csim_compile.log").exists()
+    y2 = hm2.predict(X)
+    assert not np.array_equal(y1, y2)
+    np.testing.assert_array_equal(y2, hm2.predict_golden(X))
+
+
+def test_unsupported_layer_is_named_before_writing(tmp_path):
+    model = keras.Sequential([keras.Input((4, 4, 1)), keras.layers.Conv2D(2, 3, name="myconv")])
+    with pytest.raises(ValueError, match=r"layer 'myconv' of type Conv2D is not supported; supported layer types: .*Dense"):
+        hlsgen.convert_from_keras_model(model, output_dir=tmp_path / "prj")
+    assert not (tmp_path / "prj").exists()
+
+
+def test_config_errors_name_the_problem(tmp_path):
+    model = mlp(keras)
+    bad = [
+        ({"Model": {"Precison": "fixed<8,3>"}}, r"unknown key 'Precison' in Model; valid keys: Precision"),
+        ({"LayerName": {"dense_9": {}}}, r"unknown layer name 'dense_9' in LayerName; the model's layers: input, dense_1"),
+        ({"LayerName": {"dense_1": {"Precision": {"wieght": "auto"}}}}, r"unknown precision key 'wieght'.*valid keys: result, weight, bias, accum"),
+        ({"LayerName": {"dense_1": {"Precision": "fixd<8,3>"}}}, r"LayerName.dense_1.Precision: invalid precision 'fixd<8,3>'"),
+        ({"LayerType": {"Conv9D": {}}}, r"unknown layer type 'Conv9D' in LayerType; valid types: .*Dense"),
+        ({"Model": {"Strategy": "Fast"}}, r"Strategy is 'Fast'; valid: Latency, Resource"),
+        ({"Model": {"ReuseFactor": 0}}, r"ReuseFactor must be a positive integer"),
+        ({"Bogus": {}}, r"unknown key 'Bogus' in the configuration"),
+    ]
+    for cfg, msg in bad:
+        with pytest.raises(hlsgen.ConfigError, match=msg):
+            hlsgen.convert_from_keras_model(model, hls_config=cfg, output_dir=tmp_path / "prj")
+    with pytest.raises(ValueError, match="project_name"):
+        hlsgen.convert_from_keras_model(model, project_name="my project", output_dir=tmp_path / "prj")
+    with pytest.raises(ValueError, match="io_type 'io_magic'"):
+        hlsgen.convert_from_keras_model(model, io_type="io_magic", output_dir=tmp_path / "prj")
+    assert not (tmp_path / "prj").exists()
+
+
+def test_config_granularity_and_yaml_round_trip():
+    model = mlp(keras, bn=True)
+    for gran in ("model", "type", "name"):
+        cfg = hlsgen.config_from_keras_model(model, granularity=gran, default_precision="fixed<18,8>")
+        assert cfg["Model"]["Precision"] == "fixed<18,8>"
+        assert hlsgen.from_yaml(hlsgen.to_yaml(cfg)) == cfg
+    cfg = hlsgen.config_from_keras_model(model, granularity="name")
+    assert set(cfg["LayerName"]) == {"input", "dense_1", "bn", "dense_2", "dense_2_act", "out", "dense_1_relu"}
+    assert cfg["LayerName"]["dense_1"]["Precision"] == {"result": "auto", "weight": "auto", "bias": "auto",
+                                                        "accum": "auto"}
+    with pytest.raises(hlsgen.ConfigError, match="granularity 'layer'"):
+        hlsgen.config_from_keras_model(model, granularity="layer")
+
+
+@needs_gxx
+def test_failed_write_keeps_old_project_and_leaves_nothing(tmp_path, monkeypatch):
+    model = mlp(keras)
+    out = tmp_path / "prj"
+    hm = hlsgen.convert_from_keras_model(model, output_dir=out)
+    hm.write()
+    before = sorted(p.relative_to(out) for p in out.rglob("*"))
+    from hlsgen import writer
+
+    real = writer.shutil.copyfile
+
+    def failing(src, dst):
+        if "nnet_dense" in str(src):
+            raise OSError("disk full")
+        return real(src, dst)
+
+    monkeypatch.setattr(writer.shutil, "copyfile", failing)
+    with pytest.raises(OSError, match="disk full"):
+        hm.write()
+    assert sorted(p.relative_to(out) for p in out.rglob("*")) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["prj"]
+
+
+def test_unwritable_output_dir(tmp_path):
+    if os.geteuid() == 0:
+        target = "/proc/hlsgen_prj"  # not writable even for root
+    else:
+        ro = tmp_path / "ro"
+        ro.mkdir()
+        ro.chmod(0o500)
+        target = ro / "prj"
+    hm = hlsgen.convert_from_keras_model(mlp(keras), output_dir=target)
+    with pytest.raises(OSError, match="not writable|cannot write"):
+        hm.write()
+
+
+@needs_gxx
+def test_compiler_errors_are_surfaced(tmp_path, monkeypatch):
+    hm = hlsgen.convert_from_keras_model(mlp(keras, seed=9), output_dir=tmp_path / "prj",
+                                         hls_config={"Model": {"Precision": "fixed<17,7,RND,SAT>"}})
+    hm.write()
+    monkeypatch.setenv("CXX", "hlsgen-no-such-compiler")
+    with pytest.raises(hlsgen.CompileError, match="not found on PATH"):
+        hm.compile()
+    (tmp_path / "prj" / "firmware" / "nnet_utils" / "nnet_dense.h").write_text("#error broken on purpose\n")
+    monkeypatch.setenv("CXX", "g++")
+    hm._written = True
+    with pytest.raises(hlsgen.CompileError, match=r"(?s)g\+\+ failed.*full log: .*csim_compile.log.*broken on purpose"):
+        hm.compile()
+
+
+def test_parse_keeps_tensor_topology():
+    inp = keras.Input((8,), name="x")
+    a = keras.layers.Dense(4, name="a")(inp)
+    b = keras.layers.Dense(3, name="b")(a)
+    g = parse_keras_model(keras.Model(inp, b))
+    assert [lay.source_name for lay in g.layers] == ["a", "b"]
+    assert g.layers[1].inputs == g.layers[0].outputs
+    assert g.outputs == g.layers[1].outputs
+
+
+@needs_gxx
+def test_cli_convert_and_predict(tmp_path, X):
+    model = mlp(keras)
+    path = tmp_path / "m.keras"
+    model.save(path)
+    np.save(tmp_path / "X.npy", X[:30])
+    env = dict(os.environ)
+    r = subprocess.run(["python", "-m", "hlsgen", "convert", str(path), "-o", str(tmp_path / "prj"),
+                        "--precision", "fixed<18,8,RND,SAT>"], capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr
+    r = subprocess.run(["python", "-m", "hlsgen", "predict", str(tmp_path / "prj"), str(tmp_path / "X.npy"),
+                        "-o", str(tmp_path / "y.npy")], capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr
+    hm = hlsgen.convert_from_keras_model(model, output_dir=tmp_path / "p2",
+                                         hls_config={"Model": {"Precision": "fixed<18,8,RND,SAT>"}})
+    np.testing.assert_array_equal(np.load(tmp_path / "y.npy"), hm.predict(X[:30]))
+    r = subprocess.run(["python", "-m", "hlsgen", "convert", str(tmp_path / "nope.h5")], capture_output=True,
+                       text=True, env=env)
+    assert r.returncode == 2 and "does not exist" in r.stderr
