@@ -30,6 +30,7 @@ class ArrayDecl:
     values: np.ndarray
     layer: str
     key: str
+    kind: str = "weight"  # or "table" (a constant the user never reprograms)
 
     @property
     def size(self) -> int:
@@ -111,7 +112,7 @@ class ProjectCode:
             var, tn = f"{name}{k}", f"{name}{k}_t"
             tb[name], t[name] = var, tn
             typedefs.append((tn, ft.cpp()))
-            tables.append(ArrayDecl(var, tn, ft.quantize(values).ravel(), lay.name, name))
+            tables.append(ArrayDecl(var, tn, ft.quantize(values).ravel(), lay.name, name, "table"))
         ctx = dict(
             config=f"config{k}", index=k, t=t, in_t=in_t, ins=ins, out=self.var[lay.outputs[0]], w=w, tb=tb,
             layer=lay, in_shapes=g.input_shapes(lay), out_shape=out_tensor.shape,
@@ -124,7 +125,9 @@ class ProjectCode:
 
     @property
     def weights(self):
-        return [w for lc in self.layers for w in lc.weights]
+        """Every constant array (weights and tables), in a fixed order: they are loaded at
+        run time in C simulation and embedded for synthesis."""
+        return [w for lc in self.layers for w in lc.weights + lc.tables]
 
     @property
     def headers(self):
@@ -152,7 +155,7 @@ def firmware_files(code: ProjectCode, strategy_dataflow: bool):
         ("firmware/hlsgen_trace.h", render("firmware/hlsgen_trace.h.j2", **ctx)),
     ]
     for lc in code.layers:
-        for arr in lc.weights:
+        for arr in lc.weights + lc.tables:
             files.append((f"firmware/weights/{arr.var}.h", render("firmware/weight.h.j2", a=arr, layer=lc)))
             files.append((f"firmware/weights/{arr.var}.txt", format_values(arr.values) + "\n"))
     for d, sub in ((AP_TYPES_DIR, "ap_types"), (NNET_DIR, "nnet_utils")):
@@ -184,7 +187,8 @@ def csim_files(code: ProjectCode, tb_inputs: list, tb_expected: list, tb_referen
         inputs=[dict(name=i["source_name"], shape=i["shape"], size=i["size"], precision=i["precision"])
                 for i in code.inputs],
         outputs=[dict(shape=o["shape"], size=o["size"], precision=o["precision"]) for o in code.outputs],
-        weights=[dict(id=n, var=a.var, file=f"firmware/weights/{a.var}.txt", size=a.size, layer=a.layer, key=a.key)
+        weights=[dict(id=n, var=a.var, file=f"firmware/weights/{a.var}.txt", size=a.size, layer=a.layer, key=a.key,
+                      kind=a.kind)
                  for n, a in enumerate(code.weights)],
         trace=[dict(id=lc.index, name=lc.layer.source_name, kind=lc.layer.kind,
                     shape=list(code.graph.tensors[lc.layer.outputs[0]].shape), size=lc.out_size)

@@ -94,15 +94,30 @@ Reuse:
     }
 }
 
+// Only the configured strategy is instantiated (keeps compile time down).
+template <unsigned S> struct dense_strategy {
+    template <class data_T, class res_T, typename CONFIG_T>
+    static void run(const data_T* data, res_T* res, const typename CONFIG_T::weight_t* w,
+                    const typename CONFIG_T::bias_t* b) {
+        #pragma HLS INLINE
+        dense_latency<data_T, res_T, CONFIG_T>(data, res, w, b);
+    }
+};
+template <> struct dense_strategy<resource> {
+    template <class data_T, class res_T, typename CONFIG_T>
+    static void run(const data_T* data, res_T* res, const typename CONFIG_T::weight_t* w,
+                    const typename CONFIG_T::bias_t* b) {
+        #pragma HLS INLINE
+        dense_resource<data_T, res_T, CONFIG_T>(data, res, w, b);
+    }
+};
+
 template <class data_T, class res_T, typename CONFIG_T>
 void dense(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_out],
            const typename CONFIG_T::weight_t weights[CONFIG_T::n_in * CONFIG_T::n_out],
            const typename CONFIG_T::bias_t biases[CONFIG_T::n_out]) {
     #pragma HLS INLINE
-    if (CONFIG_T::strategy == resource)
-        dense_resource<data_T, res_T, CONFIG_T>(data, res, weights, biases);
-    else
-        dense_latency<data_T, res_T, CONFIG_T>(data, res, weights, biases);
+    dense_strategy<CONFIG_T::strategy>::template run<data_T, res_T, CONFIG_T>(data, res, weights, biases);
 }
 
 } // namespace nnet
