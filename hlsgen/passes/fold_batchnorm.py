@@ -5,7 +5,7 @@ quantization, so the folded weights lose nothing (their types are chosen afterwa
 from the folded values).
 """
 
-FOLDABLE = ("Dense",)
+FOLDABLE = ("Dense", "Conv1D", "Conv2D", "DepthwiseConv1D", "DepthwiseConv2D")
 
 
 def fold_batchnorm(graph, ctx=None) -> bool:

@@ -10,7 +10,7 @@ choice is made whether or not the pair is then fused (a traced Dense stays separ
 so tracing a layer never changes any result.
 """
 
-FUSABLE = ("Dense",)
+FUSABLE = ("Dense", "Conv1D", "Conv2D", "DepthwiseConv1D", "DepthwiseConv2D")
 SATURATING = ("SAT", "SAT_ZERO", "SAT_SYM")
 
 

@@ -1,0 +1,178 @@
+// hlsgen layer library: the element type of io_stream tensors.
+//
+// In io_stream a tensor of shape (H, W, C) (or (W, C), or (N,)) travels as
+//     hls::stream<nnet::array<T, C> >
+// one stream element per pixel holding all C channels, pixels in row-major order
+// (H outer, W inner).  A 1-D tensor of N features is one element nnet::array<T, N>
+// unless the producer says otherwise (see the kernels' headers).
+//
+// Also here: the csim fast-path switch shared by the CNN headers.
+#ifndef NNET_ARRAY_H_
+#define NNET_ARRAY_H_
+
+#include <stdint.h>
+
+#include "nnet_common.h"
+
+// hls::stream: always available to HLS; in C simulation only when a stand-in
+// hls_stream.h is on the include path (io_parallel projects do not need it).
+#if defined(__SYNTHESIS__) || !defined(__has_include)
+#include "hls_stream.h"
+#define NNET_HAVE_STREAM 1
+#elif __has_include("hls_stream.h")
+#include "hls_stream.h"
+#define NNET_HAVE_STREAM 1
+#else
+#define NNET_HAVE_STREAM 0
+#endif
+
+namespace nnet {
+
+template <typename T, unsigned N> struct array {
+    typedef T value_type;
+    static const unsigned size = N;
+
+    T data[N];
+
+    T& operator[](unsigned i) { return data[i]; }
+    const T& operator[](unsigned i) const { return data[i]; }
+
+    array& operator=(const array& other) {
+        if (&other == this) return *this;
+        for (unsigned i = 0; i < N; i++) {
+            #pragma HLS UNROLL
+            data[i] = other.data[i];
+        }
+        return *this;
+    }
+};
+
+#if NNET_HAVE_STREAM
+// Copy a whole io_parallel tensor into a stream of pixels of C channels, and back
+// (used at io_stream boundaries, e.g. before/after a Dense that takes a flat array).
+template <class T, class A, unsigned n, unsigned C>
+void array_to_stream(const T in[n], hls::stream<A>& out) {
+    for (unsigned p = 0; p < n / C; p++) {
+        #pragma HLS PIPELINE
+        A a;
+        for (unsigned c = 0; c < C; c++) {
+            #pragma HLS UNROLL
+            a[c] = in[p * C + c];
+        }
+        out.write(a);
+    }
+}
+
+template <class A, class T, unsigned n, unsigned C>
+void stream_to_array(hls::stream<A>& in, T out[n]) {
+    for (unsigned p = 0; p < n / C; p++) {
+        #pragma HLS PIPELINE
+        A a = in.read();
+        for (unsigned c = 0; c < C; c++) {
+            #pragma HLS UNROLL
+            out[p * C + c] = a[c];
+        }
+    }
+}
+
+#endif  // NNET_HAVE_STREAM
+
+}  // namespace nnet
+
+// HLSGEN_RAW_CSIM: true when compiling for C simulation with hlsgen's own ap_types
+// (whose ap_num keeps its raw value in the native integer member `V`, sign/zero
+// extended).  The CNN headers then use integer fast paths that are proven
+// bit-identical to the synthesized code in the comments where they are used.  With
+// Xilinx's headers or under synthesis the plain ap_fixed code is used.
+#if defined(HLSGEN_AP_COMMON_H) && !defined(__SYNTHESIS__) && !defined(HLSGEN_NO_FAST_CSIM)
+#define HLSGEN_RAW_CSIM 1
+#else
+#define HLSGEN_RAW_CSIM 0
+#endif
+
+// Full unrolling of short inner loops in the C-simulation fast paths (keeps small
+// accumulator arrays in registers at -O2).
+#if HLSGEN_RAW_CSIM && defined(__GNUC__) && !defined(__clang__)
+#define NNET_CSIM_UNROLL _Pragma("GCC unroll 64")
+#else
+#define NNET_CSIM_UNROLL
+#endif
+
+namespace nnet {
+
+template <bool C, class A, class B> struct select_t { typedef A type; };
+template <class A, class B> struct select_t<false, A, B> { typedef B type; };
+
+template <unsigned K> struct ilog2_ceil { enum { value = 1 + ilog2_ceil<(K + 1) / 2>::value }; };
+template <> struct ilog2_ceil<1> { enum { value = 0 }; };
+
+// What the fast paths need to know of a fixed-point type (only for hlsgen's ap_num in
+// C simulation; `known` is 0 for anything else, which selects the plain code).
+template <class T> struct fx_info { enum { known = 0, w = 1, f = 0, s = 1, trn_wrap = 0 }; };
+#if HLSGEN_RAW_CSIM
+template <int W, int I, bool S, ap_q_mode Q, ap_o_mode O, int N, bool INT>
+struct fx_info<ap_num<W, I, S, Q, O, N, INT> > {
+    enum { known = 1, w = W, f = INT ? 0 : W - I, s = S, trn_wrap = (INT || (Q == AP_TRN && O == AP_WRAP && N == 0)) };
+};
+#endif
+
+// Raw multiply-accumulate for C simulation.
+//
+// The synthesized code computes, per output, acc = bias; acc = accum_t(acc + x * w) for
+// every term, where accum_t is a signed AP_TRN / AP_WRAP type with W <= 64 bits and F
+// fractional bits, and x * w is exact.  Because acc is always on accum_t's grid,
+// floor_F(acc + p) == acc + floor_F(p), and wrapping to W bits is addition modulo 2^W,
+// so the final value is wrap_W(bias + sum_i floor_F(x_i * w_i)) whatever the order.  This
+// struct computes exactly that on raw integers: each term is the raw product shifted
+// onto accum_t's grid (left shift, or arithmetic right shift = floor), summed modulo
+// 2^32 or 2^64 in an unsigned integer at least W bits wide, then sign-extended from
+// bit W-1.  Modular sums in a wider ring reduce to the same value modulo 2^W, so the
+// result is bit-identical to the synthesized accumulator (32-bit sums are used only
+// when W <= 32 and no term needs its bits below the accumulator's LSB).
+template <class data_T, class weight_T, class acc_T> struct raw_mac {
+    enum {
+        DW = fx_info<data_T>::w + (fx_info<data_T>::s ? 0 : 1),
+        WW = fx_info<weight_T>::w + (fx_info<weight_T>::s ? 0 : 1),
+        AW = fx_info<acc_T>::w,
+        SH = fx_info<acc_T>::f - fx_info<data_T>::f - fx_info<weight_T>::f,
+        ok = HLSGEN_RAW_CSIM && fx_info<data_T>::known && fx_info<weight_T>::known && fx_info<acc_T>::known &&
+             fx_info<acc_T>::trn_wrap && fx_info<acc_T>::s && AW <= 64 && DW + WW <= 63 && SH < 64 && SH > -63,
+        narrow_prod = DW + WW <= 32,
+        narrow_acc = AW <= 32 && SH >= 0
+    };
+    typedef typename select_t<narrow_prod, int32_t, int64_t>::type P;
+    typedef typename select_t<narrow_acc, uint32_t, uint64_t>::type U;
+    typedef typename select_t<narrow_acc, int32_t, int64_t>::type S;
+    enum { B = (int)sizeof(U) * 8 };
+
+    static inline U term(P x, P w) {
+        const P p = x * w;
+        return SH >= 0 ? (U)((U)(S)p << (SH >= 0 ? SH : 0)) : (U)(S)(p >> (SH < 0 ? -SH : 0));
+    }
+    template <class bias_T> static inline U start(const bias_T& b) {
+        const acc_T a = (acc_T)b;
+        return (U)(S)a.V;
+    }
+    // Double-precision variant for dot products of K terms (C simulation): the raw
+    // products are integers below 2^(DW+WW-2) in magnitude, so every partial sum of at
+    // most K of them is an integer below 2^53 when dbl_ok<K> holds, and double addition
+    // (or FMA) of such integers is exact in any order.  With SH >= 0 (no term loses
+    // bits) the modular sum of the shifted terms is (sum of products) << SH, so
+    //     start(bias) + ((U)(int64)S << SH)
+    // equals the integer accumulation above bit for bit.
+    template <unsigned K> struct dbl_ok {
+        enum { value = ok && SH >= 0 && DW + WW - 2 + 1 + (K > 1 ? ilog2_ceil<K>::value : 0) <= 53 };
+    };
+    static inline U from_dbl(U start_v, double s) {
+        return (U)(start_v + ((U)(S)(int64_t)s << (SH >= 0 ? SH : 0)));
+    }
+    static inline acc_T finish(U s) {
+        acc_T a;
+        a.V = (typename acc_T::T)((S)(U)(s << (B - AW)) >> (B - AW));
+        return a;
+    }
+};
+
+}  // namespace nnet
+
+#endif

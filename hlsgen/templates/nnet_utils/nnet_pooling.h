@@ -1,0 +1,231 @@
+// hlsgen layer library: max / average pooling (1-D as height 1) and global pooling.
+//
+// ---------------------------------------------------------------------------------
+// Signatures (io_parallel flat row-major arrays; io_stream one nnet::array<T, C> per pixel):
+//
+//   nnet::pooling_2d_cl<data_T, res_T, CONFIG_T>(const data_T data[H*W*C], res_T res[OH*OW*C],
+//        const typename CONFIG_T::recip_t recip[pool_height*pool_width + 1]);
+//   nnet::pooling_2d_stream<in_array_T, out_array_T, CONFIG_T>(hls::stream<in_array_T>& data,
+//        hls::stream<out_array_T>& res, recip);
+//   nnet::global_pooling_2d_stream<in_array_T, out_array_T, CONFIG_T>(data, res, recip);
+//        (reads H*W pixels, writes ONE element holding all C channels)
+// Global pooling in io_parallel is pooling_2d_cl with the window = the whole input.
+//
+// CONFIG_T (pool_config): in_height, in_width, n_chan, pool_height, pool_width,
+// stride_height, stride_width, pad_top, pad_bottom, pad_left, pad_right, out_height,
+// out_width, pool_op (pool_max / pool_average), reuse_factor, accum_t, recip_t.
+//
+// Semantics (Keras): padding positions are ignored; max takes the largest valid value
+// (result = (res_T)max, exact when res_T is the input type); average sums the n valid
+// values in accum_t (taps kh, kw ascending) and multiplies by recip[n], the constant 1/n
+// quantized to recip_t (exact for powers of two), then casts once to res_T:
+//     res = (res_T)(acc * recip[n])         (the product itself is exact)
+// The recip table is passed even to max pooling (unused there) so both share a signature.
+//
+// io_stream FIFOs: like the convolutions (nnet_conv.h): a line buffer of pool_height rows,
+// output (oh, ow) written right after input pixel (oh*SH + KH-1, ow*SW + KW-1) of the
+// padded input; lag = (KH - 1 - pad_top) * W + (KW - pad_left) input pixels.  Global
+// pooling writes only after its last input: a bypass FIFO around it needs H*W pixels.
+// ---------------------------------------------------------------------------------
+#ifndef NNET_POOLING_H_
+#define NNET_POOLING_H_
+
+#include "nnet_array.h"
+#include "nnet_common.h"
+
+namespace nnet {
+
+enum pool_op_t { pool_max = 0, pool_average = 1 };
+
+struct pool_config {
+    static const unsigned in_height = 1, in_width = 1, n_chan = 1;
+    static const unsigned pool_height = 1, pool_width = 1;
+    static const unsigned stride_height = 1, stride_width = 1;
+    static const unsigned pad_top = 0, pad_bottom = 0, pad_left = 0, pad_right = 0;
+    static const unsigned out_height = 1, out_width = 1;
+    static const unsigned pool_op = pool_max;
+    static const unsigned reuse_factor = 1;
+    typedef float accum_t;
+    typedef float recip_t;
+};
+
+// One output pixel: taps[t] -> C channels of the input under tap t, or null (padding).
+template <class in_T, class res_T, typename CONFIG_T>
+inline void pool_pixel(const in_T* const* taps, res_T* out, const typename CONFIG_T::recip_t* recip) {
+    #pragma HLS INLINE
+    const unsigned C = CONFIG_T::n_chan, NT = CONFIG_T::pool_height * CONFIG_T::pool_width;
+    typedef typename fast_accum<typename CONFIG_T::accum_t>::type acc_t;
+    if (CONFIG_T::pool_op == pool_max) {
+        in_T m[C];
+        #pragma HLS ARRAY_PARTITION variable=m complete
+        bool first = true;
+        for (unsigned t = 0; t < NT; t++) {
+            #pragma HLS UNROLL
+            const in_T* px = taps[t];
+            if (!px) continue;
+            if (first) {
+                for (unsigned c = 0; c < C; c++) {
+                    #pragma HLS UNROLL
+                    m[c] = px[c];
+                }
+            } else {
+                for (unsigned c = 0; c < C; c++) {
+                    #pragma HLS UNROLL
+                    m[c] = px[c] > m[c] ? px[c] : m[c];
+                }
+            }
+            first = false;
+        }
+        for (unsigned c = 0; c < C; c++) {
+            #pragma HLS UNROLL
+            out[c] = (res_T)m[c];
+        }
+    } else {
+        acc_t acc[C];
+        #pragma HLS ARRAY_PARTITION variable=acc complete
+        for (unsigned c = 0; c < C; c++) {
+            #pragma HLS UNROLL
+            acc[c] = 0;
+        }
+        unsigned n = 0;
+        for (unsigned t = 0; t < NT; t++) {
+            #pragma HLS UNROLL
+            const in_T* px = taps[t];
+            if (!px) continue;
+            for (unsigned c = 0; c < C; c++) {
+                #pragma HLS UNROLL
+                acc[c] += px[c];
+            }
+            n++;
+        }
+        const typename CONFIG_T::recip_t r = recip[n];
+        for (unsigned c = 0; c < C; c++) {
+            #pragma HLS UNROLL
+            const typename CONFIG_T::accum_t a = acc[c];
+            out[c] = (res_T)(a * r);
+        }
+    }
+}
+
+template <class data_T, class res_T, typename CONFIG_T>
+void pooling_2d_cl(const data_T data[CONFIG_T::in_height * CONFIG_T::in_width * CONFIG_T::n_chan],
+                   res_T res[CONFIG_T::out_height * CONFIG_T::out_width * CONFIG_T::n_chan],
+                   const typename CONFIG_T::recip_t recip[CONFIG_T::pool_height * CONFIG_T::pool_width + 1]) {
+    #pragma HLS INLINE off
+    const unsigned C = CONFIG_T::n_chan, NT = CONFIG_T::pool_height * CONFIG_T::pool_width;
+Rows:
+    for (unsigned oh = 0; oh < CONFIG_T::out_height; oh++) {
+    Cols:
+        for (unsigned ow = 0; ow < CONFIG_T::out_width; ow++) {
+            #pragma HLS PIPELINE II=CONFIG_T::reuse_factor
+            const data_T* taps[NT];
+            #pragma HLS ARRAY_PARTITION variable=taps complete
+            for (unsigned kh = 0; kh < CONFIG_T::pool_height; kh++) {
+                #pragma HLS UNROLL
+                const int ih = (int)(oh * CONFIG_T::stride_height + kh) - (int)CONFIG_T::pad_top;
+                for (unsigned kw = 0; kw < CONFIG_T::pool_width; kw++) {
+                    #pragma HLS UNROLL
+                    const int iw = (int)(ow * CONFIG_T::stride_width + kw) - (int)CONFIG_T::pad_left;
+                    const bool in = ih >= 0 && ih < (int)CONFIG_T::in_height && iw >= 0 && iw < (int)CONFIG_T::in_width;
+                    taps[kh * CONFIG_T::pool_width + kw] =
+                        in ? data + ((unsigned)ih * CONFIG_T::in_width + (unsigned)iw) * C : 0;
+                }
+            }
+            pool_pixel<data_T, res_T, CONFIG_T>(taps, res + (oh * CONFIG_T::out_width + ow) * C, recip);
+        }
+    }
+}
+
+#if NNET_HAVE_STREAM
+
+template <class data_T, class res_T, typename CONFIG_T>
+void pooling_2d_stream(hls::stream<data_T>& data, hls::stream<res_T>& res,
+                       const typename CONFIG_T::recip_t recip[CONFIG_T::pool_height * CONFIG_T::pool_width + 1]) {
+    typedef typename data_T::value_type in_T;
+    const unsigned C = CONFIG_T::n_chan, KH = CONFIG_T::pool_height, KW = CONFIG_T::pool_width;
+    const unsigned PH = CONFIG_T::in_height + CONFIG_T::pad_top + CONFIG_T::pad_bottom;
+    const unsigned PW = CONFIG_T::in_width + CONFIG_T::pad_left + CONFIG_T::pad_right;
+    in_T line[KH * PW * C];
+    #pragma HLS ARRAY_PARTITION variable=line complete dim=0
+Rows:
+    for (unsigned pr = 0; pr < PH; pr++) {
+    Cols:
+        for (unsigned pc = 0; pc < PW; pc++) {
+            #pragma HLS PIPELINE II=CONFIG_T::reuse_factor
+            in_T* slot = line + ((pr % KH) * PW + pc) * C;
+            const bool inside = pr >= CONFIG_T::pad_top && pr < CONFIG_T::pad_top + CONFIG_T::in_height &&
+                                pc >= CONFIG_T::pad_left && pc < CONFIG_T::pad_left + CONFIG_T::in_width;
+            if (inside) {
+                const data_T px = data.read();
+                for (unsigned c = 0; c < C; c++) {
+                    #pragma HLS UNROLL
+                    slot[c] = px[c];
+                }
+            }
+            if (pr + 1 >= KH && pc + 1 >= KW && (pr + 1 - KH) % CONFIG_T::stride_height == 0 &&
+                (pc + 1 - KW) % CONFIG_T::stride_width == 0) {
+                const unsigned r0 = pr + 1 - KH, c0 = pc + 1 - KW;
+                const in_T* taps[KH * KW];
+                #pragma HLS ARRAY_PARTITION variable=taps complete
+                for (unsigned kh = 0; kh < KH; kh++) {
+                    #pragma HLS UNROLL
+                    for (unsigned kw = 0; kw < KW; kw++) {
+                        #pragma HLS UNROLL
+                        const unsigned r = r0 + kh, cc = c0 + kw;
+                        const bool valid = r >= CONFIG_T::pad_top && r < CONFIG_T::pad_top + CONFIG_T::in_height &&
+                                           cc >= CONFIG_T::pad_left && cc < CONFIG_T::pad_left + CONFIG_T::in_width;
+                        taps[kh * KW + kw] = valid ? line + ((r % KH) * PW + cc) * C : 0;
+                    }
+                }
+                res_T out;
+                pool_pixel<in_T, typename res_T::value_type, CONFIG_T>(taps, out.data, recip);
+                res.write(out);
+            }
+        }
+    }
+}
+
+// Global pooling over a stream: running max / sum per channel, pixels in row-major order
+// (the order of the io_parallel kernel).  One output element after the last input.
+template <class data_T, class res_T, typename CONFIG_T>
+void global_pooling_2d_stream(hls::stream<data_T>& data, hls::stream<res_T>& res,
+                              const typename CONFIG_T::recip_t recip[CONFIG_T::pool_height * CONFIG_T::pool_width + 1]) {
+    typedef typename data_T::value_type in_T;
+    typedef typename fast_accum<typename CONFIG_T::accum_t>::type acc_t;
+    const unsigned C = CONFIG_T::n_chan, N = CONFIG_T::in_height * CONFIG_T::in_width;
+    in_T m[C];
+    acc_t acc[C];
+    #pragma HLS ARRAY_PARTITION variable=m complete
+    #pragma HLS ARRAY_PARTITION variable=acc complete
+Pixels:
+    for (unsigned p = 0; p < N; p++) {
+        #pragma HLS PIPELINE II=CONFIG_T::reuse_factor
+        const data_T px = data.read();
+        for (unsigned c = 0; c < C; c++) {
+            #pragma HLS UNROLL
+            if (CONFIG_T::pool_op == pool_max) {
+                m[c] = (p == 0 || px[c] > m[c]) ? px[c] : m[c];
+            } else {
+                if (p == 0) acc[c] = 0;
+                acc[c] += px[c];
+            }
+        }
+    }
+    res_T out;
+    for (unsigned c = 0; c < C; c++) {
+        #pragma HLS UNROLL
+        if (CONFIG_T::pool_op == pool_max) {
+            out[c] = (typename res_T::value_type)m[c];
+        } else {
+            const typename CONFIG_T::accum_t a = acc[c];
+            out[c] = (typename res_T::value_type)(a * recip[N]);
+        }
+    }
+    res.write(out);
+}
+
+#endif  // NNET_HAVE_STREAM
+
+}  // namespace nnet
+
+#endif
