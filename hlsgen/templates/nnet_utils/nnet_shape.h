@@ -1,0 +1,160 @@
+// hlsgen layer library: zero padding, cropping and nearest-neighbour upsampling
+// (2-D; a 1-D layer is the same with height 1).  Pure data movement: every output is
+// one input value (or 0) cast to res_T.
+//
+// ---------------------------------------------------------------------------------
+// Signatures (io_parallel flat row-major arrays; io_stream one nnet::array<T, C> per pixel):
+//   nnet::zeropad_2d_cl<data_T, res_T, CONFIG_T>(const data_T data[H*W*C], res_T res[OH*OW*C]);
+//   nnet::cropping_2d_cl<data_T, res_T, CONFIG_T>(data, res);
+//   nnet::upsampling_2d_cl<data_T, res_T, CONFIG_T>(data, res);
+//   nnet::zeropad_2d_stream<in_array_T, out_array_T, CONFIG_T>(hls::stream<in_array_T>&, hls::stream<out_array_T>&);
+//   nnet::cropping_2d_stream<...>(same);  nnet::upsampling_2d_stream<...>(same);
+// CONFIG_T (shape_config): in_height, in_width, n_chan, out_height, out_width, top, left
+// (zero padding: pads before; cropping: crops before), size_height, size_width (upsampling).
+//
+// io_stream FIFOs: zero padding and cropping read and write in raster order with no
+// buffer (lag 0 / the cropped pixels before the first kept one).  Upsampling keeps one
+// input row (W * C values) and writes each input row size_height times: it writes its
+// first output after the first input pixel, but reads row r+1 only after writing all
+// outputs of row r, so its *output* FIFO needs no extra depth in a chain; a bypass FIFO
+// around it (rare) must hold size_height * size_width * W pixels.
+// ---------------------------------------------------------------------------------
+#ifndef NNET_SHAPE_H_
+#define NNET_SHAPE_H_
+
+#include "nnet_array.h"
+#include "nnet_common.h"
+
+namespace nnet {
+
+struct shape_config {
+    static const unsigned in_height = 1, in_width = 1, n_chan = 1;
+    static const unsigned out_height = 1, out_width = 1;
+    static const unsigned top = 0, left = 0;
+    static const unsigned size_height = 1, size_width = 1;
+};
+
+template <class data_T, class res_T, typename CONFIG_T>
+void zeropad_2d_cl(const data_T data[CONFIG_T::in_height * CONFIG_T::in_width * CONFIG_T::n_chan],
+                   res_T res[CONFIG_T::out_height * CONFIG_T::out_width * CONFIG_T::n_chan]) {
+    const unsigned C = CONFIG_T::n_chan;
+    for (unsigned oh = 0; oh < CONFIG_T::out_height; oh++) {
+        for (unsigned ow = 0; ow < CONFIG_T::out_width; ow++) {
+            #pragma HLS PIPELINE
+            const bool in = oh >= CONFIG_T::top && oh < CONFIG_T::top + CONFIG_T::in_height &&
+                            ow >= CONFIG_T::left && ow < CONFIG_T::left + CONFIG_T::in_width;
+            res_T* o = res + (oh * CONFIG_T::out_width + ow) * C;
+            if (in) {
+                const data_T* i = data + ((oh - CONFIG_T::top) * CONFIG_T::in_width + (ow - CONFIG_T::left)) * C;
+                for (unsigned c = 0; c < C; c++) o[c] = (res_T)i[c];
+            } else {
+                for (unsigned c = 0; c < C; c++) o[c] = 0;
+            }
+        }
+    }
+}
+
+template <class data_T, class res_T, typename CONFIG_T>
+void cropping_2d_cl(const data_T data[CONFIG_T::in_height * CONFIG_T::in_width * CONFIG_T::n_chan],
+                    res_T res[CONFIG_T::out_height * CONFIG_T::out_width * CONFIG_T::n_chan]) {
+    const unsigned C = CONFIG_T::n_chan;
+    for (unsigned oh = 0; oh < CONFIG_T::out_height; oh++) {
+        for (unsigned ow = 0; ow < CONFIG_T::out_width; ow++) {
+            #pragma HLS PIPELINE
+            const data_T* i = data + ((oh + CONFIG_T::top) * CONFIG_T::in_width + (ow + CONFIG_T::left)) * C;
+            res_T* o = res + (oh * CONFIG_T::out_width + ow) * C;
+            for (unsigned c = 0; c < C; c++) o[c] = (res_T)i[c];
+        }
+    }
+}
+
+template <class data_T, class res_T, typename CONFIG_T>
+void upsampling_2d_cl(const data_T data[CONFIG_T::in_height * CONFIG_T::in_width * CONFIG_T::n_chan],
+                      res_T res[CONFIG_T::out_height * CONFIG_T::out_width * CONFIG_T::n_chan]) {
+    const unsigned C = CONFIG_T::n_chan;
+    for (unsigned oh = 0; oh < CONFIG_T::out_height; oh++) {
+        for (unsigned ow = 0; ow < CONFIG_T::out_width; ow++) {
+            #pragma HLS PIPELINE
+            const data_T* i =
+                data + ((oh / CONFIG_T::size_height) * CONFIG_T::in_width + ow / CONFIG_T::size_width) * C;
+            res_T* o = res + (oh * CONFIG_T::out_width + ow) * C;
+            for (unsigned c = 0; c < C; c++) o[c] = (res_T)i[c];
+        }
+    }
+}
+
+#if NNET_HAVE_STREAM
+
+template <class data_T, class res_T, typename CONFIG_T>
+void zeropad_2d_stream(hls::stream<data_T>& data, hls::stream<res_T>& res) {
+    const unsigned C = CONFIG_T::n_chan;
+    for (unsigned oh = 0; oh < CONFIG_T::out_height; oh++) {
+        for (unsigned ow = 0; ow < CONFIG_T::out_width; ow++) {
+            #pragma HLS PIPELINE
+            const bool in = oh >= CONFIG_T::top && oh < CONFIG_T::top + CONFIG_T::in_height &&
+                            ow >= CONFIG_T::left && ow < CONFIG_T::left + CONFIG_T::in_width;
+            res_T o;
+            if (in) {
+                const data_T i = data.read();
+                for (unsigned c = 0; c < C; c++) {
+                    #pragma HLS UNROLL
+                    o[c] = (typename res_T::value_type)i[c];
+                }
+            } else {
+                for (unsigned c = 0; c < C; c++) {
+                    #pragma HLS UNROLL
+                    o[c] = 0;
+                }
+            }
+            res.write(o);
+        }
+    }
+}
+
+template <class data_T, class res_T, typename CONFIG_T>
+void cropping_2d_stream(hls::stream<data_T>& data, hls::stream<res_T>& res) {
+    const unsigned C = CONFIG_T::n_chan;
+    for (unsigned ih = 0; ih < CONFIG_T::in_height; ih++) {
+        for (unsigned iw = 0; iw < CONFIG_T::in_width; iw++) {
+            #pragma HLS PIPELINE
+            const data_T i = data.read();
+            if (ih >= CONFIG_T::top && ih < CONFIG_T::top + CONFIG_T::out_height && iw >= CONFIG_T::left &&
+                iw < CONFIG_T::left + CONFIG_T::out_width) {
+                res_T o;
+                for (unsigned c = 0; c < C; c++) {
+                    #pragma HLS UNROLL
+                    o[c] = (typename res_T::value_type)i[c];
+                }
+                res.write(o);
+            }
+        }
+    }
+}
+
+template <class data_T, class res_T, typename CONFIG_T>
+void upsampling_2d_stream(hls::stream<data_T>& data, hls::stream<res_T>& res) {
+    const unsigned C = CONFIG_T::n_chan, W = CONFIG_T::in_width;
+    res_T row[W];
+    for (unsigned ih = 0; ih < CONFIG_T::in_height; ih++) {
+        for (unsigned iw = 0; iw < W; iw++) {
+            #pragma HLS PIPELINE
+            const data_T i = data.read();
+            for (unsigned c = 0; c < C; c++) {
+                #pragma HLS UNROLL
+                row[iw][c] = (typename res_T::value_type)i[c];
+            }
+        }
+        for (unsigned sh = 0; sh < CONFIG_T::size_height; sh++) {
+            for (unsigned ow = 0; ow < CONFIG_T::out_width; ow++) {
+                #pragma HLS PIPELINE
+                res.write(row[ow / CONFIG_T::size_width]);
+            }
+        }
+    }
+}
+
+#endif  // NNET_HAVE_STREAM
+
+}  // namespace nnet
+
+#endif
