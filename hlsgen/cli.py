@@ -69,9 +69,12 @@ def run_testbench(project: Path, name: str) -> str:
 
     exe = project / "build" / f"{name}_test"
     exe.parent.mkdir(exist_ok=True)
-    cmd = [compiler(), "-O1", "-std=c++14", *[f"-I{d}" for d in include_dirs(project)],
-           f"{name}_test.cpp", f"firmware/{name}.cpp", "-o", str(exe)]
-    subprocess.run(cmd, cwd=project, check=True, capture_output=True, text=True)
+    sources = [f"firmware/{name}.cpp"] + ([f"firmware/{name}_axi.cpp"] if (project / "firmware" / f"{name}_axi.cpp").exists() else [])
+    cmd = [compiler(), "-O1", "-std=c++14", *[f"-I{d}" for d in include_dirs(project)], f"{name}_test.cpp",
+           *sources, "-o", str(exe)]
+    build = subprocess.run(cmd, cwd=project, capture_output=True, text=True)
+    if build.returncode != 0:
+        raise RuntimeError(f"the testbench does not compile ({' '.join(cmd)}):\n{build.stderr[-3000:]}")
     run = subprocess.run([str(exe)], cwd=project, capture_output=True, text=True)
     if run.returncode != 0:
         raise RuntimeError(f"testbench failed:\n{run.stdout}{run.stderr}")

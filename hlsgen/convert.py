@@ -14,7 +14,9 @@ from .layers import LAYER_KINDS, TypeContext
 from .model import HLSModel
 from .passes import OPTIMIZE, TYPED, run_flow
 
-BACKENDS = ("Vivado",)
+BACKENDS = ("Vivado", "VivadoAccelerator")
+ACCEL_KWARGS = ("board", "part", "interface", "weights", "driver", "clock_period", "input_type", "output_type",
+                "weights_type")
 IO_TYPES = ("io_parallel",)
 DEFAULT_OUTPUT_DIR = "hlsgen_prj"
 DEFAULT_PROJECT = "myproject"
@@ -39,11 +41,11 @@ def _layer_list(graph):
     return rows
 
 
-def _keras_graph(model, weights=None):
+def _keras_graph(model, weights_file=None):
     from .converters.keras import load_keras_model, parse_keras_model
 
     if isinstance(model, (str, os.PathLike)):
-        model = load_keras_model(model, weights)
+        model = load_keras_model(model, weights_file)
     return parse_keras_model(model)
 
 
@@ -54,9 +56,16 @@ def config_from_keras_model(model, granularity="model", default_precision=cfgmod
     return cfgmod.make_config(_layer_list(graph), granularity, default_precision, default_reuse_factor)
 
 
-def _check_options(opts):
-    if opts["backend"] not in BACKENDS:
+def _check_options(opts, accel_kwargs, config):
+    backend = {b.lower(): b for b in BACKENDS}.get(str(opts["backend"]).lower())
+    if backend is None:
         raise ValueError(f"unknown backend {opts['backend']!r}; valid backends: {', '.join(BACKENDS)}")
+    opts["backend"] = backend
+    given = sorted(k for k, v in accel_kwargs.items() if v is not None)
+    if backend != "VivadoAccelerator":
+        if given or (config or {}).get("AcceleratorConfig"):
+            what = ", ".join(given) or "AcceleratorConfig"
+            raise ValueError(f"{what}: accelerator options need backend='VivadoAccelerator' (got {backend!r})")
     if opts["io_type"] not in IO_TYPES:
         raise ValueError(f"io_type {opts['io_type']!r} is not supported; valid: {', '.join(IO_TYPES)}")
     if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,63}", str(opts["project_name"])):
@@ -64,10 +73,16 @@ def _check_options(opts):
             f"project_name {opts['project_name']!r} must be a C identifier (a letter, then letters, digits or _)")
 
 
-def build_model(graph, hls_config, options) -> HLSModel:
+def build_model(graph, hls_config, options, accel_kwargs=None) -> HLSModel:
     """Validate the configuration, apply it, run the passes, and wrap the result."""
     config = cfgmod.validate(hls_config or cfgmod.make_config(_layer_list(graph)),
                              {n: k for n, k, _ in _layer_list(graph)}, _precision_keys())
+    accel = None
+    if options["backend"] == "VivadoAccelerator":
+        from .backends.vivado_accelerator import resolve_options
+
+        accel = resolve_options(accel_kwargs or {}, config.get("AcceleratorConfig"))
+    options["accelerator"] = accel
     for lay in graph.layers:
         s = cfgmod.layer_settings(config, lay.source_name, lay.kind, lay.precision_keys)
         lay.cfg.precision, lay.cfg.reuse_factor = s["precision"], s["reuse_factor"]
@@ -78,23 +93,34 @@ def build_model(graph, hls_config, options) -> HLSModel:
         p = s["precision"]["result"]
         input_types[gi.name] = parse_type(cfgmod.DEFAULT_INPUT_PRECISION if p == "auto" else p)
     default = parse_type(cfgmod.model_default_precision(config))
-    ctx = PassContext(TypeContext(default, data_width=default.width), input_types)
+    weights_fixed = not (accel and accel.reprogrammable)
+    ctx = PassContext(TypeContext(default, data_width=default.width, weights_fixed=weights_fixed), input_types)
     run_flow(graph, OPTIMIZE, ctx)
     run_flow(graph, TYPED, ctx)
+    if accel is not None:
+        from .backends.vivado_accelerator import check_bus_types
+
+        check_bus_types(accel, graph)
     return HLSModel(graph, config, options)
 
 
 def convert_from_keras_model(model, hls_config=None, output_dir=DEFAULT_OUTPUT_DIR, project_name=DEFAULT_PROJECT,
                              backend="Vivado", io_type="io_parallel", input_data_tb=None, output_data_tb=None,
-                             weights=None, **kwargs) -> HLSModel:
-    """Convert a Keras 3 or tf_keras model (object or file) into an HLSModel.
+                             weights_file=None, **kwargs) -> HLSModel:
+    """Convert a Keras 3 or tf_keras model (object, or .keras/.h5/.json file) into an HLSModel.
 
-    Nothing is written until ``write()``, ``compile()`` or ``predict()``.
+    With ``backend='VivadoAccelerator'``: ``board`` (required), ``part``, ``interface``
+    ('axi_stream', 'axi_master', 'axi_lite'), ``weights`` ('embedded', 'reprogrammable'),
+    ``driver`` ('python', 'c', 'both'), ``clock_period`` (ns), ``input_type``/``output_type``/
+    ``weights_type`` (bus types: 'float' or a fixed/int type), or the same in the
+    configuration's ``AcceleratorConfig`` section.  Nothing is written until ``write()``,
+    ``compile()`` or ``predict()``.
     """
+    accel_kwargs = {k: kwargs.pop(k, None) for k in ACCEL_KWARGS}
     if kwargs:
         raise TypeError(f"unknown option(s) {', '.join(sorted(kwargs))} for convert_from_keras_model")
     options = dict(output_dir=output_dir, project_name=project_name, backend=backend, io_type=io_type,
                    input_data_tb=input_data_tb, output_data_tb=output_data_tb)
-    _check_options(options)
-    graph = _keras_graph(model, weights)
-    return build_model(graph, hls_config, options)
+    _check_options(options, accel_kwargs, hls_config)
+    graph = _keras_graph(model, weights_file)
+    return build_model(graph, hls_config, options, accel_kwargs)

@@ -31,6 +31,22 @@ class HLSModel:
     def summary(self) -> str:
         return self.graph.summary()
 
+    def resolved_config(self) -> dict:
+        """The configuration with every precision hlsgen chose written out explicitly
+        (to pin the types, e.g. before loading other weights into a reprogrammable model)."""
+        import copy
+
+        cfg = copy.deepcopy(self.config)
+        names = cfg.setdefault("LayerName", {})
+        for gi in self.graph.inputs:
+            names.setdefault(gi.source_name, {})["Precision"] = {"result": str(self.graph.tensors[gi.tensor].type)}
+        for lay in self.graph.layers:
+            entry = names.setdefault(lay.source_name, {})
+            prec = entry.get("Precision") if isinstance(entry.get("Precision"), dict) else {}
+            prec.update({k: str(lay.types[k]) for k in lay.precision_keys if k in lay.types})
+            entry["Precision"] = prec
+        return cfg
+
     # ------------------------------------------------------------------ files
     def _tb_data(self):
         opts = self.options
@@ -51,12 +67,27 @@ class HLSModel:
         expected = golden_outputs(self.graph, xs)
         return xs, expected, ref
 
+    @property
+    def accelerator(self):
+        """The accelerator options (VivadoAccelerator backend), else None."""
+        return self.options.get("accelerator")
+
     def files(self) -> list:
         code = vivado.ProjectCode(self.graph, self.project_name)
         dataflow = any(lay.cfg.strategy == "Resource" and lay.cfg.reuse_factor > 1 for lay in self.graph.layers)
         xs, expected, ref = self._tb_data()
-        files = vivado.firmware_files(code, dataflow)
-        files += vivado.csim_files(code, xs, expected, ref)
+        acc = self.accelerator
+        files = vivado.firmware_files(code, dataflow, reprogrammable=bool(acc and acc.reprogrammable))
+        accel_ctx = desc = None
+        if acc is not None:
+            from .backends import vivado_accelerator
+
+            accel_files, accel_ctx, desc = vivado_accelerator.accelerator_files(code, acc)
+            files += accel_files
+            # what the top computes: inputs through the input bus, outputs through the output bus
+            xs = [acc.input_type.quantize(x) for x in xs]
+            expected = [acc.output_type.quantize(y) for y in golden_outputs(self.graph, xs)]
+        files += vivado.csim_files(code, xs, expected, ref, accel_ctx, desc)
         files.append(("hlsgen_config.yml", cfgmod.to_yaml(self.config)))
         return files
 
@@ -82,9 +113,28 @@ class HLSModel:
             self.compile()
         return self._sim
 
-    def predict(self, X):
-        """Bit-accurate outputs of the fixed-point network (float64 arrays)."""
-        return self._simulation().predict(X)
+    def predict(self, X, top: bool | None = None):
+        """Bit-accurate outputs (float64 arrays). With the VivadoAccelerator backend the
+        samples go through the accelerator top exactly as on the board (bus types, TLAST,
+        batches); ``top=False`` runs the bare network instead."""
+        return self._simulation().predict(X, top)
+
+    def load_weights(self, source):
+        """Reprogrammable weights: send new weights through the accelerator's weight port
+        (C simulation). ``source``: a Keras model of the same architecture, or a list of
+        arrays in the order of registers.json."""
+        from .weights import weight_words
+
+        self._simulation().load_weights(weight_words(self, source))
+
+    def build(self, csim=False, synth=True, cosim=False, export=True, bitfile=False, hls_tool=None, jobs=2):
+        """Run vitis_hls/vivado_hls (and vivado for the bitstream) on the written project."""
+        from .backends.vivado_accelerator.build import build
+
+        if not self._written:
+            self.write()
+        return build(self.output_dir, csim=csim, synth=synth, cosim=cosim, export=export, bitfile=bitfile,
+                     hls_tool=hls_tool, jobs=jobs)
 
     def trace(self, X):
         """(outputs, {layer name: its output}) for every layer of the converted network."""

@@ -129,6 +129,11 @@ class Simulation:
         pp = ctypes.POINTER(ctypes.c_void_p)
         self.lib.hlsgen_set_weight.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_long]
         self.lib.hlsgen_predict.argtypes = [pp, pp, ctypes.c_long, ctypes.c_int, pp]
+        self.accelerator = self.meta.get("accelerator")
+        if self.accelerator:
+            self.lib.hlsgen_accel_predict.argtypes = [pp, pp, ctypes.c_long, ctypes.c_int]
+            if self.accelerator["weights"]:
+                self.lib.hlsgen_accel_load_weights.argtypes = [ctypes.c_void_p, ctypes.c_long]
         self.load_weights_from_project()
         self.threads = max(1, min(os.cpu_count() or 1, int(os.environ.get("HLSGEN_THREADS", "64"))))
 
@@ -172,7 +177,16 @@ class Simulation:
             out.append(x)
         return out, n
 
-    def run(self, X, trace_ids=()):
+    def load_weights(self, words):
+        """Send weight values (bus order of registers.json) through the accelerator's weight port."""
+        if not (self.accelerator and self.accelerator["weights"]):
+            raise ValueError("this project has no weight port: convert with weights='reprogrammable'")
+        v = np.ascontiguousarray(np.asarray(words, dtype=np.float64).ravel())
+        n = sum(w["size"] for w in self.accelerator["weights"])
+        if v.size != n or self.lib.hlsgen_accel_load_weights(v.ctypes.data, v.size) != 0:
+            raise ValueError(f"the weight port takes {n} values, got {v.size}")
+
+    def run(self, X, trace_ids=(), top=False):
         xs, n = self._inputs(X)
         ys = [np.empty((n, o["size"]), dtype=np.float64) for o in self.meta["outputs"]]
         nlayers = len(self.meta["trace"]) + 1
@@ -186,14 +200,22 @@ class Simulation:
             pt = None
             if tr:
                 pt = (ctypes.c_void_p * nlayers)(*[tr[k][b:e].ctypes.data if k in tr else None for k in range(nlayers)])
-            self.lib.hlsgen_predict(px, py, e - b, self.threads, pt)
+            if top:
+                self.lib.hlsgen_accel_predict(px, py, e - b, self.threads)
+            else:
+                self.lib.hlsgen_predict(px, py, e - b, self.threads, pt)
             if n >= self.PROGRESS_MIN:
                 _progress(e, n, t0)
         ys = [y.reshape((n, *o["shape"])) for y, o in zip(ys, self.meta["outputs"])]
         return ys, tr
 
-    def predict(self, X):
-        ys, _ = self.run(X)
+    def predict(self, X, top: bool | None = None):
+        """Outputs for X; through the accelerator top when the project has one (unless top=False)."""
+        if top is None:
+            top = bool(self.accelerator)
+        if top and not self.accelerator:
+            raise ValueError("this project has no accelerator top (backend='VivadoAccelerator')")
+        ys, _ = self.run(X, top=top)
         return ys[0] if len(ys) == 1 else ys
 
     def trace(self, X):

@@ -31,6 +31,7 @@ class ArrayDecl:
     layer: str
     key: str
     kind: str = "weight"  # or "table" (a constant the user never reprograms)
+    precision: str = ""  # the element type, as a type string
 
     @property
     def size(self) -> int:
@@ -106,13 +107,14 @@ class ProjectCode:
             var = f"{prefix}{k}"
             w[key] = var
             ft = lay.types[key]
-            weights.append(ArrayDecl(var, t[key], ft.quantize(lay.weights[key]).ravel(), lay.name, key))
+            weights.append(ArrayDecl(var, t[key], ft.quantize(lay.weights[key]).ravel(), lay.name, key,
+                                     precision=str(ft)))
         tb, tables = {}, []
         for name, (ft, values) in lay.tables().items():
             var, tn = f"{name}{k}", f"{name}{k}_t"
             tb[name], t[name] = var, tn
             typedefs.append((tn, ft.cpp()))
-            tables.append(ArrayDecl(var, tn, ft.quantize(values).ravel(), lay.name, name, "table"))
+            tables.append(ArrayDecl(var, tn, ft.quantize(values).ravel(), lay.name, name, "table", str(ft)))
         ctx = dict(
             config=f"config{k}", index=k, t=t, in_t=in_t, ins=ins, out=self.var[lay.outputs[0]], w=w, tb=tb,
             layer=lay, in_shapes=g.input_shapes(lay), out_shape=out_tensor.shape,
@@ -143,10 +145,10 @@ class ProjectCode:
                     weights=self.weights, headers=self.headers, **extra)
 
 
-def firmware_files(code: ProjectCode, strategy_dataflow: bool):
+def firmware_files(code: ProjectCode, strategy_dataflow: bool, reprogrammable: bool = False):
     """The HLS firmware: top function, typedefs, configs, weights, and the C++ libraries."""
     p = code.project
-    ctx = code.context(dataflow=strategy_dataflow)
+    ctx = code.context(dataflow=strategy_dataflow, reprogrammable=reprogrammable)
     files = [
         (f"firmware/{p}.cpp", render("firmware/myproject.cpp.j2", **ctx)),
         (f"firmware/{p}.h", render("firmware/myproject.h.j2", **ctx)),
@@ -164,10 +166,12 @@ def firmware_files(code: ProjectCode, strategy_dataflow: bool):
     return files
 
 
-def csim_files(code: ProjectCode, tb_inputs: list, tb_expected: list, tb_reference):
-    """The C-simulation side: bridge for Python, testbench, its data, and the manifest."""
+def csim_files(code: ProjectCode, tb_inputs: list, tb_expected: list, tb_reference, accel_ctx=None,
+               accel_desc=None):
+    """The C-simulation side: bridge for Python, testbench, its data, and the manifest.
+    With ``accel_ctx`` the bridge and the testbench also drive the accelerator top."""
     p = code.project
-    ctx = code.context()
+    ctx = dict(accel_ctx) if accel_ctx else code.context(accel=False)
     files = [
         (f"{p}_bridge.cpp", render("myproject_bridge.cpp.j2", **ctx)),
         (f"{p}_test.cpp", render("myproject_test.cpp.j2", has_reference=tb_reference is not None, **ctx)),
@@ -194,6 +198,7 @@ def csim_files(code: ProjectCode, tb_inputs: list, tb_expected: list, tb_referen
                     shape=list(code.graph.tensors[lc.layer.outputs[0]].shape), size=lc.out_size)
                for lc in code.layers],
         tb_samples=int(tb_inputs[0].shape[0]),
+        accelerator=accel_desc,
     )
     files.append(("hlsgen_meta.json", json.dumps(meta, indent=1) + "\n"))
     return files

@@ -1,0 +1,91 @@
+"""VivadoAccelerator backend: the Vivado project plus an accelerator top with bus
+interfaces, HLS and Vivado build scripts for a board, and the interface description
+(registers.json / registers.md) that the drivers are generated from."""
+from __future__ import annotations
+
+import json
+
+from ..templating import render
+from .interface import AcceleratorOptions, check_bus_types, describe, resolve_options  # noqa: F401
+from .tcl import BlockDesignSpec, render_build_tcl, render_design_tcl
+
+
+def _with_offsets(items):
+    out, off = [], 0
+    for it in items:
+        out.append(dict(it, offset=off))
+        off += it["size"]
+    return out
+
+
+def top_args(opts: AcceleratorOptions):
+    """(declarations, pragmas) of the top function, in s_axilite register order."""
+    args, pragmas = [], []
+    if opts.interface == "axi_stream":
+        args += ["hls::stream<in_beat_t>& in_stream", "hls::stream<out_beat_t>& out_stream", "unsigned n_samples"]
+        pragmas += ["INTERFACE axis port=in_stream", "INTERFACE axis port=out_stream",
+                    "INTERFACE s_axilite port=n_samples bundle=control"]
+    elif opts.interface == "axi_master":
+        args += ["const in_word_t* in_r", "out_word_t* out_r", "unsigned n_samples"]
+        pragmas += ["INTERFACE m_axi port=in_r offset=slave bundle=gmem_in depth=N_IN_WORDS",
+                    "INTERFACE m_axi port=out_r offset=slave bundle=gmem_out depth=N_OUT_WORDS",
+                    "INTERFACE s_axilite port=in_r bundle=control",
+                    "INTERFACE s_axilite port=out_r bundle=control",
+                    "INTERFACE s_axilite port=n_samples bundle=control"]
+    else:
+        args += ["const in_word_t in_r[N_IN_WORDS]", "out_word_t out_r[N_OUT_WORDS]"]
+        pragmas += ["INTERFACE s_axilite port=in_r bundle=control",
+                    "INTERFACE s_axilite port=out_r bundle=control"]
+    if opts.reprogrammable:
+        args += ["const w_word_t* weights", "bool load_weights"]
+        pragmas += ["INTERFACE m_axi port=weights offset=slave bundle=gmem_w depth=N_WEIGHT_WORDS",
+                    "INTERFACE s_axilite port=weights bundle=control",
+                    "INTERFACE s_axilite port=load_weights bundle=control"]
+    pragmas.append("INTERFACE s_axilite port=return bundle=control")
+    return [dict(decl=a) for a in args], pragmas
+
+
+def context(code, opts: AcceleratorOptions) -> dict:
+    weights, off = [], 0
+    if opts.reprogrammable:
+        for w in code.weights:
+            if w.kind == "weight":
+                weights.append(dict(var=w.var, type=w.type, size=w.size, offset=off))
+                off += w.size
+    args, pragmas = top_args(opts)
+    ctx = code.context(
+        accel=True, interface=opts.interface, reprogrammable=opts.reprogrammable,
+        in_bus=opts.input_type, out_bus=opts.output_type, w_bus=opts.weights_type,
+        n_in=sum(i["size"] for i in code.inputs), n_out=sum(o["size"] for o in code.outputs),
+        n_weight_words=off, args=args, pragmas=pragmas)
+    ctx["wport"] = weights
+    ctx["inputs"] = _with_offsets(code.inputs)
+    ctx["outputs"] = _with_offsets(code.outputs)
+    return ctx
+
+
+def spec(code, opts: AcceleratorOptions, hls_tool: str = "auto") -> BlockDesignSpec:
+    return BlockDesignSpec(
+        project_name=code.project, board=opts.board, interface=opts.interface,
+        reprogrammable=opts.reprogrammable, in_width=opts.input_type.word_bits,
+        out_width=opts.output_type.word_bits, clock_period_ns=opts.clock_period, hls_tool=hls_tool,
+        hls_cflags="-std=c++0x -DHLSGEN_REPROGRAMMABLE_WEIGHTS" if opts.reprogrammable else "-std=c++0x",
+        hls_tb_cflags="-std=c++0x -DHLSGEN_REPROGRAMMABLE_WEIGHTS" if opts.reprogrammable else "-std=c++0x",
+    )
+
+
+def accelerator_files(code, opts: AcceleratorOptions):
+    """Top, host-side runner, build scripts and the interface description."""
+    p = code.project
+    ctx = context(code, opts)
+    desc = describe(code, opts)
+    s = spec(code, opts)
+    return [
+        (f"firmware/{p}_axi.h", render("vivado_accelerator/myproject_axi.h.j2", **ctx)),
+        (f"firmware/{p}_axi.cpp", render("vivado_accelerator/myproject_axi.cpp.j2", **ctx)),
+        (f"{p}_axi_host.h", render("vivado_accelerator/myproject_axi_host.h.j2", **ctx)),
+        ("build_prj.tcl", render_build_tcl(s)),
+        ("design.tcl", render_design_tcl(s)),
+        ("registers.json", json.dumps(desc, indent=1) + "\n"),
+        ("registers.md", render("vivado_accelerator/registers.md.j2", d=desc)),
+    ], ctx, desc
