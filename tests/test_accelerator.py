@@ -1,0 +1,201 @@
+"""VivadoAccelerator backend: tops, bus types, reprogrammable weights, projects, builds."""
+import itertools
+import json
+import os
+import stat
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import hlsgen
+from hlsgen.backends.vivado_accelerator.boards import available_boards
+from hlsgen.backends.vivado_accelerator.build import BuildError
+from hlsgen.cli import run_testbench
+
+from conftest import grid, needs_gxx
+from test_board_tcl import needs_tclsh, run_build, run_design
+
+keras = pytest.importorskip("keras")
+
+INTERFACES = ["axi_stream", "axi_master", "axi_lite"]
+WEIGHTS = ["embedded", "reprogrammable"]
+
+
+def small_model(seed=0, names=("d1", "d2")):
+    keras.utils.set_random_seed(seed)
+    return keras.Sequential([keras.Input((16,), name="input"),
+                             keras.layers.Dense(24, activation="relu", name=names[0]),
+                             keras.layers.Dense(5, activation="softmax", name=names[1])])
+
+
+@pytest.fixture(scope="module")
+def X():
+    return grid(np.random.default_rng(4), (300, 16))
+
+
+def accel(model, out, **kw):
+    kw.setdefault("board", "pynq-z2")
+    return hlsgen.convert_from_keras_model(model, output_dir=out, backend="VivadoAccelerator", **kw)
+
+
+@needs_gxx
+@pytest.mark.parametrize("interface,weights", list(itertools.product(INTERFACES, WEIGHTS)))
+def test_top_is_bit_identical_to_network(interface, weights, X, tmp_path):
+    hm = accel(small_model(), tmp_path / "prj", interface=interface, weights=weights)
+    y_top = hm.predict(X)
+    y_net = hm.predict(X, top=False)
+    np.testing.assert_array_equal(y_top, y_net)
+    np.testing.assert_array_equal(y_net, hm.predict_golden(X))
+    assert "0 mismatches" in run_testbench(hm.output_dir, hm.project_name)
+
+
+@needs_gxx
+@pytest.mark.parametrize("interface", INTERFACES)
+def test_bench_jet_mlp_through_every_top(interface, shared, tmp_path):
+    from hlsgen.converters.keras import load_keras_model
+
+    d = shared / "bench" / "models"
+    X = np.load(d / "jet_X_test.npy")
+    hm = accel(load_keras_model(d / "jet_mlp.h5"), tmp_path / "prj", interface=interface)
+    np.testing.assert_array_equal(hm.predict(X), hm.predict(X, top=False))
+
+
+@needs_gxx
+@pytest.mark.parametrize("interface", INTERFACES)
+def test_fixed_bus_types(interface, X, tmp_path):
+    hm = accel(small_model(), tmp_path / "prj", interface=interface, input_type="fixed<16,6>",
+               output_type="ufixed<8,0,RND,SAT>")
+    bus_out = hlsgen.parse_type("ufixed<8,0,RND,SAT>")
+    y = hm.predict(X)
+    np.testing.assert_array_equal(y, bus_out.quantize(hm.predict(X, top=False)))
+    desc = json.loads((hm.output_dir / "registers.json").read_text())
+    assert desc["input_bus"]["word_bits"] == 16 and desc["output_bus"]["numpy"] == "uint8"
+
+
+@needs_gxx
+@pytest.mark.parametrize("interface", INTERFACES)
+def test_reprogrammed_weights_equal_direct_conversion(interface, X, tmp_path):
+    a, b = small_model(seed=1), small_model(seed=2)
+    hm_a = accel(a, tmp_path / "a", interface=interface, weights="reprogrammable")
+    hm_a.compile()
+    y_a = hm_a.predict(X)
+    pinned = hm_a.resolved_config()
+    hm_b = accel(b, tmp_path / "b", interface=interface, weights="reprogrammable", hls_config=pinned)
+    y_b = hm_b.predict(X)
+    assert not np.array_equal(y_a, y_b)
+    hm_a.load_weights(b)  # through the weight port, as a driver would
+    np.testing.assert_array_equal(hm_a.predict(X), y_b)
+    hm_a.load_weights(a)
+    np.testing.assert_array_equal(hm_a.predict(X), y_a)
+
+
+def test_every_board_interface_weights_writes_a_project(tmp_path):
+    model = small_model()
+    boards = available_boards()
+    assert {"pynq-z2", "ultra96v2"} <= set(boards)
+    count = 0
+    for board, interface, weights in itertools.product(boards, INTERFACES, WEIGHTS):
+        out = tmp_path / f"{board}_{interface}_{weights}"
+        accel(model, out, board=board, interface=interface, weights=weights).write()
+        for f in ("firmware/myproject.cpp", "firmware/myproject_axi.cpp", "firmware/myproject_axi.h",
+                  "firmware/ap_types/ap_fixed.h", "firmware/nnet_utils/nnet_bus.h", "myproject_test.cpp",
+                  "myproject_axi_host.h", "build_prj.tcl", "design.tcl", "registers.json", "registers.md",
+                  "tb_data/tb_input_features.dat", "hlsgen_config.yml"):
+            assert (out / f).is_file(), f"{out.name}: {f} missing"
+        desc = json.loads((out / "registers.json").read_text())
+        assert desc["board"] == board and desc["interface"] == interface
+        assert ("m_axi_gmem_w" in [b["port"] for b in desc["buffers"]]) == (weights == "reprogrammable")
+        count += 1
+    assert count == len(boards) * 6
+
+
+@needs_tclsh
+@pytest.mark.parametrize("board,interface,weights", [("pynq-z2", "axi_stream", "embedded"),
+                                                     ("ultra96v2", "axi_master", "reprogrammable"),
+                                                     ("zcu104", "axi_lite", "reprogrammable")])
+def test_generated_tcl_passes_the_standin_vivado(board, interface, weights, tmp_path):
+    from hlsgen.backends import vivado_accelerator as va
+    from hlsgen.backends.vivado import ProjectCode
+
+    hm = accel(small_model(), tmp_path / "prj", board=board, interface=interface, weights=weights,
+               input_type="fixed<16,6>")
+    hm.write()
+    spec = va.spec(ProjectCode(hm.graph, hm.project_name), hm.accelerator)
+    run = run_design(spec, tmp_path / "vivado", tcl=(hm.output_dir / "design.tcl").read_text())
+    assert run.rc == 0 and not run.violations, run.explain()
+    run = run_build(spec, tmp_path / "hls", "vitis_hls", tcl=(hm.output_dir / "build_prj.tcl").read_text())
+    assert run.rc == 0 and not run.violations, run.explain()
+
+
+def test_bad_accelerator_options_fail_before_writing(tmp_path):
+    model = small_model()
+    out = tmp_path / "prj"
+    cases = [
+        (dict(board="pynq-z9"), r"unknown board 'pynq-z9'; valid boards: .*pynq-z2"),
+        (dict(board="pynq-z2", part="xczu3eg-sbva484-1-i"), r"part 'xczu3eg-sbva484-1-i' contradicts board 'pynq-z2'"),
+        (dict(board="pynq-z2", interface="axi_full"), r"unknown interface 'axi_full'; valid: axi_stream, axi_master, axi_lite"),
+        (dict(board="pynq-z2", weights="flash"), r"unknown weights mode 'flash'; valid: embedded, reprogrammable"),
+        (dict(board="pynq-z2", input_type="fixed<12,6>"), r"input_type fixed<12,6> is narrower than input 'input' needs"),
+        (dict(board="pynq-z2", input_type="ufixed<20,8>"), r"narrower .* be signed"),
+        (dict(board="pynq-z2", output_type="fixd<8,2>"), r"output_type: invalid precision 'fixd<8,2>'"),
+        (dict(board="pynq-z2", interface="axi_lite", hls_config={"AcceleratorConfig": {"Interface": "axi_master"}}),
+         r"interface='axi_lite' contradicts AcceleratorConfig"),
+        (dict(board="pynq-z2", hls_config={"AcceleratorConfig": {"Boardd": "x"}}), r"unknown key 'Boardd' in AcceleratorConfig"),
+        (dict(board="pynq-z2", hls_config={"Model": {"Interface": "axi_lite"}}), r"unknown key 'Interface' in Model"),
+        (dict(), r"needs a board"),
+    ]
+    for kw, msg in cases:
+        with pytest.raises(ValueError, match=msg):
+            accel(model, out, **kw) if "board" in kw else hlsgen.convert_from_keras_model(
+                model, output_dir=out, backend="VivadoAccelerator", **kw)
+    with pytest.raises(ValueError, match=r"board: accelerator options need backend='VivadoAccelerator'"):
+        hlsgen.convert_from_keras_model(model, output_dir=out, board="pynq-z2")
+    assert not out.exists()
+
+
+def test_config_section_gives_the_same_project(tmp_path):
+    model = small_model()
+    a = accel(model, tmp_path / "a", interface="axi_master", weights="reprogrammable", input_type="fixed<18,8>")
+    cfg = {"AcceleratorConfig": {"Board": "ultra96v2", "Interface": "axi_master", "Weights": "reprogrammable",
+                                 "Precision": {"Input": "fixed<18,8>"}}}
+    b = hlsgen.convert_from_keras_model(model, output_dir=tmp_path / "b", backend="VivadoAccelerator",
+                                        hls_config=cfg)
+    a.write()
+    b.write()
+    ra, rb = (json.loads((p / "registers.json").read_text()) for p in (a.output_dir, b.output_dir))
+    assert rb["part"] == "xczu3eg-sbva484-1-i" and ra["part"] == "xc7z020clg400-1"
+    for k in ("interface", "weights_mode", "input_bus", "registers", "weights"):
+        assert ra[k] == rb[k]
+
+
+def _standin_tool(bindir: Path, name: str, record: Path, fail: bool = False, make=()):
+    script = bindir / name
+    lines = ["#!/bin/sh", f'echo "{name} $*" >> "{record}"', f'echo "INFO: [HLS 200-10] {name} running"']
+    for f in make:
+        lines.append(f'touch "{f}"')
+    if fail:
+        lines += ['echo "ERROR: [SYNTH 8-1] something broke on purpose"', "exit 3"]
+    script.write_text("\n".join(lines) + "\n")
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+
+
+def test_build_runs_the_tools_and_surfaces_failures(tmp_path, monkeypatch):
+    hm = accel(small_model(), tmp_path / "prj")
+    hm.write()
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    record = tmp_path / "calls.txt"
+    monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}/usr/bin:/bin")
+    with pytest.raises(BuildError, match="vitis_hls or vivado_hls not found on PATH"):
+        hm.build()
+    _standin_tool(bindir, "vivado_hls", record)
+    _standin_tool(bindir, "vivado", record, make=("myproject.bit", "myproject.hwh"))
+    out = hm.build(csim=True, synth=True, export=True, bitfile=True)
+    calls = record.read_text().splitlines()
+    assert calls[0] == "vivado_hls -f build_prj.tcl -tclargs reset=1 csim=1 synth=1 cosim=0 export=1 tool=vivado_hls"
+    assert calls[1] == "vivado -mode batch -nojournal -source design.tcl -tclargs jobs=2 bitfile=1"
+    assert out["bit"].name == "myproject.bit" and out["hwh"].name == "myproject.hwh"
+    _standin_tool(bindir, "vitis_hls", record, fail=True)
+    with pytest.raises(BuildError, match=r"(?s)vitis_hls failed \(exit 3\); full log: .*vitis_hls.log.*broke on purpose"):
+        hm.build()
