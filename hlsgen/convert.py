@@ -17,7 +17,7 @@ from .passes import OPTIMIZE, TYPED, run_flow
 BACKENDS = ("Vivado", "VivadoAccelerator")
 ACCEL_KWARGS = ("board", "part", "interface", "weights", "driver", "clock_period", "input_type", "output_type",
                 "weights_type")
-IO_TYPES = ("io_parallel",)
+IO_TYPES = ("io_parallel", "io_stream")
 DEFAULT_OUTPUT_DIR = "hlsgen_prj"
 DEFAULT_PROJECT = "myproject"
 

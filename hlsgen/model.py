@@ -73,7 +73,7 @@ class HLSModel:
         return self.options.get("accelerator")
 
     def files(self) -> list:
-        code = vivado.ProjectCode(self.graph, self.project_name)
+        code = vivado.ProjectCode(self.graph, self.project_name, self.options["io_type"])
         dataflow = any(lay.cfg.strategy == "Resource" and lay.cfg.reuse_factor > 1 for lay in self.graph.layers)
         xs, expected, ref = self._tb_data()
         acc = self.accelerator

@@ -76,10 +76,13 @@ class Layer:
         self.types["result"] = self.configured("result") or ctx.default
 
     def configured(self, key: str):
-        """The precision the user configured for ``key``, or None for 'auto'."""
+        """The precision fixed for ``key``: the user's configuration first, then a type the
+        model itself carries (``attrs['types']``, e.g. from a QKeras quantizer); None means
+        'auto' (the layer kind chooses)."""
         p = self.cfg.precision.get(key, "auto")
         if p is None or (isinstance(p, str) and p.strip().lower() == "auto"):
-            return None
+            t = self.attrs.get("types", {}).get(key)
+            return parse_type(t) if t is not None else None
         return parse_type(p)
 
     def tables(self) -> dict:

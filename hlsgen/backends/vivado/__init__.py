@@ -7,6 +7,7 @@ through the context built in ``layer_context``.
 """
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +52,9 @@ class LayerCode:
     is_view: bool
     weights: list = field(default_factory=list)
     tables: list = field(default_factory=list)
+    types: dict = field(default_factory=dict)  # type key -> C++ typedef name
+    wvars: dict = field(default_factory=dict)  # weight key -> variable
+    tbvars: dict = field(default_factory=dict)  # table name -> variable
 
 
 def format_values(values: np.ndarray) -> str:
@@ -62,9 +66,10 @@ def format_values(values: np.ndarray) -> str:
 class ProjectCode:
     """The C++ view of a typed graph: names, typedefs, configs and calls per layer."""
 
-    def __init__(self, graph, project: str):
+    def __init__(self, graph, project: str, io_type: str = "io_parallel"):
         self.graph = graph
         self.project = project
+        self.io_type = io_type
         self.var = {}  # tensor -> C++ variable
         self.tname = {}  # tensor -> C++ type name
         self.inputs = []
@@ -123,7 +128,7 @@ class ProjectCode:
         config = render_string(lay.cpp_config_tpl, **ctx) if lay.cpp_config_tpl else ""
         call = render_string(lay.cpp_call_tpl, **ctx) if lay.cpp_call_tpl else ""
         return LayerCode(k, lay, config, call, typedefs, self.var[lay.outputs[0]], out_tensor.size,
-                         comment_safe(lay.source_name), lay.is_view, weights, tables)
+                         comment_safe(lay.source_name), lay.is_view, weights, tables, t, w, tb)
 
     @property
     def weights(self):
@@ -135,14 +140,28 @@ class ProjectCode:
     def headers(self):
         seen = []
         for lc in self.layers:
-            for h in lc.layer.cpp_headers:
+            for h in lc.layer.cpp_headers + (("nnet_stream.h",) if self.io_stream else ()):
                 if h not in seen:
                     seen.append(h)
         return seen
 
+    @property
+    def io_stream(self) -> bool:
+        return self.io_type == "io_stream"
+
     def context(self, **extra):
-        return dict(project=self.project, inputs=self.inputs, outputs=self.outputs, layers=self.layers,
-                    weights=self.weights, headers=self.headers, **extra)
+        ctx = dict(project=self.project, inputs=self.inputs, outputs=self.outputs, layers=self.layers,
+                   weights=self.weights, headers=self.headers, io_stream=self.io_stream)
+        if self.io_stream:
+            ctx["stream"] = self.stream
+        ctx.update(extra)
+        return ctx
+
+    @functools.cached_property
+    def stream(self) -> dict:
+        from .stream import stream_code
+
+        return stream_code(self)
 
 
 def firmware_files(code: ProjectCode, strategy_dataflow: bool, reprogrammable: bool = False):
