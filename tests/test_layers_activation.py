@@ -7,6 +7,7 @@ the module compiles at most twice.
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 import pytest
@@ -27,7 +28,7 @@ FUNCS = [
 # |golden - float| bounds with 1024-entry tables (documented in activations.py), on top of
 # one LSB of the table and result types; exponential is relative.
 TABLE_TOL = {
-    "sigmoid": 0.0023, "tanh": 0.0046, "softsign": 0.075, "softplus": 0.0082, "swish": 0.0115,
+    "sigmoid": 0.0023, "tanh": 0.0046, "softplus": 0.0082, "swish": 0.0115,
     "gelu": 0.0046, "elu": 0.0043, "selu": 0.0075, "exponential": 0.0079,
 }
 
@@ -141,18 +142,29 @@ def _header_sets():
     return sets
 
 
+def _in_xilinx_subset(case):
+    """Xilinx's headers compile 3x slower than ours: by default they check one input type
+    per function plus every PReLU/BN/Softmax case; HLSGEN_TEST_XILINX=all checks all."""
+    if os.environ.get("HLSGEN_TEST_XILINX", "") == "all":
+        return True
+    return case.cls is not Activation or case.id.endswith("fixed16_6") or "-" not in case.id
+
+
 @pytest.fixture(scope="module", params=_header_sets())
 def cpp_results(request, tmp_path_factory):
     if gxx() is None:
         pytest.skip("g++ not installed")
     inc = our_ap_types() if request.param == "ours" else xilinx_ap_types()
+    cases = CASES if request.param == "ours" else [c for c in CASES if _in_xilinx_subset(c)]
     work = tmp_path_factory.mktemp(f"act_{request.param}")
-    prog = build_program(CASES, work, inc)
+    prog = build_program(cases, work, inc)
     return prog.run(work / "data")
 
 
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
 def test_cpp_matches_golden(cpp_results, case):
+    if case.id not in cpp_results:
+        pytest.skip("not in the Xilinx-header subset (HLSGEN_TEST_XILINX=all)")
     got = cpp_results[case.id]
     want = case.golden()
     np.testing.assert_array_equal(got, want, err_msg=f"{case.id}: types {case.layer.types}")
@@ -173,7 +185,9 @@ def test_activation_vs_float(case):
     inside = (f >= res.min_value) & (f <= res.max_value)
     if lay.attrs.get("table_size", 1024) != 1024 or "table" in case.precision or "table_range" in lay.attrs:
         pytest.skip("accuracy documented for the default table only")
-    if lay.spec is None:
+    if lay.recip is not None:  # softsign: reciprocal table, relative error
+        tol = 4.9e-4 * np.abs(f) + 4 * lay.types["table"].lsb + 2 * res.lsb
+    elif lay.spec is None:
         # exact arithmetic: the result rounding plus the constants' quantization
         sl = lay.types["slope"]
         tol = res.lsb + sl.lsb * np.abs(x).max() + lay.types["bound"].lsb
@@ -181,9 +195,6 @@ def test_activation_vs_float(case):
         tol = TABLE_TOL[lay.fn] + lay.types["table"].lsb + res.lsb
         if lay.fn == "exponential":
             tol = TABLE_TOL["exponential"] * np.abs(f) + lay.types["table"].lsb + res.lsb
-        # a wide input reaching far into a clamped tail: the tail error is the function's own
-        if lay.fn == "softsign":
-            tol = tol + 0.0
     err = np.where(inside, np.abs(g - f), 0.0)
     assert (err <= tol).all(), f"{case.id}: max error {err.max():.3g} > tolerance at x={x.reshape(-1)[np.argmax(err)]}"
 
@@ -192,7 +203,9 @@ def test_table_accuracy_summary(capsys):
     """Measured worst errors for fixed<16,6> inputs (the numbers in the report)."""
     rows = []
     for c in _act_cases():
-        if c.in_type != "fixed<16,6>" or c.precision or c.default != "fixed<16,6>" or c.layer.spec is None:
+        if c.in_type != "fixed<16,6>" or c.precision or c.default != "fixed<16,6>":
+            continue
+        if c.layer.spec is None and c.layer.recip is None:
             continue
         if c.layer.attrs.get("table_size") != 1024:
             continue
@@ -205,6 +218,11 @@ def test_table_accuracy_summary(capsys):
         err = np.abs(g - f)[m]
         if c.layer.fn == "exponential":
             err = (np.abs(g - f) / np.maximum(f, res.lsb))[m & (f > 0.5)]
+        if c.layer.recip is not None:
+            rel = (np.abs(g - f) / np.maximum(np.abs(f), 1e-300))[m & (np.abs(f) > 0.01)]
+            rows.append((c.id, 1024, 1.0, 2.0**-10, float(err.max())))
+            assert err.max() <= 4.9e-4 + 3 * res.lsb and rel.max() <= 4.9e-4 + 0.01
+            continue
         rows.append((c.id, c.layer.spec.n, c.layer.spec.lo, c.layer.spec.step, float(err.max())))
         assert err.max() <= TABLE_TOL[c.layer.fn] + c.layer.types["table"].lsb + res.lsb
     with capsys.disabled():
@@ -258,9 +276,12 @@ def test_softmax_relative_error_measured(capsys):
         g = c.layer.golden([x])
         f = _softmax_float(x)
         m = f > 1e-2
-        rel = (np.abs(g - f) / f)[m].max()
+        rel = (np.abs(g - f) / np.maximum(f, 1e-300))[m].max()
+        rel1 = (np.abs(g - f) / np.maximum(f, 1e-300))[f > 0.1].max()
         with capsys.disabled():
-            print(f"\n  softmax {in_type} scale {scale}: max rel err (f > 0.01) {rel:.2e}, max abs {np.abs(g - f).max():.2e}")
+            print(f"\n  softmax {in_type} scale {scale}: max rel err (f > 0.01) {rel:.2e}, (f > 0.1) {rel1:.2e}, "
+                  f"max abs {np.abs(g - f).max():.2e}")
+        assert rel1 < 1e-3
         assert rel < 1e-3 + 2 * c.layer.types["result"].lsb / 1e-2
         assert (g.argmax(axis=1) == x.argmax(axis=1)).mean() >= 0.999
 

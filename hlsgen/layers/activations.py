@@ -28,7 +28,6 @@ function                table domain    x below the domain     x at/above ``tail
 ======================  ==============  =====================  ===========================
 sigmoid                 [-8, 8)         first entry            last entry
 tanh                    [-4, 4)         first entry            last entry
-softsign                [-16, 16)       first entry            last entry
 softplus                [-8, 8)         first entry            y = x   (tail_at 8)
 swish / silu            [-8, 8)         first entry            y = x   (tail_at 8)
 gelu (``approximate``)  [-4, 4)         first entry            y = x   (tail_at 4)
@@ -36,6 +35,11 @@ elu (``alpha``=1)       [-8, 0)         first entry            y = x   (tail_at 
 selu                    [-8, 0)         first entry            y = scale * x (tail_at 0)
 exponential             [ln(lsb/2), ln(max)) of the table type; clamps at both ends
 ======================  ==============  =====================  ===========================
+
+``softsign`` = x * 1/(1 + |x|) uses the normalising reciprocal of Softmax (step 4 below):
+``table_size`` (power of two, default 1024) bins of 1/s over [1, 2), entries in the
+``table`` type (auto ufixed<18,0,RND,SAT>); relative error <= 2^-(log2(table_size)+1)
+(4.9e-4), exactly 0 at 0, odd; ``accum`` is the exact type of 1 + |x|.
 
 The domain is intersected with the input type's range.  The table step is a power of two
 2^s, at least the input LSB and at most domain / ``table_size`` (attribute, default 1024),
@@ -48,7 +52,7 @@ the step grid and clamp at 0 / the top, fixed-point only), then d / 2^s, then mi
 The table entries are quantized (round to nearest) to the ``table`` type.  Accuracy is
 that of a piecewise-constant table: |error| <= max|f'| * step / 2 + tails, e.g. with
 fixed<16,6> inputs and 1024 entries: sigmoid 2.0e-3, tanh 3.9e-3, elu 3.9e-3,
-softplus/swish 7.8e-3; see tests/test_layers_activation.py for the measured bounds.
+softplus/swish 7.8e-3 / 8.6e-3; see tests/test_layers_activation.py for the measured bounds.
 
 Precision keys: ``result``, ``table`` (table entries; auto: the result type with RND/SAT),
 ``slope`` (multiplicative constants: negative_slope, hard_sigmoid slope, selu scale; auto:
@@ -164,6 +168,23 @@ def product_type(a: FixedType, b: FixedType) -> FixedType:
     return FixedType(a.width + b.width, a.integer + b.integer, a.signed or b.signed)
 
 
+def reciprocal_table(r_bits: int) -> np.ndarray:
+    """1/s over [1, 2) in 2^r_bits bins: entry j = 2 / (2 + (2j + 1) / 2^r_bits), the value
+    with the smallest worst-case relative error over the bin (2^-(r_bits+1))."""
+    k = np.arange(1 << r_bits)
+    return 2.0 / (2.0 + (2 * k + 1) / float(1 << r_bits))
+
+
+def reciprocal_golden(s: np.ndarray, s_t: FixedType, table: np.ndarray, r_bits: int, max_shift: int) -> np.ndarray:
+    """Bit-exact model of nnet::reciprocal: s on s_t's grid, table already quantized."""
+    s = np.asarray(s, dtype=np.float64)
+    _, ex = np.frexp(s)
+    p = np.clip(np.where(s >= 1.0, ex - 1, 0), 0, max_shift)
+    s_n = np.floor(np.ldexp(s, s_t.fractional - p)) * 2.0 ** -s_t.fractional  # s >> p in s_t
+    idx = np.clip(np.floor(np.ldexp(s_n - 1.0, r_bits)), 0, (1 << r_bits) - 1).astype(np.int64)
+    return np.ldexp(table[idx], -p)
+
+
 def _sigmoid(x):
     return np.where(x >= 0, 1.0 / (1.0 + np.exp(-np.abs(x))), np.exp(-np.abs(x)) / (1.0 + np.exp(-np.abs(x))))
 
@@ -234,7 +255,6 @@ def _hs_slope(attrs):
 _TABLE_FUNCS = {
     "sigmoid": (-8.0, 8.0, None),
     "tanh": (-4.0, 4.0, None),
-    "softsign": (-16.0, 16.0, None),
     "softplus": (-8.0, 8.0, "identity"),
     "swish": (-8.0, 8.0, "identity"),
     "gelu": (-4.0, 4.0, "identity"),
@@ -311,6 +331,7 @@ class Activation(Layer):
     static const unsigned tail = nnet::{{ tail }};
     static const bool has_max = {{ has_max }};
     static const bool has_slope = {{ has_slope }};
+    static const unsigned max_shift = {{ max_shift }};
     typedef {{ table_t }} table_t;
     typedef {{ index_t }} index_t;
     typedef {{ t.slope }} slope_t;
@@ -359,8 +380,14 @@ class Activation(Layer):
             self.func = "relu" if (slope == 0.0 and thr == 0.0 and mx is None) else "keras_relu"
         elif self.fn in _TABLE_FUNCS:
             self.func = "table_activation"
+        elif self.fn == "softsign":
+            n = int(a["table_size"])
+            if n < 2 or n & (n - 1) or n > 65536:
+                raise ValueError(f"layer {self.source_name!r}: softsign table_size must be a power of two in 2..65536")
+            self.func = "softsign"
         else:
             self.func = self.fn  # linear, hard_sigmoid
+        self.recip = None
 
     # ------------------------------------------------------------------ types
     def _auto_result(self, ctx) -> FixedType:
@@ -414,6 +441,18 @@ class Activation(Layer):
             tail_at = dhi if tail else None
             self.spec = plan_table(dlo, dhi, x_t, int(self.attrs["table_size"]), tail_at)
             bounds = [self.spec.lo] + ([tail_at] if tail else [])
+        if fn == "softsign":
+            table_t = self.configured("table") or FixedType(18, 0, False, **RND_SAT)
+            self.types["table"] = table_t
+            r_bits = int(self.attrs["table_size"]).bit_length() - 1
+            u_int = bits_for_range(0.0, 1.0 + max(-x_t.min_value, x_t.max_value), signed=False)
+            # at least r_bits fraction bits, so that (1 + |x|) >> p keeps the index bits
+            u_t = FixedType(u_int + max(x_t.fractional, r_bits), u_int, False)
+            max_shift = u_int - 1
+            if max_shift > 31:
+                raise ValueError(f"layer {self.source_name!r}: softsign input {x_t} is too wide")
+            inv_t = FixedType(table_t.width + max_shift, table_t.integer, table_t.signed)
+            self.recip = dict(r_bits=r_bits, u_t=u_t, max_shift=max_shift, inv_t=inv_t)
         bound_t = self.configured("bound") or bound_type(bounds, x_t)
         self.types["bound"] = bound_t
         acc = self.configured("accum")
@@ -424,12 +463,17 @@ class Activation(Layer):
                 lo = min(sv * x_t.min_value, sv * x_t.max_value) + 0.5
                 hi = max(sv * x_t.min_value, sv * x_t.max_value) + 0.5
                 acc = exact_sum_type(lo, hi, max(p.fractional, bound_t.fractional))
+            elif self.recip is not None:
+                acc = self.recip["u_t"]
             else:
                 acc = FixedType(2, 1, True)  # unused
         self.types["accum"] = acc
 
     # ------------------------------------------------------------------ tables
     def tables(self):
+        if self.recip is not None:
+            t = self.types["table"]
+            return {"table": (t, t.quantize(reciprocal_table(self.recip["r_bits"])))}
         if self.spec is None:
             return {}
         x_t = self.in_types[0]
@@ -472,6 +516,11 @@ class Activation(Layer):
         if fn == "hard_sigmoid":
             z = self.types["accum"].quantize(c["slope"] * x + c["offset"])
             return res.quantize(np.clip(z, 0.0, 1.0))
+        if fn == "softsign":
+            r = self.recip
+            u = self.types["accum"].quantize(1.0 + np.abs(x))
+            inv = reciprocal_golden(u, self.types["accum"], self.tables()["table"][1], r["r_bits"], r["max_shift"])
+            return res.quantize(x * inv)
         # table functions
         table_t, table = self.tables()["table"]
         y = table[self.spec.index(x)]
@@ -490,15 +539,20 @@ class Activation(Layer):
             n_in=n_in,
             reuse_factor=self.cfg.reuse_factor,
             func=self.func,
-            uses_table=spec is not None,
+            uses_table=spec is not None or self.recip is not None,
             n_table=spec.n if spec else 1,
             step_log2=spec.step_log2 if spec else 0,
+            max_shift=0,
             tail=TAIL_CODES[_TABLE_FUNCS[self.fn][2]] if spec else "tail_clamp",
             has_max="true" if (self.fn == "relu" and self.relu_params[2] is not None) else "false",
             has_slope="true" if slope != 0.0 else "false",
             table_t=self.types["table"].cpp() if spec else self.types["result"].cpp(),
             index_t=spec.index_type().cpp() if spec else "ap_uint<1>",
         )
+        if self.recip is not None:
+            r = self.recip
+            ctx.update(n_table=1 << r["r_bits"], step_log2=-r["r_bits"], max_shift=r["max_shift"],
+                       table_t=self.types["table"].cpp(), index_t=r["inv_t"].cpp())
         ctx.update({k: cpp_literal(v) for k, v in c.items()})
         return ctx
 
@@ -581,7 +635,6 @@ class Softmax(Layer):
     typedef {{ exparg_t }} exparg_t;
     typedef {{ expint_t }} expint_t;
     typedef {{ exp_index_t }} exp_index_t;
-    typedef {{ inv_index_t }} inv_index_t;
     typedef {{ inv_scaled_t }} inv_scaled_t;
     static log2e_t log2e() { return log2e_t({{ log2e }}); }
 };"""
@@ -651,16 +704,16 @@ class Softmax(Layer):
         self._exparg_t = FixedType(E + it_bits, it_bits, True, "TRN", "SAT")
         self._expint_t = FixedType(it_bits, it_bits, True, "TRN", "WRAP")
         self._exp_index_t = FixedType(E, 0, False, "TRN", "SAT")
-        self._inv_index_t = FixedType(self.inv_bits, 0, False, "TRN", "SAT")
         self._max_shift = max(at.integer - 1, 0)
+        if self._max_shift > 31:
+            raise ValueError(f"Softmax layer {self.source_name!r}: accum type {at} has too many integer bits")
         self._inv_scaled_t = FixedType(it.width + self._max_shift, it.integer, it.signed)
 
     def tables(self):
         E, R = self.exp_bits, self.inv_bits
         j = np.arange(1 << E)
         exp_vals = np.exp2((j + 0.5) / (1 << E))
-        k = np.arange(1 << R)
-        inv_vals = 2.0 / (2.0 + (2 * k + 1) / float(1 << R))
+        inv_vals = reciprocal_table(R)
         return {
             "exp_table": (self.types["exp_table"], self.types["exp_table"].quantize(exp_vals)),
             "inv_table": (self.types["inv_table"], self.types["inv_table"].quantize(inv_vals)),
@@ -702,12 +755,7 @@ class Softmax(Layer):
             for j in range(e.shape[1]):
                 s = at.quantize(s + e[:, j])
         # 4: reciprocal
-        m, ex = np.frexp(s)
-        p = np.where(s >= 1.0, ex - 1, 0)
-        p = np.clip(p, 0, self._max_shift)
-        s_n = at.quantize(np.floor(np.ldexp(s, at.fractional - p)) * 2.0**-at.fractional)  # s >> p in accum
-        inv_idx = np.clip(np.floor(np.ldexp(s_n - 1.0, R)), 0, (1 << R) - 1).astype(np.int64)
-        inv_s = np.ldexp(inv_tab[inv_idx], -p)
+        inv_s = reciprocal_golden(s, at, inv_tab, R, self._max_shift)
         # 5: product and cast
         y = res.quantize(e * inv_s[:, None])
         return y.reshape(shape)
@@ -728,7 +776,6 @@ class Softmax(Layer):
             exparg_t=self._exparg_t.cpp(),
             expint_t=self._expint_t.cpp(),
             exp_index_t=self._exp_index_t.cpp(),
-            inv_index_t=self._inv_index_t.cpp(),
             inv_scaled_t=self._inv_scaled_t.cpp(),
             log2e=cpp_literal(float(self._log2e_t.quantize(LOG2E))),
         )

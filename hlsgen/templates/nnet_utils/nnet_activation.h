@@ -30,6 +30,8 @@ struct activ_config {
     // Keras ReLU family
     static const bool has_max = false;
     static const bool has_slope = false;
+    // softsign: largest leading-one position of 1 + |x|
+    static const unsigned max_shift = 0;
     typedef ap_fixed<18, 8> table_t;
     // floor((x - table_lo()) / 2^step_log2) clamped to [0, 2^K - 1]:
     // ap_ufixed<K, K + step_log2, AP_TRN, AP_SAT>
@@ -60,6 +62,27 @@ template <class data_T, typename CONFIG_T> inline unsigned table_index(const dat
     typename CONFIG_T::index_t d = x - CONFIG_T::table_lo();
     unsigned i = grid_index<CONFIG_T::step_log2>::get(d);
     return i < CONFIG_T::n_table ? i : CONFIG_T::n_table - 1;
+}
+
+// 1/s for s >= 1 by normalisation: p = position of the leading one of s (at most
+// MAX_SHIFT), s / 2^p in [1, 2) indexes the table by the top R bits of its fraction,
+// and the entry is shifted back by p (exact: out_T has MAX_SHIFT more fraction bits
+// than table_T).  Used by softsign and softmax.
+template <class s_T, class out_T, class table_T, int R, int MAX_SHIFT>
+inline out_T reciprocal(const s_T &s, const table_T table[1 << R]) {
+    #pragma HLS INLINE
+    unsigned p = 0;
+LeadingOne:
+    for (int b = 1; b <= MAX_SHIFT; b++) {
+        #pragma HLS UNROLL
+        if (s >= (1u << b)) p = b;
+    }
+    s_T sn = s;
+    sn >>= p;
+    const ap_ufixed<R, 0, AP_TRN, AP_SAT> g = sn - 1;
+    out_T inv = table[grid_index<-R>::get(g)];
+    inv >>= p;
+    return inv;
 }
 
 // ----------------------------------------------------------------------------- linear
@@ -142,6 +165,28 @@ void table_activation(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_i
             res[i] = (res_T)(CONFIG_T::slope() * x);
         else
             res[i] = (res_T)table[table_index<data_T, CONFIG_T>(x)];
+    }
+}
+
+// ----------------------------------------------------------------------------- softsign
+// y = x * 1/(1 + |x|): relative error of the reciprocal table, exact 0 at 0, odd.
+// accum_t holds 1 + |x| exactly; index_t is the shifted reciprocal's type.
+template <class data_T, class res_T, typename CONFIG_T>
+void softsign(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_in],
+              const typename CONFIG_T::table_t table[CONFIG_T::n_table]) {
+    #pragma HLS PIPELINE II=CONFIG_T::reuse_factor
+    for (unsigned i = 0; i < CONFIG_T::n_in; i++) {
+        #pragma HLS UNROLL
+        const data_T x = data[i];
+        typename CONFIG_T::accum_t u;
+        if (x < 0)
+            u = 1 - x;
+        else
+            u = 1 + x;
+        const typename CONFIG_T::index_t inv =
+            reciprocal<typename CONFIG_T::accum_t, typename CONFIG_T::index_t, typename CONFIG_T::table_t,
+                       -CONFIG_T::step_log2, CONFIG_T::max_shift>(u, table);
+        res[i] = (res_T)(x * inv);
     }
 }
 

@@ -33,7 +33,6 @@ struct softmax_config {
     typedef ap_fixed<16, 6, AP_TRN, AP_SAT> exparg_t;      // E fractional bits
     typedef ap_fixed<6, 6, AP_TRN, AP_WRAP> expint_t;      // floor of exparg_t
     typedef ap_ufixed<10, 0, AP_TRN, AP_SAT> exp_index_t;  // fraction, E bits
-    typedef ap_ufixed<10, 0, AP_TRN, AP_SAT> inv_index_t;  // fraction, R bits
     typedef ap_ufixed<18, 0> inv_scaled_t;                 // inv_table_t with max_shift more fraction bits
     static log2e_t log2e() { return log2e_t(1.4426956176757812); }
 };
@@ -87,18 +86,9 @@ Sum:
     }
 
     // reciprocal: normalise to [1, 2) by the leading one, look up, shift back
-    unsigned p = 0;
-Lead:
-    for (unsigned b = 1; b <= CONFIG_T::max_shift; b++) {
-        #pragma HLS UNROLL
-        if (s >= (1u << b)) p = b;
-    }
-    typename CONFIG_T::accum_t sn = s;
-    sn >>= p;
-    const typename CONFIG_T::inv_index_t g = sn - 1;
-    const unsigned iidx = grid_index<-CONFIG_T::inv_index_bits>::get(g);
-    typename CONFIG_T::inv_scaled_t inv = inv_table[iidx];
-    inv >>= p;
+    const typename CONFIG_T::inv_scaled_t inv =
+        reciprocal<typename CONFIG_T::accum_t, typename CONFIG_T::inv_scaled_t, typename CONFIG_T::inv_table_t,
+                   CONFIG_T::inv_index_bits, CONFIG_T::max_shift>(s, inv_table);
 
 Out:
     for (unsigned j = 0; j < CONFIG_T::n_slice; j++) {
@@ -115,8 +105,19 @@ void softmax(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_in],
 Slices:
     for (unsigned r = 0; r < CONFIG_T::n_in / CONFIG_T::n_slice; r++) {
         #pragma HLS UNROLL
-        softmax_slice<data_T, res_T, CONFIG_T>(data + r * CONFIG_T::n_slice, res + r * CONFIG_T::n_slice,
-                                               exp_table, inv_table);
+        data_T x[CONFIG_T::n_slice];
+        res_T y[CONFIG_T::n_slice];
+        #pragma HLS ARRAY_PARTITION variable=x complete
+        #pragma HLS ARRAY_PARTITION variable=y complete
+        for (unsigned j = 0; j < CONFIG_T::n_slice; j++) {
+            #pragma HLS UNROLL
+            x[j] = data[r * CONFIG_T::n_slice + j];
+        }
+        softmax_slice<data_T, res_T, CONFIG_T>(x, y, exp_table, inv_table);
+        for (unsigned j = 0; j < CONFIG_T::n_slice; j++) {
+            #pragma HLS UNROLL
+            res[r * CONFIG_T::n_slice + j] = y[j];
+        }
     }
 }
 
