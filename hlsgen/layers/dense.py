@@ -116,7 +116,8 @@ class Dense(Layer):
                 lo, hi = -m, m
             at = exact_sum_type(lo, hi, max(prod_frac, bt.fractional))
         self.types.update(weight=wt, bias=bt, accum=at)
-        self.types["result"] = self.configured("result") or ctx.default
+        # attrs['result_exact'] (set by the QKeras frontend): 'auto' result = the exact accumulator
+        self.types["result"] = self.configured("result") or (at if self.attrs.get("result_exact") else ctx.default)
 
     def golden(self, xs):
         x = xs[0]

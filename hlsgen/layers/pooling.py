@@ -110,6 +110,9 @@ class _Pool(Layer):
         self.types["accum"] = at
         if self.attrs["op"] == "max":
             self.types["result"] = self.configured("result") or x_t
+        elif self.attrs.get("result_exact") and n & (n - 1) == 0:  # QKeras: the exact average, n = 2^k
+            k = n.bit_length() - 1
+            self.types["result"] = self.configured("result") or FixedType(at.width, at.integer - k, at.signed)
         else:
             self.types["result"] = self.configured("result") or ctx.default
 

@@ -17,9 +17,18 @@ def fold_batchnorm(graph, ctx=None) -> bool:
             continue
         if len(graph.consumers(bn.inputs[0])) != 1 or graph.is_output(bn.inputs[0]):
             continue
+        if bn.configured("result") is not None:  # its output precision is fixed: keep it
+            continue
         s, c = bn.weights["scale"], bn.weights["bias"]
         prev.weights["weight"] = prev.weights["weight"] * s
         prev.weights["bias"] = prev.weights["bias"] * s + c
+        carried = prev.attrs.get("types", {})
+        if carried.get("weight") is not None or carried.get("bias") is not None:
+            # types the model carried (QKeras quantizers) held the unfolded values: hold the folded ones exactly
+            from ..quantizers import exact_type
+
+            prev.attrs["types"] = dict(carried, weight=exact_type(prev.weights["weight"], True),
+                                       bias=exact_type(prev.weights["bias"], True))
         graph.merge_into(prev, bn)
         return True
     return False

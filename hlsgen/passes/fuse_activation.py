@@ -32,7 +32,7 @@ def fuse_activation(graph, ctx=None) -> bool:
         t_act = act.types.get("result")
         if t_act is None or t_act.saturation not in SATURATING:
             continue
-        if prev.configured("result") is None:
+        if prev.configured("result") is None and not prev.attrs.get("result_exact"):
             prev.cfg.precision = dict(prev.cfg.precision, result=str(t_act))
             prev.types["result"] = t_act
             graph.tensors[prev.outputs[0]].type = t_act

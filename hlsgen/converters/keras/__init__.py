@@ -121,7 +121,7 @@ def _io_list(entry):
 
 def parse_keras_model(model) -> Graph:
     """Convert a Keras model object into an IR graph (no passes applied yet)."""
-    from . import core  # noqa: F401  (registers the handlers)
+    from . import conv, core, qkeras  # noqa: F401  (registers the handlers)
 
     flavour = keras_flavour(model)
     cfg = model.get_config()
@@ -196,6 +196,10 @@ def load_keras_model(path, weights=None):
     if not os.path.exists(path):
         raise FileNotFoundError(f"model file {path!r} does not exist")
     ext = os.path.splitext(path)[1].lower()
+    if ext in (".h5", ".hdf5", ".json"):
+        from ...quantizers import prepare_qkeras_env
+
+        prepare_qkeras_env(path)  # QKeras models need tf_keras: TF_USE_LEGACY_KERAS=1 before TF loads
     if ext == ".keras":
         import keras
 
