@@ -159,6 +159,9 @@ class FixedType:
             raise ValueError(f"cannot quantize NaN or infinity to {self}")
         s = np.ldexp(x, self.fractional)
         fl = np.floor(s)
+        if self.is_int:
+            # ap_int<W>/ap_uint<W> built from a double truncate toward zero (then wrap)
+            return np.trunc(s)
         if self.rounding == "TRN":
             return fl
         if self.rounding == "TRN_ZERO":
@@ -187,7 +190,8 @@ class FixedType:
             return np.where(over | under, 0.0, r).astype(np.int64)
         if self.saturation == "SAT_SYM":
             if self.signed:
-                return np.clip(r, lo + 1, hi).astype(np.int64)
+                # -max; for W=1 the reference gives the pattern min|1 == -1
+                return np.clip(r, lo + 1 if self.width > 1 else lo, hi).astype(np.int64)
             return np.clip(r, lo, hi).astype(np.int64)
         # WRAP / WRAP_SM: keep the low W bits (exact on doubles via fmod)
         mod = float(2.0 ** self.width)

@@ -14,7 +14,7 @@ import pytest
 import aptypes_util as U
 from aptypes_util import Fmt
 
-pytestmark = pytest.mark.skipif(U.gxx() is None, reason='g++ not found')
+needs_gxx = pytest.mark.skipif(U.gxx() is None, reason="g++ not found")
 
 SHAPES = [  # (W, I, S)
     (16, 6, True), (8, 3, False), (3, 1, True), (1, 1, True), (2, 0, False), (2, 2, True),
@@ -119,6 +119,7 @@ def fmt_bad(bad):
     return '\n'.join('%r op#%d got %r expected %r' % b for b in bad[:20] if b)
 
 
+@needs_gxx
 def test_ours_vs_python_reference(tmp_path):
     nops, bad = run_group(tmp_path, U.OUR_INCLUDE, 'ours', False, 1234, 120000, 22000)
     print('ours vs python: %d operations, %d mismatches' % (nops, len(bad)))
@@ -126,6 +127,7 @@ def test_ours_vs_python_reference(tmp_path):
     assert not bad, fmt_bad(bad)
 
 
+@needs_gxx
 @pytest.mark.skipif(U.reference_include() is None, reason='reference (Xilinx) headers not found')
 def test_reference_headers_vs_python_reference(tmp_path):
     """Validates the Python reference itself against Xilinx's headers."""
@@ -134,6 +136,7 @@ def test_reference_headers_vs_python_reference(tmp_path):
     assert not bad, fmt_bad(bad)
 
 
+@needs_gxx
 def test_compile_error_beyond_128_bits(tmp_path):
     src = '#include "ap_fixed.h"\nint main(){ ap_int<129> x = 1; return x.to_int(); }\n'
     p = tmp_path / 'w.cpp'
@@ -141,3 +144,46 @@ def test_compile_error_beyond_128_bits(tmp_path):
     r = subprocess.run([U.gxx(), '-std=c++14', '-fsyntax-only', '-I', U.OUR_INCLUDE, str(p)],
                        capture_output=True, text=True)
     assert r.returncode != 0 and 'above 128' in r.stderr
+
+
+@needs_gxx
+def test_python_mirror_matches_cpp(tmp_path):
+    """hlsgen.fixed quantize/quantize_raw agree bit-for-bit with the C++ types."""
+    from hlsgen.fixed import parse_type
+    fmts = []
+    for (W, I, S) in [(16, 6, True), (8, 3, False), (3, 1, True), (1, 1, True), (2, 0, False),
+                      (12, 12, False), (24, 1, True), (40, 20, True), (5, -2, True), (6, 9, True)]:
+        for q in U.QMODES:
+            for o in U.OMODES[:4]:
+                fmts.append(Fmt(W, I, S, q, o, 0))
+        fmts.append(Fmt(W, I, S, 'AP_RND', 'AP_WRAP', 1 if W < 3 else 2))
+    for W in (1, 3, 8, 16, 32):
+        fmts.append(Fmt(W, W, True, isint=True))
+        fmts.append(Fmt(W, W, False, isint=True))
+    exe = U.compile_program(U.make_program(fmts, []), U.OUR_INCLUDE, str(tmp_path), 'mirror')
+    rng = random.Random(7)
+    xs = {i: [U.rand_double(rng, f) for _ in range(400)] for i, f in enumerate(fmts)}
+    text = ''.join('D %d %s\n' % (i, U.dbits(x)) for i in xs for x in xs[i])
+    lines = U.run_program(exe, text, str(tmp_path), 'mirror')
+    k, bad, n = 0, [], 0
+    for i, f in enumerate(fmts):
+        t = parse_type(f.cpp())
+        raws = t.quantize_raw(np.array(xs[i], dtype=np.float64))
+        vals = t.quantize(np.array(xs[i], dtype=np.float64))
+        for j, x in enumerate(xs[i]):
+            w, _, u = U.parse_out(lines[k].split(';')[0])
+            k += 1
+            n += 1
+            c = U.wrap(u, w, f.S)
+            if int(raws[j]) != c or float(vals[j]) != float(c) * 2.0 ** -(0 if f.isint else f.F):
+                bad.append((f.cpp(), x, c, int(raws[j]), float(vals[j])))
+    print('hlsgen.fixed vs C++: %d conversions, %d mismatches' % (n, len(bad)))
+    assert not bad, bad[:20]
+
+
+def test_parse_type_error_message():
+    from hlsgen.fixed import parse_type
+    with pytest.raises(ValueError) as ei:
+        parse_type('fixd<16,6>')
+    msg = str(ei.value)
+    assert 'fixd<16,6>' in msg and 'ap_fixed<' in msg and 'ap_int<' in msg

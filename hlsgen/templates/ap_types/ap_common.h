@@ -394,7 +394,28 @@ struct ap_num : apx::convops<ap_num<W_, I_, S_, Q_, O_, N_, INT_>, INT_, S_> {
   APX_INL typename std::enable_if<apx::tr<B>::ok, ap_num&>::type operator OP##=(const B& b) { \
     return *this = ap_num(*this OP typename apx::rhs<INT_, B>::t(b));                   \
   }
-  APX_CASSIGN(+) APX_CASSIGN(-) APX_CASSIGN(*) APX_CASSIGN(/) APX_CASSIGN(&) APX_CASSIGN(|) APX_CASSIGN(^)
+  // += / -= in AP_TRN/AP_WRAP: floor(a + b) == a + floor(b) for a on the grid,
+  // and wrapping is modular, so no wide intermediate is needed (same result).
+#define APX_CASSIGN_ADD(OP, SUB)                                                           \
+  template <class B>                                                                    \
+  APX_INL typename std::enable_if<apx::tr<B>::ok, ap_num&>::type operator OP##=(const B& b) { \
+    if ((Q_ == AP_TRN || INT_) && (O_ == AP_WRAP || INT_) && (N_ == 0 || INT_)) {        \
+      typedef typename apx::tr<typename std::remove_cv<typename std::remove_reference<     \
+          typename apx::rhs<INT_, B>::t>::type>::type> TB;                              \
+      const typename TB::type bb = TB::get(typename apx::rhs<INT_, B>::t(b));             \
+      typedef typename apx::st<apx::mx(apx::bits<T>::v, apx::bits<typename TB::type::T>::v), false>::t UU; \
+      typedef typename apx::st<apx::mx(apx::bits<UU>::v, 32), (bool)TB::s>::t CB;         \
+      enum { K = (TB::w - TB::i) - (INT_ ? 0 : (int)F) };                                \
+      if (SUB == 0 || K <= 0) {                                                         \
+        V = apx::wrap<W_, S_>((UU)((UU)V OP (UU)apx::shr((CB)bb.V, K)));                 \
+        return *this;                                                                   \
+      }                                                                                 \
+    }                                                                                   \
+    return *this = ap_num(*this OP typename apx::rhs<INT_, B>::t(b));                   \
+  }
+  APX_CASSIGN_ADD(+, 0) APX_CASSIGN_ADD(-, 1)
+#undef APX_CASSIGN_ADD
+  APX_CASSIGN(*) APX_CASSIGN(/) APX_CASSIGN(&) APX_CASSIGN(|) APX_CASSIGN(^)
   template <class B>
   APX_INL typename std::enable_if<apx::tr<B>::ok && INT_, ap_num&>::type operator%=(const B& b) {
     return *this = ap_num(*this % b);
@@ -534,7 +555,7 @@ APX_BIN(%, modi, {
       const bool ta = bn::S1 && xa < 0, tb = bn::S2 && xb < 0;                           \
       if (ta || tb) {                                                                    \
         if (EQ) {                                                                        \
-          const UC m = WU >= apx::bits<UC>::v ? (UC)-1 : (UC)(((UC)1 << (WU % apx::bits<UC>::v)) - 1); \
+          const UC m = (int)WU >= (int)apx::bits<UC>::v ? (UC)-1 : (UC)(((UC)1 << ((int)WU % (int)apx::bits<UC>::v)) - 1); \
           return ((UC)xa & m) OP ((UC)xb & m);                                           \
         }                                                                                \
         return (int)ta OP (int)tb;                                                       \
