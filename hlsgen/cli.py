@@ -97,7 +97,8 @@ def cmd_demo(args):
     y_keras = model.predict(X, batch_size=256, verbose=0)
     t_keras = time.perf_counter() - t0
     hm = convert_from_keras_model(model, output_dir=args.output_dir, input_data_tb=X[:100],
-                                  output_data_tb=y_keras[:100])
+                                  output_data_tb=y_keras[:100], backend="VivadoAccelerator", board=args.board,
+                                  interface=args.interface)
     print(hm.summary())
     hm.write()
     t0 = time.perf_counter()
@@ -110,9 +111,11 @@ def cmd_demo(args):
     agree = float(np.mean(np.argmax(y, 1) == np.argmax(y_keras, 1)))
     print(f"compile: {t_compile:.2f} s; predict: {len(X) / t_pred:,.0f} samples/s "
           f"(Keras: {len(X) / t_keras:,.0f} samples/s)")
-    print(f"agreement with Keras: argmax {agree:.4f}, max |diff| {np.abs(y - y_keras).max():.4f}")
+    print(f"agreement with Keras (through the {args.interface} accelerator top): argmax {agree:.4f}, "
+          f"max |diff| {np.abs(y - y_keras).max():.4f}")
     print(f"C testbench (g++): {run_testbench(hm.output_dir, hm.project_name)}")
-    print(f"project: {hm.output_dir}")
+    print(f"project: {hm.output_dir} (board {args.board}, {args.interface}; build it with "
+          f"hm.build(bitfile=True) or `vitis_hls -f build_prj.tcl` then `vivado -mode batch -source design.tcl`)")
     return 0 if agree >= 0.99 else 1
 
 
@@ -141,6 +144,8 @@ def main(argv=None):
     pr.set_defaults(func=cmd_predict)
     d = sub.add_parser("demo", help="convert, compile and check the bundled example model")
     d.add_argument("-o", "--output-dir", default="hlsgen_demo_prj")
+    d.add_argument("--board", default="pynq-z2")
+    d.add_argument("--interface", default="axi_stream", choices=["axi_stream", "axi_master", "axi_lite"])
     d.set_defaults(func=cmd_demo)
     args = p.parse_args(argv)
     try:

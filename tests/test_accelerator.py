@@ -20,6 +20,7 @@ keras = pytest.importorskip("keras")
 
 INTERFACES = ["axi_stream", "axi_master", "axi_lite"]
 WEIGHTS = ["embedded", "reprogrammable"]
+IO_TYPES = ["io_parallel", "io_stream"]
 
 
 def small_model(seed=0, names=("d1", "d2")):
@@ -40,9 +41,9 @@ def accel(model, out, **kw):
 
 
 @needs_gxx
-@pytest.mark.parametrize("interface,weights", list(itertools.product(INTERFACES, WEIGHTS)))
-def test_top_is_bit_identical_to_network(interface, weights, X, tmp_path):
-    hm = accel(small_model(), tmp_path / "prj", interface=interface, weights=weights)
+@pytest.mark.parametrize("interface,weights,io_type", list(itertools.product(INTERFACES, WEIGHTS, IO_TYPES)))
+def test_top_is_bit_identical_to_network(interface, weights, io_type, X, tmp_path):
+    hm = accel(small_model(), tmp_path / "prj", interface=interface, weights=weights, io_type=io_type)
     y_top = hm.predict(X)
     y_net = hm.predict(X, top=False)
     np.testing.assert_array_equal(y_top, y_net)
@@ -95,9 +96,9 @@ def test_every_board_interface_weights_writes_a_project(tmp_path):
     boards = available_boards()
     assert {"pynq-z2", "ultra96v2"} <= set(boards)
     count = 0
-    for board, interface, weights in itertools.product(boards, INTERFACES, WEIGHTS):
-        out = tmp_path / f"{board}_{interface}_{weights}"
-        accel(model, out, board=board, interface=interface, weights=weights).write()
+    for board, interface, weights, io_type in itertools.product(boards, INTERFACES, WEIGHTS, IO_TYPES):
+        out = tmp_path / f"{board}_{interface}_{weights}_{io_type}"
+        accel(model, out, board=board, interface=interface, weights=weights, io_type=io_type).write()
         for f in ("firmware/myproject.cpp", "firmware/myproject_axi.cpp", "firmware/myproject_axi.h",
                   "firmware/ap_types/ap_fixed.h", "firmware/nnet_utils/nnet_bus.h", "myproject_test.cpp",
                   "myproject_axi_host.h", "build_prj.tcl", "design.tcl", "registers.json", "registers.md",
@@ -107,7 +108,7 @@ def test_every_board_interface_weights_writes_a_project(tmp_path):
         assert desc["board"] == board and desc["interface"] == interface
         assert ("m_axi_gmem_w" in [b["port"] for b in desc["buffers"]]) == (weights == "reprogrammable")
         count += 1
-    assert count == len(boards) * 6
+    assert count == len(boards) * 12
 
 
 @needs_tclsh

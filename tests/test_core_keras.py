@@ -93,6 +93,20 @@ def test_fusion_and_strategies_change_no_result(X, tmp_path):
 
 
 @needs_gxx
+def test_io_stream_equals_io_parallel(X, tmp_path):
+    model = mlp(keras, bn=True)
+    yp, tp = hlsgen.convert_from_keras_model(model, output_dir=tmp_path / "p").trace(X[:50])
+    hs = hlsgen.convert_from_keras_model(model, output_dir=tmp_path / "s", io_type="io_stream")
+    ys, ts = hs.trace(X[:50])
+    np.testing.assert_array_equal(ys, yp)
+    assert set(ts) == set(tp)
+    for name in tp:
+        np.testing.assert_array_equal(ts[name], tp[name])
+    assert "#pragma HLS DATAFLOW" in (tmp_path / "s" / "firmware" / "myproject.cpp").read_text()
+    assert "0 mismatches" in run_testbench(hs.output_dir, hs.project_name)
+
+
+@needs_gxx
 def test_trace_gives_every_layer(X, tmp_path):
     model = mlp(keras)
     hm = hlsgen.convert_from_keras_model(model, output_dir=tmp_path / "prj")
