@@ -153,6 +153,17 @@ def test_narrow_and_rounding_accumulators_stay_bit_exact(tmp_path):
 
 
 @needs_gxx
+def test_synthesizable_code_path_is_bit_exact_too(tmp_path, monkeypatch):
+    """Without the C-simulation fast paths (the code synthesis sees) results are identical."""
+    monkeypatch.setenv("HLSGEN_CXXFLAGS", "-DHLSGEN_NO_FAST_CSIM")
+    model = model_2d(seed=5)
+    X = grid(np.random.default_rng(5), (12, 11, 11, 3), -2, 2)
+    hm = hlsgen.convert_from_keras_model(model, output_dir=tmp_path / "prj")
+    for y, g in zip(hm.predict(X), hm.predict_golden(X)):
+        np.testing.assert_array_equal(y, g)
+
+
+@needs_gxx
 def test_cnn_small_benchmark(shared, tmp_path):
     from hlsgen.converters.keras import load_keras_model
 

@@ -94,8 +94,10 @@ void stream_to_array(hls::stream<A>& in, T out[n]) {
 // accumulator arrays in registers at -O2).
 #if HLSGEN_RAW_CSIM && defined(__GNUC__) && !defined(__clang__)
 #define NNET_CSIM_UNROLL _Pragma("GCC unroll 64")
+#define NNET_CSIM_INLINE __attribute__((always_inline))
 #else
 #define NNET_CSIM_UNROLL
+#define NNET_CSIM_INLINE
 #endif
 
 namespace nnet {
@@ -108,13 +110,55 @@ template <> struct ilog2_ceil<1> { enum { value = 0 }; };
 
 // What the fast paths need to know of a fixed-point type (only for hlsgen's ap_num in
 // C simulation; `known` is 0 for anything else, which selects the plain code).
-template <class T> struct fx_info { enum { known = 0, w = 1, f = 0, s = 1, trn_wrap = 0 }; };
+template <class T> struct fx_info {
+    enum { known = 0, w = 1, f = 0, s = 1, trn_wrap = 0, trn = 0, rnd = 0, sat = 0, wrap = 0 };
+};
 #if HLSGEN_RAW_CSIM
 template <int W, int I, bool S, ap_q_mode Q, ap_o_mode O, int N, bool INT>
 struct fx_info<ap_num<W, I, S, Q, O, N, INT> > {
-    enum { known = 1, w = W, f = INT ? 0 : W - I, s = S, trn_wrap = (INT || (Q == AP_TRN && O == AP_WRAP && N == 0)) };
+    enum {
+        known = 1, w = W, f = INT ? 0 : W - I, s = S, trn_wrap = (INT || (Q == AP_TRN && O == AP_WRAP && N == 0)),
+        trn = !INT && Q == AP_TRN, rnd = !INT && Q == AP_RND, sat = !INT && O == AP_SAT && N == 0,
+        wrap = !INT && O == AP_WRAP && N == 0
+    };
 };
 #endif
+
+// Cast of a raw signed value v (fractional bits FV, |v| < 2^62) to res_T, for C simulation.
+// For res_T with AP_TRN or AP_RND and AP_SAT or AP_WRAP (N = 0) this is the textbook
+// definition of ap_fixed's conversion written on integers (d = FV - F):
+//   TRN: q = floor(v / 2^d) = v >> d;  RND (ties to +inf): q = floor((v + 2^(d-1)) / 2^d);
+//   d <= 0: q = v << -d (exact);  SAT: clamp q to the raw range;  WRAP: low W bits,
+//   sign-extended.  Other types use the ap_fixed conversion itself.
+template <class res_T, int FV, bool OK = (bool)(fx_info<res_T>::known && (fx_info<res_T>::trn || fx_info<res_T>::rnd) &&
+                                              (fx_info<res_T>::sat || fx_info<res_T>::wrap) && fx_info<res_T>::w <= 62 &&
+                                              FV - fx_info<res_T>::f > -8 && FV - fx_info<res_T>::f < 62)>
+struct raw_cast {
+    enum { ok = 0 };
+};
+template <class res_T, int FV> struct raw_cast<res_T, FV, true> {
+    enum { ok = 1, D = FV - fx_info<res_T>::f, W = fx_info<res_T>::w, S = fx_info<res_T>::s };
+    static inline res_T run(int64_t v) {
+        int64_t q;
+        if (D > 0) {
+            const int d = D > 0 ? D : 1;
+            q = fx_info<res_T>::rnd ? (v + ((int64_t)1 << (d - 1))) >> d : v >> d;
+        } else {
+            q = (int64_t)((uint64_t)v << (D > 0 ? 0 : -D));
+        }
+        const int64_t hi = S ? (((int64_t)1 << (W - 1)) - 1) : (((int64_t)1 << W) - 1);
+        const int64_t lo = S ? -((int64_t)1 << (W - 1)) : 0;
+        if (fx_info<res_T>::sat) {
+            q = q > hi ? hi : q;
+            q = q < lo ? lo : q;
+        } else {
+            q = S ? (int64_t)((uint64_t)q << (64 - W)) >> (64 - W) : (int64_t)((uint64_t)q & (uint64_t)hi);
+        }
+        res_T r;
+        r.V = (typename res_T::T)q;
+        return r;
+    }
+};
 
 // Raw multiply-accumulate for C simulation.
 //
@@ -140,6 +184,7 @@ template <class data_T, class weight_T, class acc_T> struct raw_mac {
         narrow_prod = DW + WW <= 32,
         narrow_acc = AW <= 32 && SH >= 0
     };
+    typedef acc_T acc_type;
     typedef typename select_t<narrow_prod, int32_t, int64_t>::type P;
     typedef typename select_t<narrow_acc, uint32_t, uint64_t>::type U;
     typedef typename select_t<narrow_acc, int32_t, int64_t>::type S;
@@ -170,6 +215,20 @@ template <class data_T, class weight_T, class acc_T> struct raw_mac {
         acc_T a;
         a.V = (typename acc_T::T)((S)(U)(s << (B - AW)) >> (B - AW));
         return a;
+    }
+};
+
+// The output stage of a raw accumulator: fused activation, then the cast to res_T
+// (raw_cast where it applies, else the ap_fixed conversion of the accumulator type).
+template <class M, class res_T, bool FAST = (bool)(raw_cast<res_T, fx_info<typename M::acc_type>::f>::ok && M::AW <= 62)>
+struct raw_output {
+    static inline res_T run(typename M::U acc, unsigned act) { return (res_T)apply_fused(M::finish(acc), act); }
+};
+template <class M, class res_T> struct raw_output<M, res_T, true> {
+    static inline res_T run(typename M::U acc, unsigned act) {
+        int64_t v = (int64_t)M::finish(acc).V;
+        if (act == act_relu && v < 0) v = 0;
+        return raw_cast<res_T, fx_info<typename M::acc_type>::f>::run(v);
     }
 };
 

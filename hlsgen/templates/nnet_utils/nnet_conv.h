@@ -102,7 +102,7 @@ inline void raw_init(typename M::U acc[F], const bias_T* biases) {
 
 template <class M, unsigned F, class res_T>
 inline void raw_store(const typename M::U acc[F], res_T* out, unsigned act) {
-    for (unsigned f = 0; f < F; f++) out[f] = (res_T)apply_fused(M::finish(acc[f]), act);
+    for (unsigned f = 0; f < F; f++) out[f] = raw_output<M, res_T>::run(acc[f], act);
 }
 
 // Double-precision dot products (see raw_mac::dbl_ok for why they are exact): xw holds the
@@ -116,7 +116,7 @@ template <class T> inline void raw_to_double(const T* in, double* out, unsigned 
 }
 
 template <class M, unsigned K, unsigned F, class bias_T, class res_T>
-inline void dbl_conv_pixel(const double* xw, const double* wd, const bias_T* biases, res_T* out, unsigned act) {
+inline NNET_CSIM_INLINE void dbl_conv_pixel(const double* xw, const double* wd, const bias_T* biases, res_T* out, unsigned act) {
     double a0[F], a1[F];
     for (unsigned f = 0; f < F; f++) a0[f] = a1[f] = 0.0;
     unsigned k = 0;
@@ -137,7 +137,7 @@ inline void dbl_conv_pixel(const double* xw, const double* wd, const bias_T* bia
         for (unsigned f = 0; f < F; f++) a0[f] = __builtin_fma(x0, w0[f], a0[f]);
     }
     for (unsigned f = 0; f < F; f++)
-        out[f] = (res_T)apply_fused(M::finish(M::from_dbl(M::start(biases[f]), a0[f] + a1[f])), act);
+        out[f] = raw_output<M, res_T>::run(M::from_dbl(M::start(biases[f]), a0[f] + a1[f]), act);
 }
 
 // Pointers to the input pixels under the window of output (oh, ow); null in the padding.
@@ -413,6 +413,57 @@ struct conv_window<in_T, out_T, CONFIG_T, DEPTHWISE, true> {
     }
 };
 
+// C simulation of conv_2d_stream (not depthwise) with the exact double dot products:
+// the same line buffer, holding raw values as doubles; same window, same sums.
+template <class data_T, class res_T, typename CONFIG_T>
+void conv_2d_stream_dbl(hls::stream<data_T>& data, hls::stream<res_T>& res,
+                        const typename CONFIG_T::weight_t* weights, const typename CONFIG_T::bias_t* biases) {
+    typedef typename data_T::value_type in_T;
+    typedef raw_mac<in_T, typename CONFIG_T::weight_t, typename CONFIG_T::accum_t> M;
+    const unsigned C = CONFIG_T::n_chan, F = CONFIG_T::n_filt;
+    const unsigned KH = CONFIG_T::filt_height, KW = CONFIG_T::filt_width, K = KH * KW * C;
+    const unsigned PH = CONFIG_T::in_height + CONFIG_T::pad_top + CONFIG_T::pad_bottom;
+    const unsigned PW = CONFIG_T::in_width + CONFIG_T::pad_left + CONFIG_T::pad_right;
+    double wd[K * F], line[KH * PW * C], xw[K];
+    raw_to_double(weights, wd, K * F);
+    for (unsigned pr = 0; pr < PH; pr++) {
+        for (unsigned pc = 0; pc < PW; pc++) {
+            double* slot = line + ((pr % KH) * PW + pc) * C;
+            const bool inside = pr >= CONFIG_T::pad_top && pr < CONFIG_T::pad_top + CONFIG_T::in_height &&
+                                pc >= CONFIG_T::pad_left && pc < CONFIG_T::pad_left + CONFIG_T::in_width;
+            if (inside) {
+                const data_T px = data.read();
+                for (unsigned c = 0; c < C; c++) slot[c] = (double)px[c].V;
+            } else {
+                for (unsigned c = 0; c < C; c++) slot[c] = 0.0;
+            }
+            if (pr + 1 >= KH && pc + 1 >= KW && (pr + 1 - KH) % CONFIG_T::stride_height == 0 &&
+                (pc + 1 - KW) % CONFIG_T::stride_width == 0) {
+                const unsigned r0 = pr + 1 - KH, c0 = pc + 1 - KW;
+                for (unsigned kh = 0; kh < KH; kh++) {
+                    const double* src = line + (((r0 + kh) % KH) * PW + c0) * C;
+                    double* dst = xw + kh * KW * C;
+                    for (unsigned i = 0; i < KW * C; i++) dst[i] = src[i];
+                }
+                res_T out;
+                dbl_conv_pixel<M, K, F>(xw, wd, biases, out.data, CONFIG_T::activation);
+                res.write(out);
+            }
+        }
+    }
+}
+
+template <class data_T, class res_T, typename CONFIG_T>
+struct conv_stream_dbl_ok {
+    typedef raw_mac<typename data_T::value_type, typename CONFIG_T::weight_t, typename CONFIG_T::accum_t> M;
+    enum {
+        K = CONFIG_T::filt_height * CONFIG_T::filt_width * CONFIG_T::n_chan,
+        value = M::template dbl_ok<K>::value &&
+                K * CONFIG_T::n_filt + CONFIG_T::filt_height *
+                (CONFIG_T::in_width + CONFIG_T::pad_left + CONFIG_T::pad_right) * CONFIG_T::n_chan <= DBL_STACK_LIMIT
+    };
+};
+
 // Streaming convolution: reads in_height*in_width pixels, writes out_height*out_width.
 // The line buffer holds filt_height rows of the zero-padded input; padding positions are
 // stored as zeros (adding 0 * w leaves any accumulator unchanged, so this matches the
@@ -466,6 +517,12 @@ void conv_2d_stream(hls::stream<data_T>& data, hls::stream<res_T>& res,
                     const typename CONFIG_T::bias_t biases[CONFIG_T::n_filt]) {
     #pragma HLS ARRAY_PARTITION variable=weights complete
     #pragma HLS ARRAY_PARTITION variable=biases complete
+#if HLSGEN_RAW_CSIM
+    if (conv_stream_dbl_ok<data_T, res_T, CONFIG_T>::value) {
+        conv_2d_stream_dbl<data_T, res_T, CONFIG_T>(data, res, weights, biases);
+        return;
+    }
+#endif
     conv_2d_stream_any<data_T, res_T, CONFIG_T, false>(data, res, weights, biases);
 }
 

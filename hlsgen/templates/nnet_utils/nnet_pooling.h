@@ -107,12 +107,63 @@ inline void pool_pixel(const in_T* const* taps, res_T* out, const typename CONFI
     }
 }
 
+// C simulation fast path of max pooling for hlsgen's ap_types: the same selections on the
+// raw integers.  Comparing two values of one fixed-point type is comparing their raw
+// integers, so the maximum is the same element; it is then cast to res_T exactly as the
+// synthesized code casts it (same type: a plain copy).
+template <class data_T, class res_T, typename CONFIG_T,
+          bool RAW = (bool)(HLSGEN_RAW_CSIM && fx_info<data_T>::known && CONFIG_T::pool_op == pool_max)>
+struct pool_fast {
+    enum { ok = 0 };
+    static void run(const data_T*, res_T*) {}
+};
+template <class data_T, class res_T, typename CONFIG_T> struct pool_fast<data_T, res_T, CONFIG_T, true> {
+    enum { ok = 1 };
+    static void run(const data_T* data, res_T* res) {
+        const unsigned C = CONFIG_T::n_chan;
+        typedef typename data_T::T R;
+        for (unsigned oh = 0; oh < CONFIG_T::out_height; oh++) {
+            const int ih0 = (int)(oh * CONFIG_T::stride_height) - (int)CONFIG_T::pad_top;
+            const int h0 = ih0 < 0 ? 0 : ih0;
+            const int h1 = ih0 + (int)CONFIG_T::pool_height > (int)CONFIG_T::in_height ? (int)CONFIG_T::in_height
+                                                                                     : ih0 + (int)CONFIG_T::pool_height;
+            for (unsigned ow = 0; ow < CONFIG_T::out_width; ow++) {
+                const int iw0 = (int)(ow * CONFIG_T::stride_width) - (int)CONFIG_T::pad_left;
+                const int w0 = iw0 < 0 ? 0 : iw0;
+                const int w1 = iw0 + (int)CONFIG_T::pool_width > (int)CONFIG_T::in_width ? (int)CONFIG_T::in_width
+                                                                                      : iw0 + (int)CONFIG_T::pool_width;
+                R m[C];
+                const data_T* first = data + ((unsigned)h0 * CONFIG_T::in_width + (unsigned)w0) * C;
+                NNET_CSIM_UNROLL
+                for (unsigned c = 0; c < C; c++) m[c] = first[c].V;
+                for (int h = h0; h < h1; h++) {
+                    for (int w = w0; w < w1; w++) {
+                        const data_T* px = data + ((unsigned)h * CONFIG_T::in_width + (unsigned)w) * C;
+                        NNET_CSIM_UNROLL
+                        for (unsigned c = 0; c < C; c++) m[c] = px[c].V > m[c] ? (R)px[c].V : m[c];
+                    }
+                }
+                res_T* o = res + (oh * CONFIG_T::out_width + ow) * C;
+                for (unsigned c = 0; c < C; c++) {
+                    data_T v;
+                    v.V = m[c];
+                    o[c] = (res_T)v;
+                }
+            }
+        }
+    }
+};
+
 template <class data_T, class res_T, typename CONFIG_T>
 void pooling_2d_cl(const data_T data[CONFIG_T::in_height * CONFIG_T::in_width * CONFIG_T::n_chan],
                    res_T res[CONFIG_T::out_height * CONFIG_T::out_width * CONFIG_T::n_chan],
                    const typename CONFIG_T::recip_t recip[CONFIG_T::pool_height * CONFIG_T::pool_width + 1]) {
     #pragma HLS INLINE off
     const unsigned C = CONFIG_T::n_chan, NT = CONFIG_T::pool_height * CONFIG_T::pool_width;
+    if (pool_fast<data_T, res_T, CONFIG_T>::ok) {
+        pool_fast<data_T, res_T, CONFIG_T>::run(data, res);
+        return;
+    }
 Rows:
     for (unsigned oh = 0; oh < CONFIG_T::out_height; oh++) {
     Cols:
@@ -138,6 +189,56 @@ Rows:
 
 #if NNET_HAVE_STREAM
 
+// C simulation of max pooling_2d_stream on raw integers (see pool_fast for why this is the
+// same selection): the line buffer holds raw values; padding positions are never used.
+template <class data_T, class res_T, typename CONFIG_T>
+void pooling_2d_stream_raw(hls::stream<data_T>& data, hls::stream<res_T>& res) {
+    typedef typename data_T::value_type in_T;
+    typedef typename in_T::T R;
+    const unsigned C = CONFIG_T::n_chan, KH = CONFIG_T::pool_height, KW = CONFIG_T::pool_width;
+    const unsigned PH = CONFIG_T::in_height + CONFIG_T::pad_top + CONFIG_T::pad_bottom;
+    const unsigned PW = CONFIG_T::in_width + CONFIG_T::pad_left + CONFIG_T::pad_right;
+    R line[KH * PW * C];
+    for (unsigned pr = 0; pr < PH; pr++) {
+        for (unsigned pc = 0; pc < PW; pc++) {
+            const bool inside = pr >= CONFIG_T::pad_top && pr < CONFIG_T::pad_top + CONFIG_T::in_height &&
+                                pc >= CONFIG_T::pad_left && pc < CONFIG_T::pad_left + CONFIG_T::in_width;
+            if (inside) {
+                const data_T px = data.read();
+                R* slot = line + ((pr % KH) * PW + pc) * C;
+                NNET_CSIM_UNROLL
+                for (unsigned c = 0; c < C; c++) slot[c] = px[c].V;
+            }
+            if (pr + 1 >= KH && pc + 1 >= KW && (pr + 1 - KH) % CONFIG_T::stride_height == 0 &&
+                (pc + 1 - KW) % CONFIG_T::stride_width == 0) {
+                const unsigned r0 = pr + 1 - KH, c0 = pc + 1 - KW;
+                const unsigned h0 = r0 < CONFIG_T::pad_top ? CONFIG_T::pad_top : r0;
+                const unsigned h1 = pr + 1 < CONFIG_T::pad_top + CONFIG_T::in_height ? pr + 1 : CONFIG_T::pad_top + CONFIG_T::in_height;
+                const unsigned w0 = c0 < CONFIG_T::pad_left ? CONFIG_T::pad_left : c0;
+                const unsigned w1 = pc + 1 < CONFIG_T::pad_left + CONFIG_T::in_width ? pc + 1 : CONFIG_T::pad_left + CONFIG_T::in_width;
+                R m[C];
+                const R* first = line + ((h0 % KH) * PW + w0) * C;
+                NNET_CSIM_UNROLL
+                for (unsigned c = 0; c < C; c++) m[c] = first[c];
+                for (unsigned h = h0; h < h1; h++) {
+                    for (unsigned w = w0; w < w1; w++) {
+                        const R* q = line + ((h % KH) * PW + w) * C;
+                        NNET_CSIM_UNROLL
+                        for (unsigned c = 0; c < C; c++) m[c] = q[c] > m[c] ? q[c] : m[c];
+                    }
+                }
+                res_T out;
+                for (unsigned c = 0; c < C; c++) {
+                    in_T v;
+                    v.V = m[c];
+                    out[c] = (typename res_T::value_type)v;
+                }
+                res.write(out);
+            }
+        }
+    }
+}
+
 template <class data_T, class res_T, typename CONFIG_T>
 void pooling_2d_stream(hls::stream<data_T>& data, hls::stream<res_T>& res,
                        const typename CONFIG_T::recip_t recip[CONFIG_T::pool_height * CONFIG_T::pool_width + 1]) {
@@ -145,6 +246,12 @@ void pooling_2d_stream(hls::stream<data_T>& data, hls::stream<res_T>& res,
     const unsigned C = CONFIG_T::n_chan, KH = CONFIG_T::pool_height, KW = CONFIG_T::pool_width;
     const unsigned PH = CONFIG_T::in_height + CONFIG_T::pad_top + CONFIG_T::pad_bottom;
     const unsigned PW = CONFIG_T::in_width + CONFIG_T::pad_left + CONFIG_T::pad_right;
+#if HLSGEN_RAW_CSIM
+    if (pool_fast<in_T, typename res_T::value_type, CONFIG_T>::ok) {
+        pooling_2d_stream_raw<data_T, res_T, CONFIG_T>(data, res);
+        return;
+    }
+#endif
     in_T line[KH * PW * C];
     #pragma HLS ARRAY_PARTITION variable=line complete dim=0
 Rows:

@@ -14,10 +14,8 @@
 //
 // io_stream FIFOs: zero padding and cropping read and write in raster order with no
 // buffer (lag 0 / the cropped pixels before the first kept one).  Upsampling keeps one
-// input row (W * C values) and writes each input row size_height times: it writes its
-// first output after the first input pixel, but reads row r+1 only after writing all
-// outputs of row r, so its *output* FIFO needs no extra depth in a chain; a bypass FIFO
-// around it (rare) must hold size_height * size_width * W pixels.
+// input row (W * C values): it reads a whole input row, then writes size_height output
+// rows from it, so a bypass FIFO around it must hold W input pixels (lag = W).
 // ---------------------------------------------------------------------------------
 #ifndef NNET_SHAPE_H_
 #define NNET_SHAPE_H_
