@@ -8,6 +8,7 @@
 from .config import ConfigError, from_yaml, to_yaml
 from .convert import config_from_keras_model, convert_from_keras_model
 from .csim import CompileError, Simulation
+from .drivers import write_header_file
 from .fixed import FixedType, parse_type
 from .model import HLSModel
 

@@ -88,6 +88,11 @@ class HLSModel:
             xs = [acc.input_type.quantize(x) for x in xs]
             expected = [acc.output_type.quantize(y) for y in golden_outputs(self.graph, xs)]
         files += vivado.csim_files(code, xs, expected, ref, accel_ctx, desc)
+        if acc is not None:  # drivers (hlsgen.drivers); data.h from the testbench data for the C driver
+            from .drivers import driver_files, tb_header
+
+            c = acc.driver in ("c", "both") and self.options.get("write_data_header", True)
+            files += driver_files(desc, self.project_name, acc.driver, tb_header(self, xs, expected, ref) if c else None)
         files.append(("hlsgen_config.yml", cfgmod.to_yaml(self.config)))
         return files
 
