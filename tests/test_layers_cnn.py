@@ -210,3 +210,31 @@ def test_channels_first_is_rejected(tmp_path):
     kl = KerasLayer("Conv2D", "ok", cfg, model.get_layer("ok").get_weights(), "keras3")
     with pytest.raises(ValueError, match=r"'ok'.*data_format='channels_first'"):
         conv(kl, ["x"], None)
+
+
+@needs_gxx
+def test_tf_keras_residual_block(tmp_path):
+    """tf_keras flavour: a residual block with batch norm after a depthwise convolution."""
+    tk = pytest.importorskip("tf_keras")
+    tk.utils.set_random_seed(7)
+    inp = tk.Input((9, 9, 4), name="x")
+    y = tk.layers.DepthwiseConv2D(3, padding="same", use_bias=False, name="dw")(inp)
+    y = tk.layers.BatchNormalization(name="bn")(y)
+    y = tk.layers.ReLU(name="r")(y)
+    y = tk.layers.Conv2D(4, 1, name="pw")(y)
+    y = tk.layers.Add(name="res")([inp, y])
+    y = tk.layers.MaxPooling2D(2, padding="same", name="mp")(y)
+    y = tk.layers.GlobalAveragePooling2D(keepdims=True, name="gap")(y)
+    y = tk.layers.Flatten(name="fl")(y)
+    out = tk.layers.Dense(3, name="out")(y)
+    model = tk.Model(inp, out)
+    bn = model.get_layer("bn")
+    rng = np.random.default_rng(7)
+    bn.set_weights([rng.uniform(0.5, 2, 4), rng.normal(size=4) * 0.3, rng.normal(size=4) * 0.3, rng.uniform(0.3, 2, 4)])
+    X = grid(np.random.default_rng(8), (50, 9, 9, 4), -2, 2)
+    hm = hlsgen.convert_from_keras_model(model, output_dir=tmp_path / "prj")
+    kinds = [lay.kind for lay in hm.graph.layers]
+    assert kinds[:3] == ["DepthwiseConv2D", "Conv2D", "Add"], kinds  # bn folded, relu fused
+    y = hm.predict(X)
+    np.testing.assert_array_equal(y, hm.predict_golden(X))
+    assert np.abs(y - model.predict(X, verbose=0)).max() < 0.02

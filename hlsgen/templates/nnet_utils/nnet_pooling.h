@@ -49,9 +49,12 @@ struct pool_config {
     typedef float recip_t;
 };
 
-// One output pixel: taps[t] -> C channels of the input under tap t, or null (padding).
+// One output pixel from its window: win[t*C + c] is channel c under tap t (t = kh*KW + kw),
+// valid[t] is false in the padding (those values are ignored).
 template <class in_T, class res_T, typename CONFIG_T>
-inline void pool_pixel(const in_T* const* taps, res_T* out, const typename CONFIG_T::recip_t* recip) {
+inline void pool_pixel(const in_T win[CONFIG_T::pool_height * CONFIG_T::pool_width * CONFIG_T::n_chan],
+                       const bool valid[CONFIG_T::pool_height * CONFIG_T::pool_width], res_T* out,
+                       const typename CONFIG_T::recip_t* recip) {
     #pragma HLS INLINE
     const unsigned C = CONFIG_T::n_chan, NT = CONFIG_T::pool_height * CONFIG_T::pool_width;
     typedef typename fast_accum<typename CONFIG_T::accum_t>::type acc_t;
@@ -61,18 +64,10 @@ inline void pool_pixel(const in_T* const* taps, res_T* out, const typename CONFI
         bool first = true;
         for (unsigned t = 0; t < NT; t++) {
             #pragma HLS UNROLL
-            const in_T* px = taps[t];
-            if (!px) continue;
-            if (first) {
-                for (unsigned c = 0; c < C; c++) {
-                    #pragma HLS UNROLL
-                    m[c] = px[c];
-                }
-            } else {
-                for (unsigned c = 0; c < C; c++) {
-                    #pragma HLS UNROLL
-                    m[c] = px[c] > m[c] ? px[c] : m[c];
-                }
+            if (!valid[t]) continue;
+            for (unsigned c = 0; c < C; c++) {
+                #pragma HLS UNROLL
+                m[c] = (first || win[t * C + c] > m[c]) ? win[t * C + c] : m[c];
             }
             first = false;
         }
@@ -90,11 +85,10 @@ inline void pool_pixel(const in_T* const* taps, res_T* out, const typename CONFI
         unsigned n = 0;
         for (unsigned t = 0; t < NT; t++) {
             #pragma HLS UNROLL
-            const in_T* px = taps[t];
-            if (!px) continue;
+            if (!valid[t]) continue;
             for (unsigned c = 0; c < C; c++) {
                 #pragma HLS UNROLL
-                acc[c] += px[c];
+                acc[c] += win[t * C + c];
             }
             n++;
         }
@@ -169,20 +163,26 @@ Rows:
     Cols:
         for (unsigned ow = 0; ow < CONFIG_T::out_width; ow++) {
             #pragma HLS PIPELINE II=CONFIG_T::reuse_factor
-            const data_T* taps[NT];
-            #pragma HLS ARRAY_PARTITION variable=taps complete
+            data_T win[NT * C];
+            bool valid[NT];
+            #pragma HLS ARRAY_PARTITION variable=win complete
+            #pragma HLS ARRAY_PARTITION variable=valid complete
             for (unsigned kh = 0; kh < CONFIG_T::pool_height; kh++) {
                 #pragma HLS UNROLL
                 const int ih = (int)(oh * CONFIG_T::stride_height + kh) - (int)CONFIG_T::pad_top;
                 for (unsigned kw = 0; kw < CONFIG_T::pool_width; kw++) {
                     #pragma HLS UNROLL
                     const int iw = (int)(ow * CONFIG_T::stride_width + kw) - (int)CONFIG_T::pad_left;
-                    const bool in = ih >= 0 && ih < (int)CONFIG_T::in_height && iw >= 0 && iw < (int)CONFIG_T::in_width;
-                    taps[kh * CONFIG_T::pool_width + kw] =
-                        in ? data + ((unsigned)ih * CONFIG_T::in_width + (unsigned)iw) * C : 0;
+                    const unsigned t = kh * CONFIG_T::pool_width + kw;
+                    valid[t] = ih >= 0 && ih < (int)CONFIG_T::in_height && iw >= 0 && iw < (int)CONFIG_T::in_width;
+                    const unsigned base = valid[t] ? ((unsigned)ih * CONFIG_T::in_width + (unsigned)iw) * C : 0;
+                    for (unsigned c = 0; c < C; c++) {
+                        #pragma HLS UNROLL
+                        win[t * C + c] = data[base + c];
+                    }
                 }
             }
-            pool_pixel<data_T, res_T, CONFIG_T>(taps, res + (oh * CONFIG_T::out_width + ow) * C, recip);
+            pool_pixel<data_T, res_T, CONFIG_T>(win, valid, res + (oh * CONFIG_T::out_width + ow) * C, recip);
         }
     }
 }
@@ -268,24 +268,34 @@ Rows:
                     #pragma HLS UNROLL
                     slot[c] = px[c];
                 }
+            } else {
+                for (unsigned c = 0; c < C; c++) {
+                    #pragma HLS UNROLL
+                    slot[c] = 0;  // never used (valid[] is false there); keeps the buffer defined
+                }
             }
             if (pr + 1 >= KH && pc + 1 >= KW && (pr + 1 - KH) % CONFIG_T::stride_height == 0 &&
                 (pc + 1 - KW) % CONFIG_T::stride_width == 0) {
                 const unsigned r0 = pr + 1 - KH, c0 = pc + 1 - KW;
-                const in_T* taps[KH * KW];
-                #pragma HLS ARRAY_PARTITION variable=taps complete
+                in_T win[KH * KW * C];
+                bool valid[KH * KW];
+                #pragma HLS ARRAY_PARTITION variable=win complete
+                #pragma HLS ARRAY_PARTITION variable=valid complete
                 for (unsigned kh = 0; kh < KH; kh++) {
                     #pragma HLS UNROLL
                     for (unsigned kw = 0; kw < KW; kw++) {
                         #pragma HLS UNROLL
-                        const unsigned r = r0 + kh, cc = c0 + kw;
-                        const bool valid = r >= CONFIG_T::pad_top && r < CONFIG_T::pad_top + CONFIG_T::in_height &&
-                                           cc >= CONFIG_T::pad_left && cc < CONFIG_T::pad_left + CONFIG_T::in_width;
-                        taps[kh * KW + kw] = valid ? line + ((r % KH) * PW + cc) * C : 0;
+                        const unsigned r = r0 + kh, cc = c0 + kw, t = kh * KW + kw;
+                        valid[t] = r >= CONFIG_T::pad_top && r < CONFIG_T::pad_top + CONFIG_T::in_height &&
+                                   cc >= CONFIG_T::pad_left && cc < CONFIG_T::pad_left + CONFIG_T::in_width;
+                        for (unsigned c = 0; c < C; c++) {
+                            #pragma HLS UNROLL
+                            win[t * C + c] = line[((r % KH) * PW + cc) * C + c];
+                        }
                     }
                 }
                 res_T out;
-                pool_pixel<in_T, typename res_T::value_type, CONFIG_T>(taps, out.data, recip);
+                pool_pixel<in_T, typename res_T::value_type, CONFIG_T>(win, valid, out.data, recip);
                 res.write(out);
             }
         }
