@@ -1,0 +1,354 @@
+"""QKeras (issue 5): quantizers -> exact types; QKeras models bit-exact with QKeras.
+
+Bit-exact means: hlsgen's C simulation output == QKeras' float32 output, compared with
+``assert_array_equal`` after float64 conversion, on every sample.
+"""
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from conftest import REPO, needs_gxx
+
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")  # QKeras 0.9 runs on tf_keras only
+
+from hlsgen.fixed import parse_type  # noqa: E402
+from hlsgen.quantizers import (activation_plan, declared_type, exact_type, parse_quantizer,  # noqa: E402
+                               quantize_weights)
+
+
+def _qkeras():
+    """(qkeras, tf_keras) or skip: QKeras must import and sit on tf_keras."""
+    try:
+        import qkeras
+        import tf_keras
+    except Exception as e:  # noqa: BLE001
+        pytest.skip(f"qkeras cannot be imported: {e}")
+    if not issubclass(qkeras.QDense, tf_keras.layers.Dense):
+        pytest.skip("qkeras is bound to Keras 3 (TensorFlow was imported before TF_USE_LEGACY_KERAS=1)")
+    return qkeras, tf_keras
+
+
+# ---------------------------------------------------------------------------- types (no TF needed)
+TYPE_TABLE = [
+    ("quantized_bits(6,0,alpha=1)", "fixed<6,1,RND_CONV,SAT>"),
+    ("quantized_bits(8,3)", "fixed<8,4,RND_CONV,SAT>"),
+    ("quantized_bits(8,3,1)", "fixed<8,4,RND_CONV,SAT_SYM>"),
+    ("quantized_bits(4,2,keep_negative=False)", "ufixed<4,2,RND_CONV,SAT>"),
+    ("quantized_relu(6)", "ufixed<6,0,RND_CONV,SAT>"),
+    ("quantized_relu(4,2)", "ufixed<4,2,RND_CONV,SAT>"),
+    ("quantized_tanh(6)", "fixed<6,1,RND_CONV,SAT>"),
+    ("quantized_tanh(5,symmetric=True)", "fixed<5,1,RND_CONV,SAT_SYM>"),
+    ("quantized_sigmoid(7)", "ufixed<7,0,RND_CONV,SAT>"),
+]
+
+
+@pytest.mark.parametrize("text,want", TYPE_TABLE)
+def test_activation_quantizer_types(text, want):
+    steps = activation_plan(parse_quantizer(text, where="test"))
+    assert steps[-1].attrs["types"]["result"] == parse_type(want)
+
+
+def test_parse_forms_agree():
+    a = parse_quantizer("quantized_bits(6, 0, alpha=1)")
+    b = parse_quantizer({"class_name": "quantized_bits", "config": {"bits": 6, "integer": 0, "alpha": 1}})
+    assert a.params == b.params
+    assert declared_type(a) == parse_type("fixed<6,1,RND_CONV,SAT>")
+
+
+def test_exact_type():
+    assert exact_type([0.5, -0.25, 0.125]) == parse_type("fixed<4,1,RND_CONV,SAT>")
+    v = np.float32([0.3, -1.7]).astype(np.float64)
+    t = exact_type(v)
+    np.testing.assert_array_equal(t.quantize(v), v)
+
+
+@pytest.mark.parametrize("text,why", [
+    ("quantized_bits(4,0,use_stochastic_rounding=True)", "stochastic"),
+    ("stochastic_ternary()", "stochastic"),
+    ("quantized_relu(4,0,use_sigmoid=1)", "use_sigmoid"),
+    ("quantized_bits(4,0,qnoise_factor=0.5)", "qnoise_factor"),
+    ("quantized_tanh(4,use_real_tanh=True)", "use_real_tanh"),
+    ("quantized_bits(4,0,alpha='auto')", "data-dependent"),
+    ("quantized_ulaw(8)", "mu-law"),
+])
+def test_rejected_with_reason(text, why):
+    with pytest.raises(ValueError, match=why) as e:
+        activation_plan(parse_quantizer(text, where="layer 'act1'"))
+    assert "act1" in str(e.value)
+
+
+def test_non_po2_auto_scale_rejected():
+    w = np.random.default_rng(1).normal(size=(16, 4)).astype(np.float32)
+    qz = parse_quantizer("quantized_bits(4,0,alpha='auto')", where="QDense layer 'fc'")
+    with pytest.raises(ValueError, match="fc.*not powers of two"):
+        quantize_weights(qz, w)
+
+
+# ---------------------------------------------------------------------------- weights vs QKeras
+WEIGHT_QUANTIZERS = [
+    "quantized_bits(6,0,alpha=1)", "quantized_bits(4,1)", "quantized_bits(5,0,symmetric=1)",
+    "quantized_bits(4,0,keep_negative=False)", "quantized_bits(4,0,alpha='auto_po2')",
+    "quantized_bits(6,2,alpha='auto_po2')", "quantized_bits(1,0)", "binary(alpha=1)", "binary(use_01=True, alpha=1)",
+    "ternary(alpha=1, threshold=0.3)", "quantized_po2(4)", "quantized_po2(5, max_value=2)",
+    "quantized_relu_po2(4, max_value=1)",
+]
+
+
+@pytest.mark.parametrize("text", WEIGHT_QUANTIZERS)
+def test_weight_quantization_matches_qkeras(text):
+    qkeras, _ = _qkeras()
+    from qkeras.quantizers import get_quantizer
+
+    w = (np.random.default_rng(7).normal(size=(3, 3, 4, 8)) * 0.7).astype(np.float32)
+    ref = np.asarray(get_quantizer(text)(w), dtype=np.float64)
+    qz = parse_quantizer(text, where="test")
+    mine = quantize_weights(qz, w)
+    np.testing.assert_array_equal(mine, ref)
+    from hlsgen.quantizers import weight_type
+
+    t = weight_type(qz, mine)
+    np.testing.assert_array_equal(t.quantize(mine), mine)  # the type holds every value
+
+
+# ---------------------------------------------------------------------------- models
+def _submodel_out(model, name, X):
+    import tf_keras
+
+    sub = tf_keras.Model(model.inputs, model.get_layer(name).output)
+    return sub.predict(X, batch_size=512, verbose=0).astype(np.float64)
+
+
+def _traced_config(model):
+    import hlsgen
+
+    cfg = hlsgen.config_from_keras_model(model, granularity="name")
+    for entry in cfg["LayerName"].values():
+        entry["Trace"] = True
+    return cfg
+
+
+def _exact_fraction(a, b):
+    a = np.asarray(a, dtype=np.float64).reshape(len(b), -1)
+    return float(np.mean(np.all(a == np.asarray(b, dtype=np.float64).reshape(len(b), -1), axis=1)))
+
+
+@needs_gxx
+def test_jet_qmlp_bit_exact(shared, tmp_path):
+    """Default configuration: 100 % of the logits bit-exact; softmax within its bound;
+    every traced layer bit-exact with the QKeras layer output."""
+    _qkeras()
+    import hlsgen
+    from hlsgen.converters.keras import load_keras_model
+
+    d = shared / "bench" / "models"
+    model = load_keras_model(d / "jet_qmlp.h5")  # through the loader (env helper + custom objects)
+    X = np.load(d / "jet_X_test.npy")
+    logits = _submodel_out(model, "output", X)
+    hm = hlsgen.convert_from_keras_model(model, hls_config=_traced_config(model), output_dir=str(tmp_path / "p"))
+    y, tr = hm.trace(X)
+    assert _exact_fraction(tr["output"], logits) == 1.0
+    np.testing.assert_array_equal(tr["output"].astype(np.float64), logits)
+    for name in ("fc1", "relu1", "fc2", "relu2", "fc3", "relu3"):
+        np.testing.assert_array_equal(tr[name], _submodel_out(model, name, X), err_msg=name)
+    # softmax: relative error <= 8.5e-4 plus one output LSB (2^-16) (see layers/activations.py)
+    p = np.load(d / "jet_qmlp_keras_pred.npy").astype(np.float64)
+    err = np.abs(y - p)
+    assert np.all(err <= 8.5e-4 * p + 2.0**-16 + 1e-7), err.max()
+    assert err.max() < 1e-3
+    # the default config is what was used: no precision set by hand
+    y2 = hlsgen.convert_from_keras_model(model, output_dir=str(tmp_path / "q")).predict(X)
+    np.testing.assert_array_equal(y2, y)
+
+
+def _peer(shared, name):
+    _, tf_keras = _qkeras()
+    from qkeras.utils import _add_supported_quantized_objects
+
+    d = shared / "peer-models" / name
+    co = {}
+    _add_supported_quantized_objects(co)
+    model = tf_keras.models.model_from_json((d / f"{name}.json").read_text(), custom_objects=co)
+    model.load_weights(str(d / f"{name}_weights.h5"))
+    return model, np.load(d / "input.npy")
+
+
+@needs_gxx
+@pytest.mark.parametrize("name,last,n,io_types", [
+    ("qkeras_3layer", "output", 1000, ("io_parallel", "io_stream")),
+    ("qkeras_mnist_cnn", "q_dense", 200, ("io_parallel",)),
+])
+def test_peer_models_bit_exact(shared, tmp_path, name, last, n, io_types):
+    import hlsgen
+
+    model, X = _peer(shared, name)
+    X = X[:n]
+    logits = _submodel_out(model, last, X)
+    for io in io_types:
+        hm = hlsgen.convert_from_keras_model(model, hls_config=_traced_config(model), io_type=io,
+                                             output_dir=str(tmp_path / io))
+        y, tr = hm.trace(X)
+        np.testing.assert_array_equal(tr[last].reshape(logits.shape), logits, err_msg=io)
+        for lay in model.layers:
+            if lay.name in tr and lay.name != "softmax":
+                ref = _submodel_out(model, lay.name, X)
+                np.testing.assert_array_equal(tr[lay.name].reshape(ref.shape), ref, err_msg=f"{io} {lay.name}")
+
+
+def _grid(rng, shape, lo=-4.0, hi=4.0, frac=8):
+    return (np.round(rng.uniform(lo, hi, size=shape) * 2**frac) / 2**frac).astype(np.float32)
+
+
+def small_qcnn():
+    """QConv2D + QBatchNormalization + quantized_relu, a depthwise conv, average pooling, QDense."""
+    qkeras, tf_keras = _qkeras()
+    from qkeras import (QActivation, QAveragePooling2D, QBatchNormalization, QConv2D, QDense,
+                        QDepthwiseConv2D)
+
+    L = tf_keras.layers
+    q6 = "quantized_bits(6,0,alpha=1)"
+    inp = L.Input((10, 10, 2), name="x")
+    h = QConv2D(4, 3, kernel_quantizer=q6, bias_quantizer=q6, name="conv1")(inp)
+    h = QBatchNormalization(gamma_quantizer=None, beta_quantizer=None, mean_quantizer=None,
+                            variance_quantizer=None, name="bn1")(h)
+    h = QActivation("quantized_relu(6,2)", name="relu1")(h)
+    h = QDepthwiseConv2D(3, depthwise_quantizer="quantized_bits(5,0,alpha='auto_po2')",
+                         bias_quantizer="quantized_bits(8,2)", name="dw1")(h)
+    h = QActivation("quantized_bits(8,3)", name="act2")(h)
+    h = QAveragePooling2D(2, name="avg")(h)
+    h = L.Flatten(name="flat")(h)
+    out = QDense(5, kernel_quantizer="quantized_bits(6,0,alpha='auto_po2')", bias_quantizer="quantized_bits(8,3)",
+                 name="logits")(h)
+    out = L.Activation("softmax", name="softmax")(out)
+    model = tf_keras.Model(inp, out)
+    rng = np.random.default_rng(3)
+    for lay in model.layers:
+        if lay.name == "bn1":  # parameters on short grids so QKeras' float32 BN is exact
+            eps = np.float32(lay.epsilon)
+            var = np.float32(4.0) - eps
+            while np.float32(var + eps) != np.float32(4.0):
+                var = np.nextafter(var, np.float32(0))
+            gamma = np.float32([0.75, 1.25, 1.5, -0.625])
+            beta = np.float32([0.25, -0.5, 0.125, 1.0])
+            mean = np.float32([0.5, -0.25, 1.0, 0.0])
+            lay.set_weights([gamma, beta, mean, np.full(4, var, np.float32)])
+        elif lay.weights:
+            lay.set_weights([(rng.normal(size=w.shape) * 0.5).astype(np.float32) for w in lay.get_weights()])
+    return model
+
+
+def tanh_bits_mlp():
+    """An MLP with quantized_tanh, quantized_bits, quantized_sigmoid activations and
+    several weight quantizers (incl. auto_po2, po2, binary), and a QDense activation."""
+    qkeras, tf_keras = _qkeras()
+    from qkeras import QActivation, QDense
+
+    L = tf_keras.layers
+    inp = L.Input((16,), name="x")
+    h = QDense(32, kernel_quantizer="quantized_bits(6,0,alpha=1)", bias_quantizer="quantized_bits(6,0,alpha=1)",
+               name="fc1")(inp)
+    h = QActivation("quantized_tanh(6)", name="tanh1")(h)
+    h = QDense(16, kernel_quantizer="quantized_bits(8,1,alpha='auto_po2')", bias_quantizer="quantized_bits(8,3)",
+               name="fc2")(h)
+    h = QActivation("quantized_bits(8,2)", name="bits2")(h)
+    h = QDense(16, kernel_quantizer="quantized_po2(4)", bias_quantizer="quantized_bits(8,3)",
+               activation="quantized_relu(5,1)", name="fc3")(h)
+    h = QDense(8, kernel_quantizer="binary(alpha=1)", bias_quantizer="quantized_bits(8,3)", name="fc4")(h)
+    h = QActivation("quantized_sigmoid(6)", name="sig4")(h)
+    out = QDense(5, kernel_quantizer="quantized_bits(6,0,alpha=1)", bias_quantizer="quantized_bits(6,0,alpha=1)",
+                 name="logits")(h)
+    model = tf_keras.Model(inp, L.Activation("softmax", name="softmax")(out))
+    rng = np.random.default_rng(5)
+    for lay in model.layers:
+        if lay.weights:
+            lay.set_weights([(rng.normal(size=w.shape) * 0.5).astype(np.float32) for w in lay.get_weights()])
+    return model
+
+
+def _io_stream_or_xfail(fn):
+    try:
+        return fn()
+    except Exception as e:  # noqa: BLE001
+        if type(e).__name__ == "UndefinedError":  # io_stream CNN templates not wired yet (lead's work)
+            pytest.xfail(f"io_stream conv templates incomplete: {e}")
+        raise
+
+
+@needs_gxx
+@pytest.mark.parametrize("io", ["io_parallel", "io_stream"])
+@pytest.mark.parametrize("build,shape,tol_layers", [
+    (small_qcnn, (10, 10, 2), ("conv1", "bn1", "relu1", "dw1", "act2", "avg", "logits")),
+    (tanh_bits_mlp, (16,), ("fc1", "tanh1", "fc2", "bits2", "fc3", "fc4", "sig4", "logits")),
+])
+def test_built_models_bit_exact(tmp_path, io, build, shape, tol_layers):
+    import hlsgen
+
+    model = build()
+    X = _grid(np.random.default_rng(11), (300,) + shape)
+    logits = _submodel_out(model, "logits", X)
+
+    def run():
+        hm = hlsgen.convert_from_keras_model(model, hls_config=_traced_config(model), io_type=io,
+                                             output_dir=str(tmp_path / io))
+        return hm.trace(X)
+
+    y, tr = _io_stream_or_xfail(run) if io == "io_stream" else run()
+    np.testing.assert_array_equal(tr["logits"].reshape(logits.shape), logits)
+    # every layer hlsgen keeps visible is bit-exact with the QKeras layer of that name
+    # (a QBatchNormalization after a conv is folded into it: the conv then carries the BN output)
+    # (a Q layer with an activation is two IR layers, ``name`` and ``name_<quantizer>``: the last
+    # one is the QKeras layer's output)
+    checked = 0
+    for name in tol_layers:
+        mine = [k for k in tr if k == name or k.startswith(name + "_")]
+        if mine:
+            ref_name = "bn1" if (name == "conv1" and "bn1" not in tr) else name
+            ref = _submodel_out(model, ref_name, X)
+            np.testing.assert_array_equal(tr[mine[-1]].reshape(ref.shape), ref, err_msg=name)
+            checked += 1
+    assert checked >= 4
+    if io == "io_parallel":  # the numpy golden models agree too
+        np.testing.assert_array_equal(hm_golden(model, tmp_path, X[:50]), y[:50])
+
+
+def hm_golden(model, tmp_path, X):
+    import hlsgen
+
+    return hlsgen.convert_from_keras_model(model, output_dir=str(tmp_path / "g")).predict_golden(X)
+
+
+def test_qactivation_unsupported_names_layer():
+    qkeras, tf_keras = _qkeras()
+    from qkeras import QActivation
+
+    import hlsgen
+
+    inp = tf_keras.layers.Input((4,))
+    model = tf_keras.Model(inp, QActivation("quantized_relu(4,0,use_sigmoid=1)", name="weird")(inp))
+    with pytest.raises(ValueError, match="weird.*use_sigmoid"):
+        hlsgen.convert_from_keras_model(model, output_dir="unused")
+
+
+def test_loader_env_error_when_tf_imported_first(shared, tmp_path):
+    """Loading a QKeras file after TensorFlow was imported without TF_USE_LEGACY_KERAS
+    gives a clear error (in a fresh process)."""
+    _qkeras()
+    code = textwrap.dedent(f"""
+        import os
+        os.environ.pop("TF_USE_LEGACY_KERAS", None)
+        import tensorflow
+        from hlsgen.converters.keras import load_keras_model
+        try:
+            load_keras_model({str(shared / 'bench' / 'models' / 'jet_qmlp.h5')!r})
+        except RuntimeError as e:
+            print("ERR", e)
+    """)
+    env = dict(os.environ)
+    env.pop("TF_USE_LEGACY_KERAS", None)
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=180,
+                         cwd=str(REPO))
+    assert "ERR" in out.stdout and "TF_USE_LEGACY_KERAS=1" in out.stdout, out.stdout + out.stderr
