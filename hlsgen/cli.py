@@ -18,6 +18,10 @@ def _config(args, model):
 
     if args.config:
         config = cfgmod.from_yaml(args.config)
+    elif type(model).__module__.startswith("onnx"):
+        from .convert import config_from_onnx_model
+
+        config = config_from_onnx_model(model, granularity="model")
     else:
         config = config_from_keras_model(model, granularity="model")
     model_cfg = config.setdefault("Model", {})
@@ -32,10 +36,17 @@ def _config(args, model):
 
 def cmd_convert(args):
     from .converters.keras import load_keras_model
-    from .convert import convert_from_keras_model
+    from .convert import convert_from_keras_model, convert_from_onnx_model
 
-    model = load_keras_model(args.model, args.weights)
-    hm = convert_from_keras_model(
+    if str(args.model).lower().endswith(".onnx"):
+        from .converters.onnx import load_onnx_model
+
+        model = load_onnx_model(args.model)
+        convert = convert_from_onnx_model
+    else:
+        model = load_keras_model(args.model, args.weights)
+        convert = convert_from_keras_model
+    hm = convert(
         model, hls_config=_config(args, model), output_dir=args.output_dir, project_name=args.project_name,
         io_type=args.io_type, backend=args.backend, input_data_tb=args.input_data, output_data_tb=args.output_data,
     )
@@ -122,7 +133,7 @@ def cmd_demo(args):
 def main(argv=None):
     p = argparse.ArgumentParser(prog="hlsgen", description="Neural networks -> HLS C++ for Zynq FPGAs")
     sub = p.add_subparsers(dest="cmd", required=True)
-    c = sub.add_parser("convert", help="convert a Keras model (.keras, .h5, .json) into an HLS project")
+    c = sub.add_parser("convert", help="convert a Keras (.keras, .h5, .json) or ONNX (.onnx) model into an HLS project")
     c.add_argument("model")
     c.add_argument("-o", "--output-dir", default="hlsgen_prj")
     c.add_argument("--weights", help="weights .h5 for a .json model")

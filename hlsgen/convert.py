@@ -124,3 +124,61 @@ def convert_from_keras_model(model, hls_config=None, output_dir=DEFAULT_OUTPUT_D
     _check_options(options, accel_kwargs, hls_config)
     graph = _keras_graph(model, weights_file)
     return build_model(graph, hls_config, options, accel_kwargs)
+
+
+# ---------------------------------------------------------------------- ONNX
+def _onnx_graph(model):
+    from .converters.onnx import parse_onnx_model
+
+    return parse_onnx_model(model)
+
+
+def _with_onnx_input_types(config, graph, force=False):
+    """Input precisions imposed by QONNX Quant nodes fill the inputs whose precision the
+    configuration leaves 'auto' (``force``: every input; an explicit precision wins otherwise)."""
+    imposed = getattr(graph, "onnx_io", {}).get("input_types") or {}
+    if not imposed:
+        return config
+    import copy
+
+    config = copy.deepcopy(config)
+    for name, t in imposed.items():
+        p = cfgmod.layer_settings(config, name, cfgmod.INPUT_KIND, ("result",))["precision"]["result"]
+        if force or str(p).strip().lower() == "auto":
+            entry = config.setdefault("LayerName", {}).setdefault(name, {})
+            entry["Precision"] = {"result": str(t)}
+    return config
+
+
+def config_from_onnx_model(model, granularity="model", default_precision=cfgmod.DEFAULT_PRECISION,
+                           default_reuse_factor=1):
+    """An editable configuration dict for an ONNX model (path, bytes or ModelProto).
+    Inputs quantized by a QONNX Quant node get that node's exact type."""
+    graph = _onnx_graph(model)
+    config = cfgmod.make_config(_layer_list(graph), granularity, default_precision, default_reuse_factor)
+    return _with_onnx_input_types(config, graph, force=True)
+
+
+def convert_from_onnx_model(model, hls_config=None, output_dir=DEFAULT_OUTPUT_DIR, project_name=DEFAULT_PROJECT,
+                            backend="Vivado", io_type="io_parallel", input_data_tb=None, output_data_tb=None,
+                            **kwargs) -> HLSModel:
+    """Convert an ONNX or QONNX model (path, bytes or ``onnx.ModelProto``) into an HLSModel.
+
+    Options as :func:`convert_from_keras_model`.  ONNX's channels-first layout is resolved
+    in the frontend: an input that feeds a convolution is taken channels-last by
+    ``predict`` (``hm.graph.onnx_io`` records every input's and output's axis order;
+    ``hlsgen.converters.onnx.to_hls_layout`` converts arrays).  Nothing is written until
+    ``write()``, ``compile()`` or ``predict()``.
+    """
+    accel_kwargs = {k: kwargs.pop(k, None) for k in ACCEL_KWARGS}
+    if kwargs:
+        raise TypeError(f"unknown option(s) {', '.join(sorted(kwargs))} for convert_from_onnx_model")
+    options = dict(output_dir=output_dir, project_name=project_name, backend=backend, io_type=io_type,
+                   input_data_tb=input_data_tb, output_data_tb=output_data_tb)
+    _check_options(options, accel_kwargs, hls_config)
+    graph = _onnx_graph(model)
+    if hls_config is None:
+        config = _with_onnx_input_types(cfgmod.make_config(_layer_list(graph)), graph, force=True)
+    else:
+        config = _with_onnx_input_types(hls_config, graph)
+    return build_model(graph, config, options, accel_kwargs)
