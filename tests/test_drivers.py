@@ -1,0 +1,243 @@
+"""Drivers (issue 7): the generated C and PYNQ drivers, run on the host against the
+simulated accelerator (hlsgen.simulation), for every interface x weights mode."""
+import importlib
+import itertools
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import hlsgen
+from hlsgen.simulation import STANDIN_INCLUDE, build_c_host, install_pynq, run_c_host, xparameters_h
+
+from conftest import grid, needs_gxx
+
+keras = pytest.importorskip("keras")
+
+INTERFACES = ["axi_stream", "axi_master", "axi_lite"]
+WEIGHTS = ["embedded", "reprogrammable"]
+COMBOS = list(itertools.product(INTERFACES, WEIGHTS))
+# bus types vary across the combinations so every codec path runs (packed 8/16-bit lite words too)
+BUS = {("axi_stream", "embedded"): {},
+       ("axi_stream", "reprogrammable"): dict(input_type="fixed<16,6>"),
+       ("axi_master", "embedded"): dict(input_type="fixed<16,6>", output_type="ufixed<8,0,RND,SAT>"),
+       ("axi_master", "reprogrammable"): dict(output_type="fixed<18,2,RND_CONV,SAT>"),
+       ("axi_lite", "embedded"): dict(input_type="fixed<16,6>"),
+       ("axi_lite", "reprogrammable"): dict(output_type="ufixed<8,0,RND,SAT>")}
+
+
+def small_model(seed):
+    keras.utils.set_random_seed(seed)
+    return keras.Sequential([keras.Input((16,), name="input"),
+                             keras.layers.Dense(24, activation="relu", name="d1"),
+                             keras.layers.Dense(5, activation="softmax", name="d2")])
+
+
+@pytest.fixture(scope="module")
+def models():
+    return small_model(1), small_model(2)
+
+
+@pytest.fixture(scope="module")
+def X():
+    return grid(np.random.default_rng(7), (300, 16))
+
+
+@pytest.fixture(scope="module")
+def projects(tmp_path_factory, models, X):
+    """One written and compiled project per interface x weights mode (driver='both')."""
+    a, b = models
+    y_keras = a.predict(X[:60], verbose=0)
+    out = {}
+    for itf, w in COMBOS:
+        d = tmp_path_factory.mktemp(f"{itf}_{w}") / "prj"
+        hm = hlsgen.convert_from_keras_model(a, output_dir=d, backend="VivadoAccelerator", board="pynq-z2",
+                                             interface=itf, weights=w, driver="both", input_data_tb=X[:40],
+                                             output_data_tb=y_keras[:40], **BUS[(itf, w)])
+        hm.compile()
+        if w == "reprogrammable":  # data.h from C simulation, with other weights for reprogramming
+            hlsgen.write_header_file(hm, X[:60], y_keras, n_samples=50, weights=b)
+        out[(itf, w)] = hm
+    return out
+
+
+def _ids(c):
+    return f"{c[0]}-{c[1]}"
+
+
+# ----------------------------------------------------------------------------- C driver
+@needs_gxx
+@pytest.mark.parametrize("combo", COMBOS, ids=_ids)
+def test_c_driver_main_on_simulated_accelerator(combo, projects, models):
+    hm = projects[combo]
+    exe = build_c_host(hm.output_dir)
+    r = run_c_host(exe)
+    out = r.stdout
+    assert r.returncode == 0, out + r.stderr
+    assert "RESULT: PASS" in out
+    assert "accelerator: 0 mismatches" in out and "software reference: 0 mismatches" in out
+    assert "value API: 0 mismatches" in out
+    assert " 0 violations" in out, out  # cache flush/invalidate and register-map checks
+    assert "accuracy: argmax agrees" in out
+    data = (hm.output_dir / "drivers/c/data.h").read_text()
+    if combo[1] == "reprogrammable":
+        # the other weights change the outputs, and the driver reproduces hm.predict after hm.load_weights
+        assert "accelerator, other weights: 0 mismatches" in out
+        assert "accelerator, own weights again: 0 mismatches" in out
+        assert "#define DATA_N_SAMPLES 50u" in data
+        alt = data.split("data_y_alt_words")[1].split("};")[0]
+        own = data.split("data_y_csim_words")[1].split("};")[0]
+        assert alt.split("=", 1)[1] != own.split("=", 1)[1]
+    else:
+        assert "#define DATA_N_SAMPLES 40u" in data  # written by write() from input_data_tb
+
+
+@needs_gxx
+def test_c_driver_reports_timeouts_instead_of_hanging(projects):
+    hm = projects[("axi_stream", "embedded")]
+    exe = build_c_host(hm.output_dir, build_dir=hm.output_dir / "build" / "c_timeout", sw_reference=False,
+                       cflags=["-DMYPROJECT_TIMEOUT_US=2000", "-DMYPROJECT_TIMEOUT_US_PER_SAMPLE=1"])
+    r = run_c_host(exe, env={"HLSGEN_HOST_FAULT": "hang"}, timeout=20)
+    assert r.returncode == 1
+    assert "predict failed: timeout waiting for the accelerator (-5)" in r.stdout
+
+
+def _cross_compile(cc, drv, include, extra=()):
+    for src in ("main.c", "myproject_driver.c"):
+        cmd = [cc, "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", f"-I{include}", f"-I{drv}",
+               f"-I{STANDIN_INCLUDE}", *extra, "-c", str(drv / src), "-o", os.devnull]
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        assert r.returncode == 0, f"{' '.join(cmd)}\n{r.stderr}"
+
+
+@pytest.mark.parametrize("cc", ["aarch64-linux-gnu-gcc", "arm-linux-gnueabihf-gcc"])
+def test_c_driver_cross_compiles_without_warnings(cc, projects, tmp_path):
+    if shutil.which(cc) is None:
+        pytest.skip(f"{cc} not installed (apt-get install gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf)")
+    for combo in COMBOS:
+        hm = projects[combo]
+        desc = json.loads((hm.output_dir / "registers.json").read_text())
+        inc = tmp_path / f"{combo[0]}_{combo[1]}"
+        inc.mkdir()
+        (inc / "xparameters.h").write_text(xparameters_h(desc))
+        _cross_compile(cc, hm.output_dir / "drivers" / "c", inc)
+        # with the HLS-generated x<top>_hw.h on the include path its macros take over
+        hw = [f"#define XMYPROJECT_AXI_CONTROL_ADDR_{r['name'].upper()}_{'BASE' if r.get('array') else 'DATA'} "
+              f"0x{r['offset']:x}" for r in desc["registers"]]
+        (inc / "xmyproject_axi_hw.h").write_text("\n".join(hw) + "\n")
+        _cross_compile(cc, hm.output_dir / "drivers" / "c", inc, ["-DSDT"])
+
+
+# ----------------------------------------------------------------------------- Python driver
+@pytest.fixture(scope="module")
+def pynq():
+    return install_pynq()
+
+
+def _driver(hm, pynq, **layout):
+    from hlsgen.simulation import pynq_model
+
+    pynq_model.attach(hm.output_dir, **layout)
+    path = str(hm.output_dir / "drivers" / "python")
+    sys.path.insert(0, path)
+    try:
+        sys.modules.pop("myproject_driver", None)
+        return importlib.import_module("myproject_driver")
+    finally:
+        sys.path.remove(path)
+
+
+@needs_gxx
+@pytest.mark.parametrize("combo", COMBOS, ids=_ids)
+def test_python_driver_equals_predict(combo, projects, models, pynq, X):
+    hm = projects[combo]
+    drv = _driver(hm, pynq)
+    acc = drv.MyprojectAccelerator(str(hm.output_dir / "myproject.bit"), batch_size=64)
+    y = acc.predict(X)  # 300 samples > 64-sample buffers: 5 runs
+    np.testing.assert_array_equal(y, hm.predict(X))
+    assert acc.profile["samples"] == 300
+    assert acc.profile["runs"] == (300 if combo[0] == "axi_lite" else 5)
+    np.testing.assert_array_equal(acc.predict(X[3]), hm.predict(X[3:4]))  # one sample, no batch axis
+    if combo[1] == "reprogrammable":
+        a, b = models
+        from hlsgen.weights import weight_words
+
+        acc.load_weights(weight_words(hm, b))  # flat values in registers.json order
+        hm.load_weights(b)
+        try:
+            y_b = hm.predict(X)
+            assert not np.array_equal(y_b, y)
+            np.testing.assert_array_equal(acc.predict(X), y_b)
+        finally:
+            hm.load_weights(a)
+        specs = json.loads((hm.output_dir / "registers.json").read_text())["weights"]
+        arrays = [lay.weights[s["key"]] for s in specs for lay in hm.graph.layers if lay.name == s["layer"]]
+        acc.load_weights(arrays)  # a list of arrays: back to the model's own weights
+        np.testing.assert_array_equal(acc.predict(X), y)
+    acc.close()
+    assert pynq.live_buffers() == 0
+
+
+@needs_gxx
+def test_python_driver_errors_and_constructor(projects, pynq, X):
+    hm = projects[("axi_stream", "reprogrammable")]
+    # the IP and the DMA are found by VLNV/type wherever the block design puts them
+    drv = _driver(hm, pynq, ip_name="nn/accel_core", dma_name="nn/dma_in")
+    acc = drv.MyprojectAccelerator(str(hm.output_dir / "x.bit"), download=False, batch_size=8, timeout=0.05,
+                                   ignore_version=True)
+    assert acc.ip_name == "nn/accel_core" and acc.dma_name == "nn/dma_in"
+    assert pynq.board.overlays[-1]["download"] is False and pynq.board.overlays[-1]["ignore_version"] is True
+    assert not acc.overlay.is_loaded()
+    np.testing.assert_array_equal(acc.predict(X[:20]), hm.predict(X[:20]))
+    with pytest.raises(ValueError, match=r"input 'input' expects shape \(N, 16\) or \(16,\), got \(20, 15\)"):
+        acc.predict(X[:20, :15])
+    with pytest.raises(TypeError, match="expected a real numeric array, got dtype <U"):
+        acc.predict(np.array([["a"] * 16]))
+    with pytest.raises(TypeError, match="complex"):
+        acc.predict(X[:2] + 1j)
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        acc.predict(np.full((2, 16), np.nan))
+    with pytest.raises(TypeError, match=r"input words must be int16 \(the fixed<16,6> bus\), got float64"):
+        acc.predict_words(X[:2])
+    with pytest.raises(ValueError, match=r"the weight port takes 533 values, got 3"):
+        acc.load_weights(np.zeros(3))
+    with pytest.raises(ValueError, match=r"weights w1 \(d1.weight\) take 384 values, got 2"):
+        acc.load_weights([np.zeros(2), np.zeros(24), np.zeros(120), np.zeros(5)])
+    with pytest.raises(ValueError, match="batch_size must be at least 1"):
+        drv.MyprojectAccelerator("x.bit", overlay=acc.overlay, batch_size=0)
+    pynq.board.accelerator.hang_next = True  # a run that never completes: TimeoutError, not a hang
+    with pytest.raises(TimeoutError, match="did not complete within 0.05 s"):
+        acc.predict(X[:4])
+    acc.close()
+    assert pynq.live_buffers() == 0
+
+
+def test_python_driver_bus_encoding_matches_hlsgen(projects, pynq):
+    """The driver's own quantizer (numpy only, no hlsgen on the board) against hlsgen's."""
+    drv = _driver(projects[("axi_stream", "embedded")], pynq)
+    rng = np.random.default_rng(3)
+    x = np.concatenate([rng.uniform(-40, 40, 4000), np.round(rng.uniform(-40, 40, 2000) * 64) / 64 + 1 / 128])
+    for q in ("TRN", "TRN_ZERO", "RND", "RND_ZERO", "RND_MIN_INF", "RND_INF", "RND_CONV"):
+        for o in ("WRAP", "SAT", "SAT_ZERO", "SAT_SYM"):
+            for sign in ("", "u"):
+                t = f"{sign}fixed<10,4,{q},{o}>"
+                ref = hlsgen.parse_type(t).quantize_raw(x)
+                got = drv.BusType(t, f"{'u' if sign else ''}int16").quantize_raw(x)
+                np.testing.assert_array_equal(got, ref, err_msg=t)
+    np.testing.assert_array_equal(drv.BusType("int<8>", "int8").quantize_raw(x), hlsgen.parse_type("int<8>").quantize_raw(x))
+
+
+def test_driver_option_selects_files(models, tmp_path):
+    a, _ = models
+    for driver, want, absent in (("python", "drivers/python/myproject_driver.py", "drivers/c/main.c"),
+                                 ("c", "drivers/c/data.h", "drivers/python/myproject_driver.py")):
+        hm = hlsgen.convert_from_keras_model(a, output_dir=tmp_path / driver, backend="VivadoAccelerator",
+                                             board="ultra96v2", interface="axi_master", driver=driver)
+        names = [f for f, _ in hm.files()]
+        assert want in names and absent not in names
+    readme = dict(hm.files())["drivers/c/README.md"]
+    assert "psu_cortexa53_0" in readme and "XPAR_MYPROJECT_AXI_0_S_AXI_CONTROL_BASEADDR" in readme
