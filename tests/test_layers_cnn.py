@@ -238,3 +238,23 @@ def test_tf_keras_residual_block(tmp_path):
     y = hm.predict(X)
     np.testing.assert_array_equal(y, hm.predict_golden(X))
     assert np.abs(y - model.predict(X, verbose=0)).max() < 0.02
+
+
+def test_geometry_matches_keras_and_stream_lags():
+    from hlsgen.layers.conv import Conv2D, conv_geometry, stream_lag
+    from hlsgen.layers.pooling import GlobalPooling2D, Pooling2D
+
+    for n in (5, 6, 7, 11):
+        for k in (1, 2, 3, 4):
+            for s in (1, 2, 3):
+                for pad in ("same", "valid"):
+                    if pad == "valid" and k > n:
+                        continue
+                    ks = L.Conv2D(1, (k, 1), strides=(s, 1), padding=pad).compute_output_shape((None, n, 1, 1))
+                    assert conv_geometry(n, k, s, pad)[0] == ks[1], (n, k, s, pad)
+    c = Conv2D("c", "c", ["x"], ["y"], dict(padding="same"), dict(weight=np.zeros((3, 3, 2, 4))))
+    assert c.output_shape([(10, 12, 2)]) == (10, 12, 4) and stream_lag(c, (10, 12, 2)) == 12 + 2
+    p = Pooling2D("p", "p", ["x"], ["y"], dict(op="max", pool=(2, 2)))
+    assert p.output_shape([(10, 12, 2)]) == (5, 6, 2) and stream_lag(p, (10, 12, 2)) == 12 + 2
+    g = GlobalPooling2D("g", "g", ["x"], ["y"], dict(op="average"))
+    assert g.output_shape([(10, 12, 2)]) == (2,) and stream_lag(g, (10, 12, 2)) == 120

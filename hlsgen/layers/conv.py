@@ -78,9 +78,12 @@ def extract_patches(x, kernel, strides, pads, fill=0.0):
 def stream_lag(layer, in_shape) -> int:
     """Input pixels a streaming window kernel (conv or pooling) reads before it writes its
     first output: the depth a bypass FIFO around it needs (see nnet_conv.h)."""
-    h, w, c = as_2d(in_shape)
-    kh, kw = layer.attrs["kernel"]
     g = layer.geometry(in_shape)
+    w = g["in_width"]
+    kh = g.get("filt_height", g.get("pool_height"))
+    kw = g.get("filt_width", g.get("pool_width"))
+    if layer.kind.startswith("GlobalPooling"):
+        return g["in_height"] * w
     return max(kh - 1 - g["pad_top"], 0) * w + max(kw - g["pad_left"], 1)
 
 
