@@ -241,3 +241,37 @@ def test_driver_option_selects_files(models, tmp_path):
         assert want in names and absent not in names
     readme = dict(hm.files())["drivers/c/README.md"]
     assert "psu_cortexa53_0" in readme and "XPAR_MYPROJECT_AXI_0_S_AXI_CONTROL_BASEADDR" in readme
+
+
+@needs_gxx
+def test_c_bus_encoder_matches_hlsgen_in_every_mode(tmp_path):
+    """The C driver's encoder (codec.j2, no libm) against hlsgen's quantization, all modes."""
+    from hlsgen.backends.templating import render_string
+    from hlsgen.backends.vivado_accelerator.interface import BusType
+    from hlsgen.drivers import _c_bus, c_word_type
+
+    rng = np.random.default_rng(5)
+    x = np.concatenate([rng.uniform(-40, 40, 3000), np.round(rng.uniform(-40, 40, 1000) * 64) / 64 + 1 / 128,
+                        [0.0, -0.0, 1e30, -1e30]])
+    types = [f"{s}fixed<10,4,{q},{o}>" for s in ("", "u")
+             for q in ("TRN", "TRN_ZERO", "RND", "RND_ZERO", "RND_MIN_INF", "RND_INF", "RND_CONV")
+             for o in ("WRAP", "SAT", "SAT_ZERO", "SAT_SYM")] + ["int<8>", "fixed<32,16,RND,SAT>", "ufixed<20,3>"]
+    src = ['#include <stdint.h>', '#include <stdio.h>']
+    calls = []
+    for k, t in enumerate(types):
+        bus = _c_bus(BusType.parse(t, "t").to_json(), "t")
+        wt = c_word_type(bus)
+        src.append(f"typedef {wt} w{k}_t;")
+        src.append(render_string('{% from "drivers/c/codec.j2" import codec %}{{ codec(pfx, wt, b, dec=False) }}',
+                                 pfx=f"c{k}", wt=f"w{k}_t", b=bus))
+        calls.append(f'printf("%lld\\n", (long long)c{k}_encode(v));')
+    src.append("int main(void) { double v; while (scanf(\"%lf\", &v) == 1) { " + " ".join(calls) + " } return 0; }")
+    (tmp_path / "enc.c").write_text("\n".join(src))
+    exe = tmp_path / "enc"
+    r = subprocess.run(["gcc", "-std=c99", "-Wall", "-Wextra", "-Werror", str(tmp_path / "enc.c"), "-o", str(exe)],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    r = subprocess.run([str(exe)], input="\n".join(repr(float(v)) for v in x), capture_output=True, text=True)
+    got = np.array(r.stdout.split(), dtype=np.int64).reshape(len(x), len(types))
+    for k, t in enumerate(types):
+        np.testing.assert_array_equal(got[:, k], hlsgen.parse_type(t).quantize_raw(x), err_msg=t)
