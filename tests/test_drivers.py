@@ -275,3 +275,17 @@ def test_c_bus_encoder_matches_hlsgen_in_every_mode(tmp_path):
     got = np.array(r.stdout.split(), dtype=np.int64).reshape(len(x), len(types))
     for k, t in enumerate(types):
         np.testing.assert_array_equal(got[:, k], hlsgen.parse_type(t).quantize_raw(x), err_msg=t)
+
+
+@needs_gxx
+def test_c_driver_prefers_the_hls_generated_hw_h(projects, tmp_path):
+    hm = projects[("axi_lite", "reprogrammable")]
+    desc = json.loads((hm.output_dir / "registers.json").read_text())
+    # Vivado HLS spelling (_V) of the ap_uint arguments, at the offsets the device uses
+    hw = [f"#define XMYPROJECT_AXI_CONTROL_ADDR_{r['name'].upper()}_V_{'BASE' if r.get('array') else 'DATA'} "
+          f"0x{r['offset']:x}" for r in desc["registers"]]
+    (tmp_path / "xmyproject_axi_hw.h").write_text("\n".join(hw) + "\n")
+    exe = build_c_host(hm.output_dir, build_dir=tmp_path / "b", sw_reference=False, cflags=[f"-I{tmp_path}"])
+    r = run_c_host(exe)
+    assert r.returncode == 0 and "RESULT: PASS" in r.stdout, r.stdout + r.stderr
+    assert "register offsets from xmyproject_axi_hw.h" in r.stdout
