@@ -167,6 +167,7 @@ def test_narrow_and_rounding_accumulators_stay_bit_exact(tmp_path):
     cfg["LayerName"]["dw"]["Precision"].update(accum="fixed<18,7,TRN,SAT>")
     cfg["LayerName"]["avgp"]["Precision"].update(accum="fixed<14,6,RND,SAT>", recip="ufixed<10,1,RND,SAT>")
     cfg["LayerName"]["add"]["Precision"]["result"] = "fixed<10,4,RND,SAT>"
+    cfg["LayerName"]["pw"].update(Strategy="Resource", ReuseFactor=3)  # same arithmetic, other pragmas
     hm = hlsgen.convert_from_keras_model(model, hls_config=cfg, output_dir=tmp_path / "prj")
     for y, g in zip(hm.predict(X), hm.predict_golden(X)):
         np.testing.assert_array_equal(y, g)

@@ -25,7 +25,14 @@ default.
 Arithmetic (C++ ``nnet_conv.h``, identical in both io types and strategies): per output
 pixel and channel acc = bias, then acc += x * w for taps kh, kw and input channels c in
 ascending order (padding contributes nothing), the fused activation, one cast to the
-result type.  ``golden`` does the same with an im2col matrix.
+result type.  ``golden`` does the same with an im2col matrix.  Strategy Latency or
+Resource (``conv_2d_latency_cl`` / ``conv_2d_resource_cl``) changes only the pragmas.
+
+io_stream binding (every CNN layer kind): ``cpp_stream_call_tpl`` is rendered with the
+io_parallel context plus ``in_stream_t`` (one ``nnet::array<T, C>`` type per input, C =
+the tensor's last dimension), ``out_stream_t`` and stream variables in ``ins`` / ``out``.
+``stream_lag(layer, in_shape)`` gives the bypass-FIFO depth a window kernel needs
+(see nnet_conv.h).
 """
 from __future__ import annotations
 

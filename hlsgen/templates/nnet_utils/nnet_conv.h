@@ -251,12 +251,14 @@ template <class data_T, class res_T, typename CONFIG_T> struct conv_2d_impl<data
     }
 };
 
+// Latency: weights in registers; the multiplications of one output pixel are unrolled and
+// limited to ceil(KH*KW*C*F / reuse_factor) multipliers, one pixel every reuse_factor cycles.
 template <class data_T, class res_T, typename CONFIG_T>
-void conv_2d_cl(const data_T data[CONFIG_T::in_height * CONFIG_T::in_width * CONFIG_T::n_chan],
-                res_T res[CONFIG_T::out_height * CONFIG_T::out_width * CONFIG_T::n_filt],
-                const typename CONFIG_T::weight_t weights[CONFIG_T::filt_height * CONFIG_T::filt_width *
-                                                          CONFIG_T::n_chan * CONFIG_T::n_filt],
-                const typename CONFIG_T::bias_t biases[CONFIG_T::n_filt]) {
+void conv_2d_latency_cl(const data_T data[CONFIG_T::in_height * CONFIG_T::in_width * CONFIG_T::n_chan],
+                        res_T res[CONFIG_T::out_height * CONFIG_T::out_width * CONFIG_T::n_filt],
+                        const typename CONFIG_T::weight_t weights[CONFIG_T::filt_height * CONFIG_T::filt_width *
+                                                                  CONFIG_T::n_chan * CONFIG_T::n_filt],
+                        const typename CONFIG_T::bias_t biases[CONFIG_T::n_filt]) {
     #pragma HLS INLINE off
     #pragma HLS ARRAY_PARTITION variable=weights complete
     #pragma HLS ARRAY_PARTITION variable=biases complete
@@ -264,6 +266,36 @@ void conv_2d_cl(const data_T data[CONFIG_T::in_height * CONFIG_T::in_width * CON
     conv_2d_impl<data_T, res_T, CONFIG_T,
                  (bool)raw_mac<data_T, typename CONFIG_T::weight_t, typename CONFIG_T::accum_t>::ok>::run(
         data, res, weights, biases);
+}
+
+// Resource: the same arithmetic (same order) with the weights in block RAM, reshaped so
+// that one pixel's reuse_factor cycles each read 1/reuse_factor of them.
+template <class data_T, class res_T, typename CONFIG_T>
+void conv_2d_resource_cl(const data_T data[CONFIG_T::in_height * CONFIG_T::in_width * CONFIG_T::n_chan],
+                         res_T res[CONFIG_T::out_height * CONFIG_T::out_width * CONFIG_T::n_filt],
+                         const typename CONFIG_T::weight_t weights[CONFIG_T::filt_height * CONFIG_T::filt_width *
+                                                                   CONFIG_T::n_chan * CONFIG_T::n_filt],
+                         const typename CONFIG_T::bias_t biases[CONFIG_T::n_filt]) {
+    #pragma HLS INLINE off
+    #pragma HLS ARRAY_RESHAPE variable=weights cyclic factor=(CONFIG_T::filt_height * CONFIG_T::filt_width * CONFIG_T::n_chan * CONFIG_T::n_filt + CONFIG_T::reuse_factor - 1) / CONFIG_T::reuse_factor
+    #pragma HLS ARRAY_PARTITION variable=biases complete
+    #pragma HLS ALLOCATION operation instances=mul limit=(CONFIG_T::filt_height * CONFIG_T::filt_width * CONFIG_T::n_chan * CONFIG_T::n_filt + CONFIG_T::reuse_factor - 1) / CONFIG_T::reuse_factor
+    conv_2d_impl<data_T, res_T, CONFIG_T,
+                 (bool)raw_mac<data_T, typename CONFIG_T::weight_t, typename CONFIG_T::accum_t>::ok>::run(
+        data, res, weights, biases);
+}
+
+template <class data_T, class res_T, typename CONFIG_T>
+void conv_2d_cl(const data_T data[CONFIG_T::in_height * CONFIG_T::in_width * CONFIG_T::n_chan],
+                res_T res[CONFIG_T::out_height * CONFIG_T::out_width * CONFIG_T::n_filt],
+                const typename CONFIG_T::weight_t weights[CONFIG_T::filt_height * CONFIG_T::filt_width *
+                                                          CONFIG_T::n_chan * CONFIG_T::n_filt],
+                const typename CONFIG_T::bias_t biases[CONFIG_T::n_filt]) {
+    #pragma HLS INLINE
+    if (CONFIG_T::strategy == resource)
+        conv_2d_resource_cl<data_T, res_T, CONFIG_T>(data, res, weights, biases);
+    else
+        conv_2d_latency_cl<data_T, res_T, CONFIG_T>(data, res, weights, biases);
 }
 
 template <class data_T, class res_T, typename CONFIG_T, bool RAW> struct depthwise_2d_impl {
