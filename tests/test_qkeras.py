@@ -13,7 +13,11 @@ import pytest
 
 from conftest import REPO, needs_gxx
 
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")  # QKeras 0.9 runs on tf_keras only
+# QKeras 0.9 runs on tf_keras only: the flag must be set before TensorFlow is imported.  When
+# another test module imported TensorFlow first (a full-suite run), the QKeras tests here skip
+# and ``test_fresh_process`` runs this module again in a fresh process instead.
+_TF_BOUND_WITHOUT_FLAG = "tensorflow" in sys.modules and not os.environ.get("TF_USE_LEGACY_KERAS")
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 
 from hlsgen.fixed import parse_type  # noqa: E402
 from hlsgen.quantizers import (activation_plan, declared_type, exact_type, parse_quantizer,  # noqa: E402
@@ -268,6 +272,29 @@ def tanh_bits_mlp():
     return model
 
 
+def separable_conv1d_model():
+    """QSeparableConv2D + QGlobalAveragePooling2D (8x8 = 64 pixels) and a QConv1D branch."""
+    qkeras, tf_keras = _qkeras()
+    from qkeras import QActivation, QConv1D, QDense, QGlobalAveragePooling2D, QSeparableConv2D
+
+    L = tf_keras.layers
+    q6 = "quantized_bits(6,0,alpha=1)"
+    inp = L.Input((10, 10, 3), name="x")
+    h = QSeparableConv2D(4, 3, depthwise_quantizer=q6, pointwise_quantizer=q6, bias_quantizer=q6, name="sep")(inp)
+    h = QActivation("quantized_relu(6,2)", name="relu1")(h)
+    h = QGlobalAveragePooling2D(name="gap")(h)
+    h = L.Reshape((4, 1), name="rs")(h)
+    h = QConv1D(3, 2, kernel_quantizer=q6, bias_quantizer=q6, activation="quantized_tanh(6)", name="c1d")(h)
+    h = L.Flatten(name="flat")(h)
+    out = QDense(5, kernel_quantizer=q6, bias_quantizer=q6, name="logits")(h)
+    model = tf_keras.Model(inp, out)
+    rng = np.random.default_rng(9)
+    for lay in model.layers:
+        if lay.weights:
+            lay.set_weights([(rng.normal(size=w.shape) * 0.5).astype(np.float32) for w in lay.get_weights()])
+    return model
+
+
 def _io_stream_or_xfail(fn):
     try:
         return fn()
@@ -282,6 +309,7 @@ def _io_stream_or_xfail(fn):
 @pytest.mark.parametrize("build,shape,tol_layers", [
     (small_qcnn, (10, 10, 2), ("conv1", "bn1", "relu1", "dw1", "act2", "avg", "logits")),
     (tanh_bits_mlp, (16,), ("fc1", "tanh1", "fc2", "bits2", "fc3", "fc4", "sig4", "logits")),
+    (separable_conv1d_model, (10, 10, 3), ("sep", "relu1", "gap", "c1d", "logits")),
 ])
 def test_built_models_bit_exact(tmp_path, io, build, shape, tol_layers):
     import hlsgen
@@ -352,3 +380,29 @@ def test_loader_env_error_when_tf_imported_first(shared, tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=180,
                          cwd=str(REPO))
     assert "ERR" in out.stdout and "TF_USE_LEGACY_KERAS=1" in out.stdout, out.stdout + out.stderr
+
+
+def test_fresh_process():
+    """Full-suite runs: TensorFlow was imported (by another test module) before the flag was
+    set, so QKeras is bound to Keras 3 here: run this module in a fresh process."""
+    if not _TF_BOUND_WITHOUT_FLAG:
+        pytest.skip("QKeras tests ran in this process")
+    env = dict(os.environ, TF_USE_LEGACY_KERAS="1")
+    out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", __file__,
+                          "-k", "not test_fresh_process"], capture_output=True, text=True, env=env, timeout=600,
+                         cwd=str(REPO))
+    assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
+
+
+def test_json_plus_weights_through_the_loader(shared):
+    """A QKeras .json + weights .h5 loads through hlsgen's loader (custom objects, env)."""
+    _qkeras()
+    import hlsgen
+
+    d = shared / "peer-models" / "qkeras_3layer"
+    cfg = hlsgen.config_from_keras_model(str(d / "qkeras_3layer.json"), granularity="name")
+    assert "fc1" in cfg["LayerName"] and "relu1" in cfg["LayerName"]
+    from hlsgen.converters.keras import load_keras_model
+
+    m = load_keras_model(d / "qkeras_3layer.json", d / "qkeras_3layer_weights.h5")
+    assert type(m.get_layer("fc1")).__name__ == "QDense"
