@@ -161,6 +161,38 @@ def test_torch_skip_connection_regression(torch, tmp_path):
     assert diff < 0.02
 
 
+def test_torch_dynamo_exporter(torch, tmp_path):
+    """The torch.export-based exporter (opset 20): Reshape instead of Flatten, Clip for ReLU6,
+    Unsqueeze + ReduceMean + Squeeze for adaptive pooling.  Golden model only (no compile)."""
+    for module, shape in ((torch_cnn(torch), (3, 8, 8)), (skip_model(torch), (4, 16))):
+        module.eval()
+        f = io.BytesIO()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(module, (torch.zeros((1,) + shape),), f, dynamo=True, input_names=["x"],
+                              output_names=["y"], verbose=False)
+        om = onnx.load_from_string(f.getvalue())
+        X = grid(np.random.default_rng(5), (100,) + shape, -2, 2)
+        ref = run_ort(om, X, batch_one=True)
+        hm = hlsgen.convert_from_onnx_model(om, output_dir=tmp_path / "prj")
+        y = hm.predict_golden(to_hls_layout(hm, X))
+        print(f"dynamo export {type(module).__name__}: argmax agreement {agreement(y, ref):.4f}, "
+              f"max |diff| {np.abs(y - ref).max():.4g}")
+        assert np.abs(y - ref).max() < 0.02
+
+
+def test_config_roundtrip_and_user_precision(tmp_path):
+    model = qonnx_mlp(np.random.default_rng(0))
+    cfg = hlsgen.config_from_onnx_model(model, granularity="name")
+    cfg = hlsgen.from_yaml(hlsgen.to_yaml(cfg))
+    names = list(cfg["LayerName"])
+    assert names[0] == "x" and "MatMul_h1" in names
+    cfg["LayerName"]["x"]["Precision"]["result"] = "fixed<12,6,RND_CONV,SAT>"  # an explicit choice wins
+    hm = hlsgen.convert_from_onnx_model(model, hls_config=cfg, output_dir=tmp_path / "prj")
+    assert str(hm.graph.tensors[hm.graph.inputs[0].tensor].type) == "fixed<12,6,RND_CONV,SAT>"
+    assert not (tmp_path / "prj").exists()  # nothing written before write()/compile()/predict()
+
+
 # ---------------------------------------------------------------------- peer models
 PEERS = [("onnx_three_layer_keras", "three_layer_keras"), ("onnx_conv1d_small_keras", "conv1d_small_keras"),
          ("onnx_conv2d_small_mp_keras", "conv2d_small_mp_keras")]

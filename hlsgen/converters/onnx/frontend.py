@@ -77,7 +77,7 @@ class Converter:
         self._check_supported()
 
     # ------------------------------------------------------------------ validation
-    def node_name(self, node, idx=None) -> str:
+    def node_name(self, node) -> str:
         if node.name:
             return node.name
         return f"{node.op_type}_{node.output[0]}" if node.output else node.op_type
@@ -100,7 +100,7 @@ class Converter:
         if bad:
             raise OnnxConversionError(
                 "unsupported ONNX operator(s): " + "; ".join(bad)
-                + f". Supported operators on data: {', '.join(sorted(HANDLERS))}, and the QONNX Quant, "
+                + f". Supported operators on data: {', '.join(sorted(k for k in HANDLERS if ':' not in k))}, and the QONNX Quant, "
                 "BipolarQuant and Trunc (any operator on constants is folded)")
 
     # ------------------------------------------------------------------ helpers for handlers
@@ -181,7 +181,7 @@ class Converter:
             self.graph.add_input(gi, permuted_shape(shape, perm))
             self.vals[name] = Val(gi.tensor, shape, perm_index(shape, perm))
             self.consts.pop(name, None)
-        self.input_perms = {name: self._perm_of(self.vals[name]) for name, _ in self.inputs}
+        self.input_perms = {name: find_perm(self.vals[name]) for name, _ in self.inputs}
         for node in g.node:
             outs = [o for o in node.output if o]
             if outs and all(o in self.const_names for o in outs) and self._fold(node):
@@ -202,9 +202,6 @@ class Converter:
         self.graph.onnx_io = {"inputs": self.input_perms, "outputs": self.output_perms,
                               "input_types": dict(self.input_types), "opset": self.opset}
         return self.graph
-
-    def _perm_of(self, val):
-        return find_perm(val)
 
     # ------------------------------------------------------------------ constant folding
     def _fold(self, node) -> bool:

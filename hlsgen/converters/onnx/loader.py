@@ -11,9 +11,6 @@ from .quant import QONNX_DOMAINS, QUANT_OPS
 MIN_OPSET = 7
 MAX_OPSET = 22  # handlers follow the operator semantics up to this default-domain opset
 
-_FLOAT_TYPES = None
-
-
 class OnnxConversionError(ValueError):
     """The ONNX model cannot be converted (the message names the node or input)."""
 

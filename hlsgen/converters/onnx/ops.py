@@ -503,6 +503,29 @@ def global_pool(c, node, a):
     c.set(node, Val(ir, (1, ch) + (1,) * nd, np.arange(ch, dtype=np.int64)))
 
 
+@handler("ReduceMean", "ReduceMax")
+def reduce_spatial(c, node, a):
+    """Mean / max over the spatial axes (e.g. PyTorch's adaptive pooling to 1): global pooling."""
+    x = c.val(node)
+    r = x.rank
+    axes = a.get("axes")
+    if axes is None and len(node.input) > 1 and node.input[1]:
+        axes = c.const(node, 1)
+    axes = sorted({int(v) + r if int(v) < 0 else int(v) for v in np.asarray(axes).reshape(-1)}) \
+        if axes is not None and np.asarray(axes).size else list(range(r))
+    nd = r - 2
+    others = [i for i in range(2, r) if i not in axes]
+    if 0 in axes or 1 in axes or nd not in (1, 2) or any(x.shape[i] != 1 for i in others):
+        raise OnnxConversionError(f"{c.desc(node)}: reducing axes {axes} of shape {x.shape} is not supported; only "
+                                  "the spatial axes (global pooling)")
+    op = "max" if node.op_type == "ReduceMax" else "average"
+    ir = c.add(f"GlobalPooling{nd}D", c.node_name(node), [c.channels_last(x, node)], dict(op=op, keepdims=False))
+    ch = x.shape[1]
+    keep = int(a.get("keepdims", 1))
+    shape = tuple(1 if (i in axes and keep) else d for i, d in enumerate(x.shape) if keep or i not in axes)
+    c.set(node, Val(ir, shape, np.arange(ch, dtype=np.int64)))
+
+
 @handler("Pad")
 def pad(c, node, a):
     x = c.val(node)
