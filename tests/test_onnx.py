@@ -338,6 +338,30 @@ def test_qonnx_types_from_quant_nodes():
     assert cfg["LayerName"]["x"]["Precision"]["result"] == "fixed<8,4,RND_CONV,SAT>"
 
 
+@pytest.mark.parametrize("version", [1, 2])
+def test_qonnx_trunc_exact(version, monkeypatch):
+    """Trunc v1 (5 inputs: a scaling by 2^-(in_bw - out_bw) then a floor onto the scale grid) and
+    v2 (6 inputs: a Quant to out_scale) against qonnx's executor (golden model)."""
+    nodes, inits = [], []
+    n, i = quant("xq", "x", 2.0**-6, 10)
+    nodes.append(n)
+    inits += i + [("ts", np.float32(2.0**-6)), ("tz", np.float32(0)), ("tib", np.float32(10))]
+    if version == 1:
+        ins, kw = ["xq", "ts", "tz", "tib", "tob"], {}
+        inits.append(("tob", np.float32(6)))
+    else:
+        ins, kw = ["xq", "ts", "tz", "tib", "tos", "tob"], dict(signed=1, narrow=0)
+        inits += [("tos", np.float32(2.0**-3)), ("tob", np.float32(6))]
+    nodes += [helper.make_node("Trunc", ins, ["tr"], domain=QDOMAIN, rounding_mode="FLOOR", **kw),
+              helper.make_node("Relu", ["tr"], ["y"])]
+    model = make_model(nodes, [tinfo("x", ["N", 8])], [tinfo("y", ["N", 8])], inits, domains=[QDOMAIN])
+    model.opset_import[1].version = version
+    X = np.random.default_rng(0).normal(0, 3, (200, 8))
+    ref = qonnx_reference(model, X, monkeypatch)
+    hm = hlsgen.convert_from_onnx_model(model)
+    np.testing.assert_array_equal(hm.predict_golden(X), ref)
+
+
 def test_quant_non_power_of_two_scale_rejected(tmp_path):
     n, i = quant("xq", "x", 0.3, 8)
     model = make_model([n, helper.make_node("Relu", ["xq"], ["y"])], [tinfo("x", ["N", 4])], [tinfo("y", ["N", 4])],
