@@ -213,14 +213,18 @@ def test_peer_models(shared, d, f, tmp_path):
 
 
 @needs_gxx
-def test_io_stream_matches_io_parallel(shared, tmp_path):
-    base = shared / "peer-models" / "onnx_three_layer_keras"
-    X = np.load(base / "input.npy")[:200]
+@pytest.mark.parametrize("which", ["peer_conv2d", "torch_skip"])
+def test_io_stream_matches_io_parallel(which, shared, torch, tmp_path):
+    if which == "peer_conv2d":  # Conv, SELU, BatchNormalization, MaxPool, Flatten -> Gemm
+        base = shared / "peer-models" / "onnx_conv2d_small_mp_keras"
+        model, X = str(base / "conv2d_small_mp_keras.onnx"), np.load(base / "input.npy")[:100]
+    else:  # skip connection (Add), depthwise conv, global pooling
+        model = torch_export(skip_model(torch), (4, 16))
+        X = grid(np.random.default_rng(2), (100, 4, 16), -2, 2)
     ys = []
     for io_type in ("io_parallel", "io_stream"):
-        hm = hlsgen.convert_from_onnx_model(str(base / "three_layer_keras.onnx"), io_type=io_type,
-                                            output_dir=tmp_path / io_type)
-        ys.append(hm.predict(X))
+        hm = hlsgen.convert_from_onnx_model(model, io_type=io_type, output_dir=tmp_path / io_type)
+        ys.append(hm.predict(to_hls_layout(hm, X)))
     np.testing.assert_array_equal(ys[0], ys[1])
 
 
