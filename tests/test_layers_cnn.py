@@ -8,36 +8,13 @@ import numpy as np
 import pytest
 
 import hlsgen
+import hlsgen.converters.keras.conv  # noqa: F401  (the frontend imports it too; registers the handlers)
 
 from cnn_util import run_stream_layers
 from conftest import grid, needs_gxx
 
 keras = pytest.importorskip("keras")
 L = keras.layers
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _cnn_handlers():
-    """Register the CNN Keras handlers for this module.  Until the frontend imports
-    ``hlsgen.converters.keras.conv`` itself, they are removed again afterwards so that other
-    test modules see the frontend as it is."""
-    import importlib
-    import sys
-
-    import hlsgen.converters.keras.core  # noqa: F401  (the core handlers stay registered)
-    from hlsgen.converters.keras import HANDLERS
-
-    wired = "hlsgen.converters.keras.conv" in sys.modules
-    before = set(HANDLERS)
-    import hlsgen.converters.keras.conv as conv_handlers
-
-    if not wired:
-        importlib.reload(conv_handlers)
-    yield
-    if not wired:
-        for k in set(HANDLERS) - before:
-            del HANDLERS[k]
-        sys.modules.pop("hlsgen.converters.keras.conv", None)
 
 CNN_KINDS = {"Conv1D", "Conv2D", "DepthwiseConv1D", "DepthwiseConv2D", "Pooling1D", "Pooling2D", "GlobalPooling1D",
              "GlobalPooling2D", "ZeroPadding1D", "ZeroPadding2D", "Cropping1D", "Cropping2D", "UpSampling1D",
