@@ -183,7 +183,7 @@ def _peer(shared, name):
 @needs_gxx
 @pytest.mark.parametrize("name,last,n,io_types", [
     ("qkeras_3layer", "output", 1000, ("io_parallel", "io_stream")),
-    ("qkeras_mnist_cnn", "q_dense", 200, ("io_parallel",)),
+    ("qkeras_mnist_cnn", "q_dense", 200, ("io_parallel", "io_stream")),
 ])
 def test_peer_models_bit_exact(shared, tmp_path, name, last, n, io_types):
     import hlsgen
