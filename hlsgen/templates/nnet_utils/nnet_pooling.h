@@ -191,11 +191,53 @@ Rows:
 
 // C simulation of max pooling_2d_stream on raw integers (see pool_fast for why this is the
 // same selection): the line buffer holds raw values; padding positions are never used.
+// Non-overlapping windows without padding (stride == pool): a running maximum per output
+// column of the current output row; max is exact and order-free, so this is the same value.
+template <class data_T, class res_T, typename CONFIG_T>
+void pooling_2d_stream_tiled_raw(hls::stream<data_T>& data, hls::stream<res_T>& res) {
+    typedef typename data_T::value_type in_T;
+    typedef typename in_T::T R;
+    const unsigned C = CONFIG_T::n_chan, KH = CONFIG_T::pool_height, KW = CONFIG_T::pool_width;
+    const unsigned OW = CONFIG_T::out_width;
+    R m[OW * C];
+    for (unsigned r = 0; r < CONFIG_T::in_height; r++) {
+        const unsigned kr = r % KH;
+        const bool row_used = r / KH < CONFIG_T::out_height;
+        for (unsigned cc = 0; cc < CONFIG_T::in_width; cc++) {
+            const data_T px = data.read();
+            const unsigned oc = cc / KW, kc = cc % KW;
+            if (!row_used || oc >= OW) continue;
+            R* mo = m + oc * C;
+            if (kr == 0 && kc == 0) {
+                NNET_CSIM_UNROLL
+                for (unsigned c = 0; c < C; c++) mo[c] = px[c].V;
+            } else {
+                NNET_CSIM_UNROLL
+                for (unsigned c = 0; c < C; c++) mo[c] = (R)px[c].V > mo[c] ? (R)px[c].V : mo[c];
+            }
+            if (kr == KH - 1 && kc == KW - 1) {
+                res_T out;
+                for (unsigned c = 0; c < C; c++) {
+                    in_T v;
+                    v.V = mo[c];
+                    out[c] = (typename res_T::value_type)v;
+                }
+                res.write(out);
+            }
+        }
+    }
+}
+
 template <class data_T, class res_T, typename CONFIG_T>
 void pooling_2d_stream_raw(hls::stream<data_T>& data, hls::stream<res_T>& res) {
     typedef typename data_T::value_type in_T;
     typedef typename in_T::T R;
     const unsigned C = CONFIG_T::n_chan, KH = CONFIG_T::pool_height, KW = CONFIG_T::pool_width;
+    if (CONFIG_T::stride_height == KH && CONFIG_T::stride_width == KW && CONFIG_T::pad_top == 0 &&
+        CONFIG_T::pad_bottom == 0 && CONFIG_T::pad_left == 0 && CONFIG_T::pad_right == 0) {
+        pooling_2d_stream_tiled_raw<data_T, res_T, CONFIG_T>(data, res);
+        return;
+    }
     const unsigned PH = CONFIG_T::in_height + CONFIG_T::pad_top + CONFIG_T::pad_bottom;
     const unsigned PW = CONFIG_T::in_width + CONFIG_T::pad_left + CONFIG_T::pad_right;
     R line[KH * PW * C];
