@@ -43,6 +43,13 @@ Limits of bit-exactness (QKeras computes in float32): a sum or product QKeras ev
 float32 is exact only while it fits 24 significant bits; hlsgen's fixed point is always
 exact, so the two agree whenever QKeras' own float32 arithmetic is exact (true for usual
 quantized networks: e.g. 6-bit weights x 6-bit activations, sums of up to ~2^12 terms).
+Inputs: QKeras takes the float input as is; hlsgen quantizes it to the input type
+(default fixed<16,6,RND_CONV,SAT>), so the inputs must be exact in that type (or set the
+input precision).  Accumulators are exact by default and can get wide (a BatchNormalization
+folded into quantized weights: float32 scales); set ``accum``/``result`` in the
+configuration to trade exactness for size.
+Not implemented (rejected with a message): quantized_relu with negative_slope or
+use_sigmoid, 1-bit sign / binary / ternary / po2 *activations*, use_real_tanh/sigmoid.
 QBatchNormalization in QKeras multiplies by a float32 rsqrt: exact agreement after the
 next quantizer then holds unless a float32 rounding of x*inv lands exactly across a
 rounding boundary of that quantizer (probability ~2^-18 per value with 24-bit scales;
@@ -51,7 +58,6 @@ none with scales of few significant bits).
 from __future__ import annotations
 
 import ast
-import math
 import os
 import sys
 import warnings

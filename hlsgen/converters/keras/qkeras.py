@@ -20,11 +20,10 @@ Anything not mappable exactly raises a ValueError naming the layer and the quant
 """
 from __future__ import annotations
 
-import math
 
 import numpy as np
 
-from ...fixed import FixedType
+from ...fixed import FixedType, parse_type
 from ...quantizers import (activation_plan, exact_type, parse_quantizer, quantize_weights, quantize_weights_qkeras,
                            warn_mismatch, weight_type)
 from . import handler
@@ -242,7 +241,7 @@ def qbatchnorm(kl, inputs, b):
     x_t = prod.attrs.get("types", {}).get("result") if prod is not None else None
     if x_t is not None and not prod.attrs.get("result_exact"):
         # the input type is known now (a quantizer's grid): make the output exact
-        x_t = FixedType(*x_t) if isinstance(x_t, tuple) else x_t
+        x_t = parse_type(x_t)
         from ...layers.dense import exact_sum_type
 
         p = np.stack([inv * x_t.min_value, inv * x_t.max_value])
