@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# QKeras needs tf_keras, which TensorFlow picks only if this is set before it is first imported
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("HLSGEN_SHARED", REPO.parent / "shared"))

@@ -186,8 +186,8 @@ def test_compile_cache_and_runtime_weights(X, tmp_path, monkeypatch):
 
 
 def test_unsupported_layer_is_named_before_writing(tmp_path):
-    model = keras.Sequential([keras.Input((4, 4, 1)), keras.layers.Conv2D(2, 3, name="myconv")])
-    with pytest.raises(ValueError, match=r"layer 'myconv' of type Conv2D is not supported; supported layer types: .*Dense"):
+    model = keras.Sequential([keras.Input((4, 3)), keras.layers.LSTM(2, name="myrnn")])
+    with pytest.raises(ValueError, match=r"layer 'myrnn' of type LSTM is not supported; supported layer types: .*Dense"):
         hlsgen.convert_from_keras_model(model, output_dir=tmp_path / "prj")
     assert not (tmp_path / "prj").exists()
 

@@ -117,8 +117,11 @@ class ProjectCode:
         tb, tables = {}, []
         for name, (ft, values) in lay.tables().items():
             var, tn = f"{name}{k}", f"{name}{k}_t"
-            tb[name], t[name] = var, tn
-            typedefs.append((tn, ft.cpp()))
+            tb[name] = var
+            if name not in t:  # a table's element type may already be one of the layer's types
+                t[name] = tn
+                typedefs.append((tn, ft.cpp()))
+            tn = t[name]
             tables.append(ArrayDecl(var, tn, ft.quantize(values).ravel(), lay.name, name, "table", str(ft)))
         ctx = dict(
             config=f"config{k}", index=k, t=t, in_t=in_t, ins=ins, out=self.var[lay.outputs[0]], w=w, tb=tb,

@@ -98,7 +98,8 @@ def stream_code(code) -> dict:
         stream_tpl = getattr(lay, "cpp_stream_call_tpl", "")
         if stream_tpl:
             ctx = dict(config=f"config{lc.index}", index=lc.index, t=lc.types, ins=ins, out=out_var,
-                       in_arr=in_arr, out_arr=arr[tensor], w=lc.wvars, tb=lc.tbvars, layer=lay,
+                       in_arr=in_arr, out_arr=arr[tensor], in_stream_t=in_arr, out_stream_t=arr[tensor],
+                       w=lc.wvars, tb=lc.tbvars, layer=lay,
                        in_shapes=g.input_shapes(lay), out_shape=g.tensors[tensor].shape)
             ctx.update(lay.cpp_context(g))
             step = StreamStep("kernel", render_string(stream_tpl, **ctx))

@@ -77,7 +77,7 @@ class BusType:
         if self.fixed is not None:
             d.update(width=self.fixed.width, integer=self.fixed.integer, signed=self.fixed.signed,
                      fractional=self.fixed.fractional, rounding=self.fixed.rounding,
-                     saturation=self.fixed.saturation)
+                     saturation=self.fixed.saturation, sat_bits=self.fixed.sat_bits)
         return d
 
 
@@ -204,13 +204,15 @@ def describe(code, opts: AcceleratorOptions) -> dict:
         buffers.append(dict(name="weights", kind="m_axi", port="m_axi_gmem_w", register="weights",
                             words=sum(w.size for w in weights)))
     if opts.interface == "axi_lite":
-        # arrays in the register space: HLS places each at an aligned range after the scalars
+        # arrays in the register space: HLS packs the elements (8/16-bit words 4/2 per 32-bit
+        # register) and places each array at a range aligned to its power-of-two size
         for name, n, bus in (("in_r", n_in, opts.input_type), ("out_r", n_out, opts.output_type)):
-            span = 1
-            while span < n * (bus.word_bits // 8 if bus.word_bits >= 32 else 4):
+            span = 4
+            while span < n * (bus.word_bits // 8):
                 span *= 2
             off = (off + span - 1) // span * span
-            regs.append(dict(name=name, offset=off, words=n, array=True, description=f"{n} {name[:-2]}put words"))
+            regs.append(dict(name=name, offset=off, words=n, array=True, bytes_per_word=bus.word_bits // 8,
+                             description=f"{n} {name[:-2]}put words, packed ({bus.word_bits // 8} bytes each)"))
             off += span
     return dict(
         project=p,
