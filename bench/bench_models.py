@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")  # QKeras models load with tf_keras
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
@@ -84,6 +85,17 @@ def measure_ref(ref_python, model_path, x_path, io_type, qkeras, workdir):
     return json.loads(r.stdout.strip().splitlines()[-1]), np.load(out / "pred.npy")
 
 
+def logits_exact(model, X, workdir):
+    """Fraction of pre-softmax outputs equal to QKeras's, bit for bit (hlsgen's trace)."""
+    import tf_keras
+
+    hm = hlsgen.convert_from_keras_model(model, output_dir=Path(workdir) / "prj_trace")
+    _, layers = hm.trace(X)
+    last = [lay for lay in model.layers if type(lay).__name__ not in ("Activation", "Softmax")][-1]
+    ref = tf_keras.Model(model.inputs, last.output).predict(X, verbose=0).astype(np.float64)
+    return float(np.mean(layers[last.name] == ref))
+
+
 def agreement(y, yk, classifier=True):
     d = dict(max_abs_diff=float(np.abs(y - yk).max()))
     if classifier:
@@ -118,13 +130,15 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--shared", default=str(HERE.parent.parent / "shared"))
     ap.add_argument("--ref-python", default=os.environ.get("HLSGEN_REF_PYTHON"))
-    ap.add_argument("--models", default="jet_mlp,jet_qmlp,cnn_small,autoencoder")
+    ap.add_argument("--models", default="jet_mlp,jet_qmlp,cnn_small,cnn_small:io_parallel,autoencoder",
+                    help="comma-separated; NAME:IO_TYPE overrides the manifest's io_type (hlsgen only)")
     args = ap.parse_args()
     bench = Path(args.shared) / "bench" / "models"
     manifest = json.loads((bench / "manifest.json").read_text())
     rows = []
-    for name in args.models.split(","):
-        print(f"== {name}")
+    for entry in args.models.split(","):
+        name, _, io_override = entry.partition(":")
+        print(f"== {entry}")
         with tempfile.TemporaryDirectory() as work:
             if name == "autoencoder":
                 model, X = autoencoder()
@@ -144,29 +158,28 @@ def main():
             yk = np.load(bench / m["keras_pred"])
             model = load_model(bench / m["file"], m["qkeras"])
             _, k_rate = keras_rate(model, X)
-            try:
-                ours, y = measure_hlsgen(model, X, m["io_type"], work)
-            except ValueError as e:
-                print(f"  hlsgen: not supported yet: {e}")
-                continue
+            ours, y = measure_hlsgen(model, X, io_override or m["io_type"], work)
             ours.update(agreement(y, yk), keras_sps=k_rate)
+            if m["qkeras"]:
+                ours["logits_bit_exact"] = logits_exact(model, X, work)
             ref = None
-            if args.ref_python:
+            if args.ref_python and not io_override:
                 x_path = bench / manifest["datasets"][m["dataset"]]["X"]
                 ref, y_ref = measure_ref(args.ref_python, bench / m["file"], x_path, m["io_type"], m["qkeras"], work)
                 if ref:
                     ref.update(agreement(y_ref, yk))
-            rows.append((name, ours, ref))
+            rows.append((entry, ours, ref))
             print("  hlsgen:", json.dumps({k: round(v, 4) for k, v in ours.items()}))
             if ref:
                 print("  hls4ml:", json.dumps({k: round(v, 4) for k, v in ref.items()}))
-    print("\nmodel        compile s (ratio)   predict/s (x hls4ml, x Keras)   argmax   max|diff|")
+    print("\nmodel                  compile s (ratio)   predict/s (x hls4ml, x Keras)   argmax   max|diff|")
     for name, o, r in rows:
         cr = f"({o['compile_s'] / r['compile_s']:.2f}x)" if r else ""
         pr = f"x{o['predict_sps'] / r['predict_sps']:.1f}" if r else "x -"
-        print(f"{name:12s} {o['compile_s']:6.2f} {cr:10s} {o['predict_sps']:12,.0f} ({pr}, "
+        print(f"{name:22s} {o['compile_s']:6.2f} {cr:10s} {o['predict_sps']:12,.0f} ({pr}, "
               f"x{o['predict_sps'] / o['keras_sps']:.2f})   {o.get('argmax', float('nan')):.4f}   "
-              f"{o['max_abs_diff']:.4f}" + (f"   [hls4ml argmax {r['argmax']:.4f}]" if r else ""))
+              f"{o['max_abs_diff']:.4f}" + (f"   [hls4ml argmax {r['argmax']:.4f}]" if r else "")
+              + (f"   QKeras logits bit-exact {o['logits_bit_exact']:.1%}" if "logits_bit_exact" in o else ""))
     print("recompile of unchanged sources (cache hit): "
           + ", ".join(f"{n} {o['recompile_s'] * 1000:.0f} ms" for n, o, _ in rows))
 
