@@ -93,7 +93,12 @@ APX_INL typename st<W, S>::t conv(V2 v0, int d) {
   const bool vneg = S2 && v < 0;
   C q;
   int ds = d;  // pending left shift
-  if (d < 0) {
+  if (d < 0 && Q == AP_RND && W2 < bits<C>::v && -d < bits<C>::v) {
+    // round half up: floor((v + 2^(sh-1)) / 2^sh); v has spare high bits in C, so the add cannot overflow
+    const int sh = -d;
+    q = shr((C)(v + ((C)1 << (sh - 1))), sh);
+    ds = 0;
+  } else if (d < 0) {
     const int sh = -d;
     q = shr(v, sh);
     if (Q != AP_TRN && !(Q == AP_TRN_ZERO && !S2)) {
