@@ -49,6 +49,7 @@ def cmd_convert(args):
     hm = convert(
         model, hls_config=_config(args, model), output_dir=args.output_dir, project_name=args.project_name,
         io_type=args.io_type, backend=args.backend, input_data_tb=args.input_data, output_data_tb=args.output_data,
+        calibration_data=np.load(args.calibration_data) if args.calibration_data else None,
     )
     print(hm.summary())
     out = hm.write()
@@ -146,6 +147,7 @@ def main(argv=None):
     c.add_argument("--config", help="YAML configuration (hls4ml schema)")
     c.add_argument("--input-data", help="test inputs (.npy or .dat) for the testbench")
     c.add_argument("--output-data", help="reference outputs (.npy or .dat) for the testbench")
+    c.add_argument("--calibration-data", help="representative inputs (.npy): fit the result types to their ranges")
     c.add_argument("--compile", action="store_true", help="also build the C simulation")
     c.set_defaults(func=cmd_convert)
     pr = sub.add_parser("predict", help="run a written project's C simulation on inputs from a .npy file")

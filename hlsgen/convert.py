@@ -26,6 +26,7 @@ class PassContext:
     def __init__(self, types, input_types):
         self.types = types
         self.input_types = input_types
+        self.ranges = {}  # tensor -> largest magnitude on calibration data (if any)
 
 
 def _precision_keys():
@@ -73,7 +74,7 @@ def _check_options(opts, accel_kwargs, config):
             f"project_name {opts['project_name']!r} must be a C identifier (a letter, then letters, digits or _)")
 
 
-def build_model(graph, hls_config, options, accel_kwargs=None) -> HLSModel:
+def build_model(graph, hls_config, options, accel_kwargs=None, calibration_data=None) -> HLSModel:
     """Validate the configuration, apply it, run the passes, and wrap the result."""
     config = cfgmod.validate(hls_config or cfgmod.make_config(_layer_list(graph)),
                              {n: k for n, k, _ in _layer_list(graph)}, _precision_keys())
@@ -96,6 +97,10 @@ def build_model(graph, hls_config, options, accel_kwargs=None) -> HLSModel:
     weights_fixed = not (accel and accel.reprogrammable)
     ctx = PassContext(TypeContext(default, data_width=default.width, weights_fixed=weights_fixed), input_types)
     run_flow(graph, OPTIMIZE, ctx)
+    if calibration_data is not None:
+        from .passes.calibrate import calibrate
+
+        ctx.ranges = calibrate(graph, ctx, calibration_data, TYPED)
     run_flow(graph, TYPED, ctx)
     if accel is not None:
         from .backends.vivado_accelerator import check_bus_types
@@ -106,15 +111,16 @@ def build_model(graph, hls_config, options, accel_kwargs=None) -> HLSModel:
 
 def convert_from_keras_model(model, hls_config=None, output_dir=DEFAULT_OUTPUT_DIR, project_name=DEFAULT_PROJECT,
                              backend="Vivado", io_type="io_parallel", input_data_tb=None, output_data_tb=None,
-                             weights_file=None, **kwargs) -> HLSModel:
+                             weights_file=None, calibration_data=None, **kwargs) -> HLSModel:
     """Convert a Keras 3 or tf_keras model (object, or .keras/.h5/.json file) into an HLSModel.
 
     With ``backend='VivadoAccelerator'``: ``board`` (required), ``part``, ``interface``
     ('axi_stream', 'axi_master', 'axi_lite'), ``weights`` ('embedded', 'reprogrammable'),
     ``driver`` ('python', 'c', 'both'), ``clock_period`` (ns), ``input_type``/``output_type``/
     ``weights_type`` (bus types: 'float' or a fixed/int type), or the same in the
-    configuration's ``AcceleratorConfig`` section.  Nothing is written until ``write()``,
-    ``compile()`` or ``predict()``.
+    configuration's ``AcceleratorConfig`` section.  ``calibration_data``: representative
+    inputs; the 'auto' result types then get the integer bits their data need (see
+    ``passes.calibrate``).  Nothing is written until ``write()``, ``compile()`` or ``predict()``.
     """
     accel_kwargs = {k: kwargs.pop(k, None) for k in ACCEL_KWARGS}
     if kwargs:
@@ -123,7 +129,7 @@ def convert_from_keras_model(model, hls_config=None, output_dir=DEFAULT_OUTPUT_D
                    input_data_tb=input_data_tb, output_data_tb=output_data_tb)
     _check_options(options, accel_kwargs, hls_config)
     graph = _keras_graph(model, weights_file)
-    return build_model(graph, hls_config, options, accel_kwargs)
+    return build_model(graph, hls_config, options, accel_kwargs, calibration_data)
 
 
 # ---------------------------------------------------------------------- ONNX
@@ -161,7 +167,7 @@ def config_from_onnx_model(model, granularity="model", default_precision=cfgmod.
 
 def convert_from_onnx_model(model, hls_config=None, output_dir=DEFAULT_OUTPUT_DIR, project_name=DEFAULT_PROJECT,
                             backend="Vivado", io_type="io_parallel", input_data_tb=None, output_data_tb=None,
-                            **kwargs) -> HLSModel:
+                            calibration_data=None, **kwargs) -> HLSModel:
     """Convert an ONNX or QONNX model (path, bytes or ``onnx.ModelProto``) into an HLSModel.
 
     Options as :func:`convert_from_keras_model`.  ONNX's channels-first layout is resolved
@@ -181,4 +187,4 @@ def convert_from_onnx_model(model, hls_config=None, output_dir=DEFAULT_OUTPUT_DI
         config = _with_onnx_input_types(cfgmod.make_config(_layer_list(graph)), graph, force=True)
     else:
         config = _with_onnx_input_types(hls_config, graph)
-    return build_model(graph, config, options, accel_kwargs)
+    return build_model(graph, config, options, accel_kwargs, calibration_data)

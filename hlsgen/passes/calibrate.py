@@ -1,0 +1,34 @@
+"""Calibration: the range of every tensor on representative data.
+
+The graph is typed with a very wide default (so that nothing saturates or loses
+much precision) and run with the layers' numpy models; the largest magnitude of each
+tensor is recorded.  ``infer_types`` then fits the 'auto' result types to these
+ranges.  Pass only data the deployed network will see: ranges outside it saturate.
+"""
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+
+from ..fixed import FixedType
+from ..ir.evaluate import evaluate
+
+WIDE = FixedType(40, 20, True, "RND", "SAT")  # wide, yet within what every layer accepts
+MAX_SAMPLES = 1000
+
+
+def calibrate(graph, ctx, data, typed_flow) -> dict:
+    """Largest |value| of every tensor of ``graph`` (after ``typed_flow``) on ``data``."""
+    from . import run_flow
+
+    probe = copy.deepcopy(graph)
+    wide_ctx = copy.copy(ctx)
+    wide_ctx.types = copy.copy(ctx.types)
+    wide_ctx.types.default = WIDE
+    wide_ctx.ranges = {}
+    run_flow(probe, typed_flow, wide_ctx)
+    xs = list(data) if isinstance(data, (list, tuple)) else [data]
+    xs = [np.asarray(x, dtype=np.float64)[:MAX_SAMPLES] for x in xs]
+    values = evaluate(probe, xs)
+    return {name: float(np.abs(v).max(initial=0.0)) for name, v in values.items()}
