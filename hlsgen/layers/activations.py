@@ -114,7 +114,7 @@ import numpy as np
 
 from ..fixed import FixedType, bits_for_range
 from .base import Layer, register
-from .dense import WEIGHT_MODES, exact_sum_type, weight_type
+from .dense import WEIGHT_MODES, exact_sum_type, linear_types, weight_type
 
 RND_SAT = dict(rounding="RND", saturation="SAT")
 CONST_WIDTH = 18  # width of the auto types of multiplicative constants
@@ -827,27 +827,10 @@ class BatchNormalization(Layer):
         return shape
 
     def infer_types(self, in_types, ctx):
-        x_t = in_types[0]
-        s, b = self.weights["scale"], self.weights["bias"]
-        st = self.configured("scale") or weight_type(s, ctx.data_width)
-        prod_frac = x_t.fractional + st.fractional
-        bt = self.configured("bias")
-        if bt is None:
-            i = bits_for_range(min(b.min(initial=0), 0.0), max(b.max(initial=0), 0.0), signed=True)
-            bt = FixedType(max(i + prod_frac, 1), i, True, **WEIGHT_MODES)
-        at = self.configured("accum")
-        if at is None:
-            if ctx.weights_fixed:
-                sq, bq = st.quantize(s), bt.quantize(b)
-                p = np.stack([sq * x_t.min_value, sq * x_t.max_value])
-                lo, hi = float((p.min(axis=0) + bq).min()), float((p.max(axis=0) + bq).max())
-            else:
-                m = max(abs(x_t.min_value), abs(x_t.max_value)) * max(abs(st.min_value), st.max_value)
-                m += max(abs(bt.min_value), bt.max_value)
-                lo, hi = -m, m
-            at = exact_sum_type(lo, hi, max(prod_frac, bt.fractional))
-        self.types.update(scale=st, bias=bt, accum=at)
-        self.types["result"] = self.configured("result") or ctx.default
+        # one tap per output channel: y_c = x_c * scale_c + bias_c
+        s = self.weights["scale"].reshape(1, -1)
+        st, bt, at = linear_types(self, in_types[0], s, self.weights["bias"], ctx, wkey="scale")
+        self.types.update(scale=st, bias=bt, accum=at, result=self.configured("result") or ctx.default)
 
     def golden(self, xs):
         x = np.asarray(xs[0], dtype=np.float64)

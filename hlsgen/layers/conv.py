@@ -38,9 +38,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..fixed import FixedType, bits_for_range
 from .base import Layer, register
-from .dense import WEIGHT_MODES, accumulate, exact_sum_type, matmul_range, weight_type
+from .dense import accumulate, linear_types, result_type
 
 GOLDEN_CHUNK = 256  # samples per im2col block in the golden models (bounds memory)
 
@@ -197,27 +196,9 @@ class _Conv(Layer):
         return w.reshape(-1, w.shape[-1])  # (KH*KW*C, F)
 
     def infer_types(self, in_types, ctx):
-        x_t = in_types[0]
-        w, b = self.weights["weight"], self.weights["bias"]
-        wt = self.configured("weight") or weight_type(w, ctx.data_width)
-        prod_frac = x_t.fractional + wt.fractional
-        bt = self.configured("bias")
-        if bt is None:
-            i = bits_for_range(min(b.min(initial=0), 0.0), max(b.max(initial=0), 0.0), signed=True)
-            bt = FixedType(max(i + prod_frac, 1), i, True, **WEIGHT_MODES)
-        at = self.configured("accum")
-        if at is None:
-            m = self._matrix(w)
-            if ctx.weights_fixed:
-                lo, hi = matmul_range(x_t, self._matrix(wt.quantize(w)), bt.quantize(b))
-            else:
-                mm = max(abs(x_t.max_value), abs(x_t.min_value)) * max(abs(wt.max_value), abs(wt.min_value))
-                mm = mm * m.shape[0] + max(abs(bt.max_value), abs(bt.min_value))
-                lo, hi = -mm, mm
-            at = exact_sum_type(lo, hi, max(prod_frac, bt.fractional))
-        self.types.update(weight=wt, bias=bt, accum=at)
-        # attrs['result_exact'] (set by the QKeras frontend): 'auto' result = the exact accumulator
-        self.types["result"] = self.configured("result") or (at if self.attrs.get("result_exact") else ctx.default)
+        w = self._matrix(self.weights["weight"])
+        wt, bt, at = linear_types(self, in_types[0], w, self.weights["bias"], ctx)
+        self.types.update(weight=wt, bias=bt, accum=at, result=result_type(self, at, ctx))
 
     # ------------------------------------------------------------------ golden
     def golden(self, xs):

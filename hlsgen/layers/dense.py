@@ -43,6 +43,38 @@ def matmul_range(x_type: FixedType, w: np.ndarray, b: np.ndarray | None):
     return float(lo.min()), float(hi.max())
 
 
+def linear_types(layer, x_t: FixedType, w_matrix: np.ndarray, bias: np.ndarray, ctx, wkey: str = "weight"):
+    """(weight, bias, accumulator) types of a layer whose every output is bias + a sum of
+    input x weight products: configured ones as given, 'auto' ones chosen here.
+
+    ``w_matrix`` is (taps, outputs): column j holds the weights output j sums over.  The
+    accumulator is exact for every input in x_t's range: bounded by the actual weights,
+    or by the weight types when weights may be replaced at run time.
+    """
+    wt = layer.configured(wkey) or weight_type(w_matrix, ctx.data_width)
+    prod_frac = x_t.fractional + wt.fractional
+    bt = layer.configured("bias")
+    if bt is None:
+        i = bits_for_range(min(bias.min(initial=0), 0.0), max(bias.max(initial=0), 0.0), signed=True)
+        bt = FixedType(max(i + prod_frac, 1), i, True, **WEIGHT_MODES)
+    at = layer.configured("accum")
+    if at is None:
+        if ctx.weights_fixed:
+            lo, hi = matmul_range(x_t, wt.quantize(w_matrix), bt.quantize(bias))
+        else:
+            big = lambda t: max(abs(t.min_value), abs(t.max_value))  # noqa: E731
+            m = big(x_t) * big(wt) * w_matrix.shape[0] + big(bt)
+            lo, hi = -m, m
+        at = exact_sum_type(lo, hi, max(prod_frac, bt.fractional))
+    return wt, bt, at
+
+
+def result_type(layer, accum: FixedType, ctx) -> FixedType:
+    """The result type: configured, else the exact accumulator when the model asks for it
+    (``attrs['result_exact']``, set by the QKeras frontend), else the context default."""
+    return layer.configured("result") or (accum if layer.attrs.get("result_exact") else ctx.default)
+
+
 def accumulate(x: np.ndarray, w: np.ndarray, b: np.ndarray, acc_t: FixedType, prod_frac: int) -> np.ndarray:
     """Bit-exact model of ``acc = bias; for i: acc += x[i] * w[i]`` in ``acc_t``."""
     b_q = acc_t.quantize(b)
@@ -98,26 +130,8 @@ class Dense(Layer):
         return (n_out,)
 
     def infer_types(self, in_types, ctx):
-        x_t = in_types[0]
-        w, b = self.weights["weight"], self.weights["bias"]
-        wt = self.configured("weight") or weight_type(w, ctx.data_width)
-        prod_frac = x_t.fractional + wt.fractional
-        bt = self.configured("bias")
-        if bt is None:
-            i = bits_for_range(min(b.min(initial=0), 0.0), max(b.max(initial=0), 0.0), signed=True)
-            bt = FixedType(max(i + prod_frac, 1), i, True, **WEIGHT_MODES)
-        at = self.configured("accum")
-        if at is None:
-            wq, bq = wt.quantize(w), bt.quantize(b)
-            if ctx.weights_fixed:
-                lo, hi = matmul_range(x_t, wq, bq)
-            else:  # weights may be replaced at run time: bound by the weight types instead
-                m = x_t.max_value * wt.max_value * w.shape[0] + bt.max_value
-                lo, hi = -m, m
-            at = exact_sum_type(lo, hi, max(prod_frac, bt.fractional))
-        self.types.update(weight=wt, bias=bt, accum=at)
-        # attrs['result_exact'] (set by the QKeras frontend): 'auto' result = the exact accumulator
-        self.types["result"] = self.configured("result") or (at if self.attrs.get("result_exact") else ctx.default)
+        wt, bt, at = linear_types(self, in_types[0], self.weights["weight"], self.weights["bias"], ctx)
+        self.types.update(weight=wt, bias=bt, accum=at, result=result_type(self, at, ctx))
 
     def golden(self, xs):
         x = xs[0]

@@ -19,11 +19,10 @@ import numpy as np
 from ...ir.graph import Graph, GraphInput
 from ...ir.names import sanitize
 from ...layers import LAYER_KINDS
-from .layout import (Val, channels_last, demanded_perm, find_perm, gather_const, identity, perm_index,
-                     permuted_shape, transpose_index)
+from .layout import Val, channels_last, demanded_perm, find_perm, identity, perm_index, permuted_shape
 from .loader import (OnnxConversionError, check_model, constant_names, graph_inputs, is_quant_node,
                      load_onnx_model, to_numpy)
-from .quant import QONNX_DOMAINS, bipolar_values, cast_type, exact_type, pow2_exponent, quant_values
+from .quant import QONNX_DOMAINS, bipolar_values, exact_type, pow2_exponent, quant_values
 
 HANDLERS: dict = {}
 
