@@ -46,10 +46,14 @@ def cmd_convert(args):
     else:
         model = load_keras_model(args.model, args.weights)
         convert = convert_from_keras_model
+    accel = dict(board=args.board, interface=args.interface, weights=args.weights_mode, driver=args.driver,
+                 clock_period=args.clock_period, input_type=args.input_type, output_type=args.output_type)
+    accel = {k: v for k, v in accel.items() if v is not None}
+    backend = args.backend or ("VivadoAccelerator" if accel else "Vivado")
     hm = convert(
         model, hls_config=_config(args, model), output_dir=args.output_dir, project_name=args.project_name,
-        io_type=args.io_type, backend=args.backend, input_data_tb=args.input_data, output_data_tb=args.output_data,
-        calibration_data=np.load(args.calibration_data) if args.calibration_data else None,
+        io_type=args.io_type, backend=backend, input_data_tb=args.input_data, output_data_tb=args.output_data,
+        calibration_data=np.load(args.calibration_data) if args.calibration_data else None, **accel,
     )
     print(hm.summary())
     out = hm.write()
@@ -139,7 +143,14 @@ def main(argv=None):
     c.add_argument("-o", "--output-dir", default="hlsgen_prj")
     c.add_argument("--weights", help="weights .h5 for a .json model")
     c.add_argument("--project-name", default="myproject")
-    c.add_argument("--backend", default="Vivado")
+    c.add_argument("--backend", help="Vivado, or VivadoAccelerator (the default when --board is given)")
+    c.add_argument("--board", help="e.g. pynq-z2, ultra96v2, zcu104 (see boards/)")
+    c.add_argument("--interface", help="axi_stream, axi_master or axi_lite")
+    c.add_argument("--weights-mode", help="embedded or reprogrammable")
+    c.add_argument("--driver", help="python, c or both")
+    c.add_argument("--clock-period", type=float, help="ns")
+    c.add_argument("--input-type", help="bus type of the inputs: float or a fixed/int type")
+    c.add_argument("--output-type", help="bus type of the outputs: float or a fixed/int type")
     c.add_argument("--io-type", default="io_parallel")
     c.add_argument("--precision", help="default precision, e.g. 'fixed<16,6,RND,SAT>'")
     c.add_argument("--reuse-factor", type=int)

@@ -308,3 +308,14 @@ def test_cli_convert_and_predict(tmp_path, X):
     r = subprocess.run(["python", "-m", "hlsgen", "convert", str(tmp_path / "nope.h5")], capture_output=True,
                        text=True, env=env)
     assert r.returncode == 2 and "does not exist" in r.stderr
+    r = subprocess.run(["python", "-m", "hlsgen", "convert", str(path), "-o", str(tmp_path / "acc"), "--board",
+                        "ultra96v2", "--interface", "axi_master", "--io-type", "io_stream"],
+                       capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr
+    import json
+
+    desc = json.loads((tmp_path / "acc" / "registers.json").read_text())
+    assert (desc["board"], desc["interface"]) == ("ultra96v2", "axi_master")
+    r = subprocess.run(["python", "-m", "hlsgen", "convert", str(path), "-o", str(tmp_path / "bad"), "--board",
+                        "pynq-z9"], capture_output=True, text=True, env=env)
+    assert r.returncode == 2 and "unknown board 'pynq-z9'" in r.stderr and not (tmp_path / "bad").exists()
