@@ -49,6 +49,15 @@ def add_activation(b, kl, act, inputs, source_name):
     return b.add("Activation", source_name, inputs, {"activation": ir, **attrs})
 
 
+def check_last_axis(kl, b, inputs, what="channels-last (axis=-1)"):
+    """Refuse a layer that works on another axis than the last (channels-last) one."""
+    axis = kl.config.get("axis", -1)
+    if isinstance(axis, (list, tuple)):
+        axis = axis[0] if len(axis) == 1 else axis
+    if axis not in (-1, len(b.shape(inputs[0]))):
+        raise ValueError(f"{kl.class_name} layer {kl.name!r}: axis={axis} is not supported; only {what}")
+
+
 @handler("Dense")
 def dense(kl, inputs, b):
     kernel = kl.weight("kernel")
@@ -108,26 +117,14 @@ def prelu(kl, inputs, b):
 
 @handler("Softmax")
 def softmax(kl, inputs, b):
-    axis = kl.config.get("axis", -1)
-    if isinstance(axis, (list, tuple)):
-        axis = axis[0] if len(axis) == 1 else axis
-    rank = len(b.shape(inputs[0]))
-    if axis not in (-1, rank):
-        raise ValueError(f"Softmax layer {kl.name!r}: axis={axis} is not supported; only the last axis (-1)")
+    check_last_axis(kl, b, inputs, "the last axis (-1)")
     return b.add("Softmax", kl.name, inputs, {"axis": -1})
 
 
 @handler("BatchNormalization")
 def batchnorm(kl, inputs, b):
     c = kl.config
-    axis = c.get("axis", -1)
-    if isinstance(axis, (list, tuple)):
-        axis = axis[0] if len(axis) == 1 else axis
-    rank = len(b.shape(inputs[0]))
-    if axis not in (-1, rank):
-        raise ValueError(
-            f"BatchNormalization layer {kl.name!r}: axis={axis} is not supported; only channels-last (axis=-1)"
-        )
+    check_last_axis(kl, b, inputs)
     w = list(kl.weights)
     gamma = w.pop(0) if c.get("scale", True) else None
     beta = w.pop(0) if c.get("center", True) else None

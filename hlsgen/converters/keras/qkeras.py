@@ -28,7 +28,7 @@ from ...quantizers import (activation_plan, exact_type, parse_quantizer, quantiz
                            warn_mismatch, weight_type)
 from . import handler
 from .conv import _check_common, _depthwise_weights, _geom_attrs, _weight
-from .core import _activation_name, add_activation
+from .core import _activation_name, add_activation, check_last_axis
 
 QUANTIZER_CLASSES = ("quantized_bits", "quantized_relu", "quantized_tanh", "quantized_sigmoid", "binary", "ternary",
                      "quantized_po2", "quantized_relu_po2", "stochastic_binary", "stochastic_ternary", "bernoulli",
@@ -226,13 +226,7 @@ def _bn_affine(kl):
 
 @handler("QBatchNormalization")
 def qbatchnorm(kl, inputs, b):
-    c = kl.config
-    axis = c.get("axis", -1)
-    if isinstance(axis, (list, tuple)):
-        axis = axis[0] if len(axis) == 1 else axis
-    rank = len(b.shape(inputs[0]))
-    if axis not in (-1, rank):
-        raise ValueError(f"QBatchNormalization layer {kl.name!r}: axis={axis} is not supported; only channels-last")
+    check_last_axis(kl, b, inputs)
     if kl.obj is None:
         raise ValueError(f"QBatchNormalization layer {kl.name!r}: needs the QKeras layer object")
     inv, off = _bn_affine(kl)
