@@ -62,11 +62,18 @@ def _check_options(opts, accel_kwargs, config):
     if backend is None:
         raise ValueError(f"unknown backend {opts['backend']!r}; valid backends: {', '.join(BACKENDS)}")
     opts["backend"] = backend
-    given = sorted(k for k, v in accel_kwargs.items() if v is not None)
+    given = sorted(k for k, v in accel_kwargs.items() if v is not None and k not in ("board", "part", "clock_period"))
     if backend != "VivadoAccelerator":
         if given or (config or {}).get("AcceleratorConfig"):
             what = ", ".join(given) or "AcceleratorConfig"
             raise ValueError(f"{what}: accelerator options need backend='VivadoAccelerator' (got {backend!r})")
+        # the plain HLS project still targets a part: the board's (default: Pynq-Z2)
+        from .backends.vivado_accelerator.boards import check_part, load_board
+
+        board = load_board(accel_kwargs.get("board") or "pynq-z2")
+        check_part(board, accel_kwargs.get("part"))
+        opts["board"] = board
+        opts["clock_period"] = accel_kwargs.get("clock_period")
     if opts["io_type"] not in IO_TYPES:
         raise ValueError(f"io_type {opts['io_type']!r} is not supported; valid: {', '.join(IO_TYPES)}")
     if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,63}", str(opts["project_name"])):

@@ -49,6 +49,7 @@ class HLSModel:
 
     # ------------------------------------------------------------------ files
     def _tb_data(self):
+        """Testbench inputs (given, or random ones on the input grid) and reference outputs."""
         opts = self.options
         x = opts.get("input_data_tb")
         if x is None:
@@ -64,8 +65,7 @@ class HLSModel:
         ref = opts.get("output_data_tb")
         if ref is not None:
             ref = [np.asarray(_load(ref), dtype=np.float64)[: xs[0].shape[0]]]
-        expected = golden_outputs(self.graph, xs)
-        return xs, expected, ref
+        return xs, ref
 
     @property
     def accelerator(self):
@@ -75,11 +75,14 @@ class HLSModel:
     def files(self) -> list:
         code = vivado.ProjectCode(self.graph, self.project_name, self.options["io_type"])
         dataflow = any(lay.cfg.strategy == "Resource" and lay.cfg.reuse_factor > 1 for lay in self.graph.layers)
-        xs, expected, ref = self._tb_data()
+        xs, ref = self._tb_data()
         acc = self.accelerator
         files = vivado.firmware_files(code, dataflow, reprogrammable=bool(acc and acc.reprogrammable))
         accel_ctx = desc = None
-        if acc is not None:
+        if acc is None:
+            files.append(("build_prj.tcl", vivado.build_script(code, self.options)))
+            expected = golden_outputs(self.graph, xs)
+        else:
             from .backends import vivado_accelerator
 
             accel_files, accel_ctx, desc = vivado_accelerator.accelerator_files(code, acc)
@@ -94,6 +97,7 @@ class HLSModel:
             c = acc.driver in ("c", "both") and self.options.get("write_data_header", True)
             files += driver_files(desc, self.project_name, acc.driver, tb_header(self, xs, expected, ref) if c else None)
         files.append(("hlsgen_config.yml", cfgmod.to_yaml(self.config)))
+        files.append(("README.md", vivado.project_readme(code, self.options, desc)))
         return files
 
     def write(self):

@@ -150,9 +150,28 @@ def test_bad_accelerator_options_fail_before_writing(tmp_path):
         with pytest.raises(ValueError, match=msg):
             accel(model, out, **kw) if "board" in kw else hlsgen.convert_from_keras_model(
                 model, output_dir=out, backend="VivadoAccelerator", **kw)
-    with pytest.raises(ValueError, match=r"board: accelerator options need backend='VivadoAccelerator'"):
-        hlsgen.convert_from_keras_model(model, output_dir=out, board="pynq-z2")
+    with pytest.raises(ValueError, match=r"interface: accelerator options need backend='VivadoAccelerator'"):
+        hlsgen.convert_from_keras_model(model, output_dir=out, board="pynq-z2", interface="axi_lite")
+    with pytest.raises(ValueError, match=r"part 'xc7z020clg400-1' contradicts board 'zcu104'"):
+        hlsgen.convert_from_keras_model(model, output_dir=out, board="zcu104", part="xc7z020clg400-1")
     assert not out.exists()
+
+
+@needs_tclsh
+def test_plain_vivado_project_builds_for_the_boards_part(tmp_path):
+    """backend='Vivado' writes an HLS script for the bare network, for the board's part."""
+    from hlsgen.backends.vivado_accelerator.tcl import BlockDesignSpec
+
+    hm = hlsgen.convert_from_keras_model(small_model(), output_dir=tmp_path / "prj", board="ultra96v2")
+    hm.write()
+    text = (hm.output_dir / "build_prj.tcl").read_text()
+    assert "xczu3eg-sbva484-1-i" in text and "myproject_axi" not in text
+    spec = BlockDesignSpec(project_name="myproject", board="ultra96v2", top_name="myproject",
+                           ip_vlnv="xilinx.com:hls:myproject:1.0", hls_sources=["firmware/myproject.cpp"],
+                           clock_period_ns=5)
+    run = run_build(spec, tmp_path / "hls", "vitis_hls", tcl=text)
+    assert run.rc == 0 and not run.violations, run.explain()
+    assert "README.md" in {p.name for p in hm.output_dir.iterdir()}
 
 
 def test_config_section_gives_the_same_project(tmp_path):

@@ -224,3 +224,26 @@ def csim_files(code: ProjectCode, tb_inputs: list, tb_expected: list, tb_referen
     )
     files.append(("hlsgen_meta.json", json.dumps(meta, indent=1) + "\n"))
     return files
+
+
+def build_script(code: ProjectCode, options: dict) -> str:
+    """build_prj.tcl for the bare network top (backend 'Vivado'): HLS csim/synth/cosim/export."""
+    from ..vivado_accelerator.tcl import BlockDesignSpec, render_build_tcl
+
+    p = code.project
+    spec = BlockDesignSpec(project_name=p, board=options["board"], top_name=p, ip_vlnv=f"xilinx.com:hls:{p}:1.0",
+                           hls_sources=[f"firmware/{p}.cpp"], clock_period_ns=float(options.get("clock_period") or 5))
+    return render_build_tcl(spec)
+
+
+def project_readme(code: ProjectCode, options: dict, accel_desc: dict | None) -> str:
+    """The generated project's README: what is in it and how to build and check it."""
+    rows = []
+    for i in code.inputs:
+        rows.append(("input", i["source_name"], i["shape"], i["precision"]))
+    for lc in code.layers:
+        t = code.graph.tensors[lc.layer.outputs[0]]
+        rows.append((lc.layer.kind, lc.layer.source_name, list(t.shape), str(t.type)))
+    return render("project_README.md.j2", project=code.project, io_type=code.io_type, rows=rows,
+                  accel=accel_desc, board=(accel_desc or {}).get("board") or options["board"].name,
+                  part=(accel_desc or {}).get("part") or options["board"].part)
