@@ -88,7 +88,7 @@ def test_calibration_fits_result_types_to_the_data(images, tmp_path):
     plain = hlsgen.convert_from_keras_model(model, output_dir=tmp_path / "plain")
     calib = hlsgen.convert_from_keras_model(model, output_dir=tmp_path / "calib", calibration_data=X[:400])
     _, tr = calib.trace(Xt[:50])
-    top = {lay.source_name: lay.types["result"] for lay in calib.graph.layers}
+    top = {name: lay.types["result"] for lay in calib.graph.layers for name in [lay.source_name] + lay.aliases}
     for name, values in tr.items():  # no calibrated tensor saturates on its own data
         t = top[name]
         assert np.abs(values).max() < t.max_value, (name, t)

@@ -219,10 +219,14 @@ class Simulation:
         return ys[0] if len(ys) == 1 else ys
 
     def trace(self, X):
-        """Outputs of every layer, keyed by the layer's name in the model."""
+        """Outputs of every layer, keyed by the layer's name in the model.  A layer that
+        absorbed others (a folded batch-norm, a fused ReLU) gives its output, which is
+        theirs, under their names too."""
         ids = [t["id"] for t in self.meta["trace"]]
         ys, tr = self.run(X, ids)
         out = {}
         for t in self.meta["trace"]:
             out[t["name"]] = tr[t["id"]].reshape((-1, *t["shape"]))
+            for alias in t.get("aliases", []):  # layers folded or fused into this one
+                out[alias] = out[t["name"]]
         return (ys[0] if len(ys) == 1 else ys), out

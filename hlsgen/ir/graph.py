@@ -102,6 +102,8 @@ class Graph:
         old = first.outputs[0]
         self.layers.remove(second)
         first.outputs = list(second.outputs)
+        # ``first`` now produces what ``second`` produced: it answers to its names too (trace)
+        first.aliases = first.aliases + [second.source_name] + second.aliases
         del self.tensors[old]
 
     def topo_sort(self) -> None:

@@ -61,6 +61,7 @@ class Layer:
         self.weights = {k: np.asarray(v, dtype=np.float64) for k, v in (weights or {}).items()}
         self.types: dict[str, FixedType] = {}
         self.in_types: list = []  # set by type inference
+        self.aliases: list = []  # source names of layers merged into this one (whose output it now gives)
         self.cfg = LayerConfig()
 
     def __repr__(self):

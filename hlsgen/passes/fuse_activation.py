@@ -40,7 +40,6 @@ def fuse_activation(graph, ctx=None) -> bool:
             continue
         prev.attrs["activation"] = "relu"
         prev.cfg.trace = prev.cfg.trace or act.cfg.trace
-        prev.source_name_fused = act.source_name
         graph.merge_into(prev, act)
         return True
     return False

@@ -216,7 +216,7 @@ def csim_files(code: ProjectCode, tb_inputs: list, tb_expected: list, tb_referen
         weights=[dict(id=n, var=a.var, file=f"firmware/weights/{a.var}.txt", size=a.size, layer=a.layer, key=a.key,
                       kind=a.kind)
                  for n, a in enumerate(code.weights)],
-        trace=[dict(id=lc.index, name=lc.layer.source_name, kind=lc.layer.kind,
+        trace=[dict(id=lc.index, name=lc.layer.source_name, aliases=list(lc.layer.aliases), kind=lc.layer.kind,
                     shape=list(code.graph.tensors[lc.layer.outputs[0]].shape), size=lc.out_size)
                for lc in code.layers],
         tb_samples=int(tb_inputs[0].shape[0]),
