@@ -123,3 +123,23 @@ def test_conv1d_regression_in_both_io_types(tmp_path):
         outs[io_type] = hm.predict(X[400:])
         assert np.abs(outs[io_type] - yk).max() < 0.02  # regression: max |diff| with the default types
     np.testing.assert_array_equal(outs["io_stream"], outs["io_parallel"])
+
+
+def test_fifo_depths_cover_reconvergent_paths_only(tmp_path):
+    """io_stream: the streams between a fork and the layer joining its branches can hold a
+    whole tensor (no deadlock whatever the branch latencies); chains get short FIFOs."""
+    import re
+
+    inp = keras.Input((8, 8, 2))
+    x = keras.layers.Conv2D(4, 3, padding="same", activation="relu")(inp)
+    y = keras.layers.Conv2D(4, 3, padding="same")(x)
+    z = keras.layers.Flatten()(keras.layers.Add()([x, y]))
+    hm = hlsgen.convert_from_keras_model(keras.Model(inp, keras.layers.Dense(3)(z)), output_dir=tmp_path / "p",
+                                         io_type="io_stream")
+    hm.write()
+    text = (hm.output_dir / "firmware" / "myproject.cpp").read_text()
+    depth = dict(re.findall(r"#pragma HLS STREAM variable=(\w+) depth=(\d+)", text))
+    assert depth["layer1_out"] == "2"  # conv -> clone: a chain
+    assert depth["layer1_out_c0"] == depth["layer1_out_c1"] == depth["layer2_out"] == "64"  # 8x8 pixels
+    assert depth["layer3_out"] == "2"  # add -> flatten: a chain
+    assert depth["s_input0"] == "64"  # the whole sample is written before the network runs

@@ -9,11 +9,15 @@ per pixel (a 1-D tensor of N features is one element of N; see nnet_array.h).
   io_parallel, so the results are identical by construction) and writes the result
   back to a stream.  View layers (Flatten, Reshape) repack the elements.
 * A tensor read by several layers (or also a model output) goes through a clone.
-* FIFO depths: every stream is given the element count of its tensor, so that a
-  producer can always write its whole output without waiting; this can never
-  deadlock, in C simulation or in hardware, including on branches and skip
-  connections where one path runs ahead of the other.  It costs memory on large
-  feature maps; reducing depths is an optimisation for later (measure with cosim).
+* FIFO depths.  A stream on a reconvergent path (between a tensor that feeds several
+  layers and a layer that joins their results, e.g. a residual block) gets the element
+  count of its tensor: a producer on either branch can then write its whole output
+  without waiting for the other branch, so the join can never deadlock, whatever the
+  branches' latencies (a line-buffered convolution, or an adapter that reads a whole
+  tensor before writing).  Every other stream is a plain chain between one producer and
+  one consumer, where waiting cannot deadlock: it gets ``CHAIN_DEPTH``.  Exact minimal
+  depths for branches (``hlsgen.layers.conv.stream_lag``) are an optimisation for later;
+  only cosim on the real tool measures them.
 """
 from __future__ import annotations
 
@@ -28,6 +32,51 @@ class StreamStep:
     text: str  # the call (kernel/clone) or the adapter function's call
     function: str = ""  # adapter function definition
     trace: list = field(default_factory=list)  # (layer index, stream var, element count)
+
+
+CHAIN_DEPTH = 2
+
+
+def _reconvergent(graph) -> set:
+    """Tensors on a path from a fork (a tensor read by several layers) to a join (a layer
+    with several inputs) that the fork reaches along more than one of its readers."""
+    consumers = {}
+    for lay in graph.layers:
+        for t in lay.inputs:
+            consumers.setdefault(t, []).append(lay)
+
+    def downstream(t, seen):
+        if t in seen:
+            return seen
+        seen.add(t)
+        for lay in consumers.get(t, []):
+            downstream(lay.outputs[0], seen)
+        return seen
+
+    producer = {lay.outputs[0]: lay for lay in graph.layers}
+
+    def upstream(t, seen):
+        if t in seen:
+            return seen
+        seen.add(t)
+        lay = producer.get(t)
+        for u in (lay.inputs if lay else []):
+            upstream(u, seen)
+        return seen
+
+    out = set()
+    joins = [lay for lay in graph.layers if len(lay.inputs) > 1]
+    for fork, readers in consumers.items():
+        if len(readers) < 2:
+            continue
+        below = downstream(fork, set())
+        for j in joins:
+            if any(t in below for t in j.inputs):
+                above = set()
+                for t in j.inputs:
+                    upstream(t, above)
+                out |= below & above
+    return out
 
 
 def _channels(shape) -> int:
@@ -60,6 +109,11 @@ def stream_code(code) -> dict:
         readers.setdefault(tensor, []).append(("output", j, 0))
 
     source = {gi.tensor: f"input{i}" for i, gi in enumerate(g.inputs)}
+    branch = _reconvergent(g)
+
+    def depth(tensor):
+        return count[tensor] if tensor in branch else min(CHAIN_DEPTH, count[tensor])
+
     streams = []  # (var, array type, depth)
     steps = []
     read_var = {}  # (reader) -> stream var it reads
@@ -77,7 +131,7 @@ def stream_code(code) -> dict:
         outs = []
         for n, r in enumerate(rs):
             var = f"{src}_c{n}"
-            streams.append((var, arr[tensor], count[tensor]))
+            streams.append((var, arr[tensor], depth(tensor)))
             read_var[r] = var
             outs.append(var)
         steps.append(StreamStep("clone", f"nnet::clone_stream<{arr[tensor]}, {count[tensor]}>({src}, {', '.join(outs)});"))
@@ -91,7 +145,9 @@ def stream_code(code) -> dict:
         only_output = len(readers.get(tensor, [])) == 1 and direct_out
         out_var = f"output{direct_out[0][1]}" if only_output else f"layer{lc.index}_out"
         if not only_output:
-            streams.append((out_var, arr[tensor], count[tensor]))
+            # a tensor read several times goes to a clone, which never waits on it: a chain
+            forked = len(readers.get(tensor, [])) > 1
+            streams.append((out_var, arr[tensor], min(CHAIN_DEPTH, count[tensor]) if forked else depth(tensor)))
         source[tensor] = out_var
         ins = [read_var[("layer", lc.index, j)] for j in range(len(lay.inputs))]
         in_arr = [arr[t] for t in lay.inputs]
@@ -109,7 +165,8 @@ def stream_code(code) -> dict:
         steps.append(step)
         route(tensor)
     return dict(arr_decls=decls, streams=streams, steps=steps,
-                in_arr=[arr[gi.tensor] for gi in g.inputs], out_arr=[arr[t] for t in g.outputs])
+                in_arr=[arr[gi.tensor] for gi in g.inputs], out_arr=[arr[t] for t in g.outputs],
+                in_count=[count[gi.tensor] for gi in g.inputs], out_count=[count[t] for t in g.outputs])
 
 
 def _adapter(code, lc, ins, in_arr, out_var, out_arr) -> StreamStep:
