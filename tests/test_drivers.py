@@ -22,12 +22,13 @@ INTERFACES = ["axi_stream", "axi_master", "axi_lite"]
 WEIGHTS = ["embedded", "reprogrammable"]
 COMBOS = list(itertools.product(INTERFACES, WEIGHTS))
 # bus types vary across the combinations so every codec path runs (packed 8/16-bit lite words too)
+# bus types (and io types: the reprogrammable projects use io_stream) vary across the combos
 BUS = {("axi_stream", "embedded"): {},
-       ("axi_stream", "reprogrammable"): dict(input_type="fixed<16,6>"),
+       ("axi_stream", "reprogrammable"): dict(input_type="fixed<16,6>", io_type="io_stream"),
        ("axi_master", "embedded"): dict(input_type="fixed<16,6>", output_type="ufixed<8,0,RND,SAT>"),
-       ("axi_master", "reprogrammable"): dict(output_type="fixed<18,2,RND_CONV,SAT>"),
+       ("axi_master", "reprogrammable"): dict(output_type="fixed<18,2,RND_CONV,SAT>", io_type="io_stream"),
        ("axi_lite", "embedded"): dict(input_type="fixed<16,6>"),
-       ("axi_lite", "reprogrammable"): dict(output_type="ufixed<8,0,RND,SAT>")}
+       ("axi_lite", "reprogrammable"): dict(output_type="ufixed<8,0,RND,SAT>", io_type="io_stream")}
 
 
 def small_model(seed):
