@@ -85,7 +85,7 @@ class HLSModel:
         else:
             from .backends import vivado_accelerator
 
-            accel_files, accel_ctx, desc = vivado_accelerator.accelerator_files(code, acc)
+            accel_files, accel_ctx, desc = vivado_accelerator.accelerator_files(code, acc, xs[0].shape[0])
             files += accel_files
             # what the top computes: inputs through the input bus, outputs through the output bus
             xs = [acc.input_type.quantize(x) for x in xs]

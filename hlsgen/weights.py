@@ -31,7 +31,14 @@ def weight_words(hm, source) -> np.ndarray:
     for a, s in zip(arrays, specs):
         if a.size != s.size:
             raise ValueError(f"weight array {s.var} ({s.layer}.{s.key}) has {s.size} values, got {a.size}")
-        out.append(parse_type(s.precision).quantize(a.ravel()))
+        t = parse_type(s.precision)
+        q = t.quantize(a.ravel())
+        if np.any(np.abs(q - a.ravel()) > t.lsb):
+            raise ValueError(
+                f"weights of layer {s.layer!r} ({s.key}) reach {np.abs(a).max():.4g}, beyond their type {t} "
+                f"(range {t.min_value:.4g} .. {t.max_value:.4g}): they would saturate. Convert with an explicit "
+                f"Precision for {s.key} in the configuration that holds every weight you will load")
+        out.append(q)
     return np.concatenate(out) if out else np.zeros(0)
 
 

@@ -13,6 +13,9 @@ from ..fixed import FixedType, bits_for_range
 from .base import Layer, register
 
 WEIGHT_MODES = dict(rounding="RND_CONV", saturation="SAT")
+#: integer bits added to 'auto' weight and bias types when weights are reprogrammable
+#: (x4 the range of the initial weights); set the precisions to fit other weights exactly
+REPROGRAMMABLE_HEADROOM_BITS = 2
 
 
 def weight_type(values: np.ndarray, width: int) -> FixedType:
@@ -51,11 +54,19 @@ def linear_types(layer, x_t: FixedType, w_matrix: np.ndarray, bias: np.ndarray, 
     accumulator is exact for every input in x_t's range: bounded by the actual weights,
     or by the weight types when weights may be replaced at run time.
     """
-    wt = layer.configured(wkey) or weight_type(w_matrix, ctx.data_width)
+    # weights that can be replaced at run time get headroom above the initial ones
+    headroom = 0 if ctx.weights_fixed else REPROGRAMMABLE_HEADROOM_BITS
+    wt = layer.configured(wkey)
+    if wt is None:
+        wt = weight_type(w_matrix, ctx.data_width)
+        if headroom:
+            wt = FixedType(wt.width, wt.integer + headroom, True, **WEIGHT_MODES)
     prod_frac = x_t.fractional + wt.fractional
     bt = layer.configured("bias")
     if bt is None:
         i = bits_for_range(min(bias.min(initial=0), 0.0), max(bias.max(initial=0), 0.0), signed=True)
+        if headroom:  # zero biases still get a usable range
+            i = max(i, wt.integer) + headroom
         bt = FixedType(max(i + prod_frac, 1), i, True, **WEIGHT_MODES)
     at = layer.configured("accum")
     if at is None:

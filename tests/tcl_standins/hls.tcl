@@ -138,6 +138,14 @@ proc set_clock_uncertainty {args} {
     ::hh::need set_clock_uncertainty solution
 }
 
+proc config_interface {args} {
+    ::standin::record config_interface {*}$args
+    ::hh::need config_interface solution
+    foreach a $args {
+        if {$a ni {-m_axi_addr64 -m_axi_addr64=true}} { ::standin::fail "config_interface: unexpected option $a" }
+    }
+}
+
 proc config_export {args} {
     ::standin::record config_export {*}$args
     ::hh::need config_export solution

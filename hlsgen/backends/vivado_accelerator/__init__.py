@@ -18,8 +18,12 @@ def _with_offsets(items):
     return out
 
 
-def top_args(opts: AcceleratorOptions):
-    """(declarations, pragmas) of the top function, in s_axilite register order."""
+def top_args(opts: AcceleratorOptions, n_in: int, n_out: int, n_weights: int, tb_samples: int):
+    """(declarations, pragmas) of the top function, in s_axilite register order.
+
+    The m_axi ``depth`` is what C/RTL co-simulation models of each buffer: the testbench
+    sends all its samples in one call, so it is sized for them (it does not limit hardware).
+    """
     args, pragmas = [], []
     if opts.interface == "axi_stream":
         args += ["hls::stream<in_beat_t>& in_stream", "hls::stream<out_beat_t>& out_stream", "unsigned n_samples"]
@@ -27,8 +31,8 @@ def top_args(opts: AcceleratorOptions):
                     "INTERFACE s_axilite port=n_samples bundle=control"]
     elif opts.interface == "axi_master":
         args += ["const in_word_t* in_r", "out_word_t* out_r", "unsigned n_samples"]
-        pragmas += ["INTERFACE m_axi port=in_r offset=slave bundle=gmem_in depth=N_IN_WORDS",
-                    "INTERFACE m_axi port=out_r offset=slave bundle=gmem_out depth=N_OUT_WORDS",
+        pragmas += [f"INTERFACE m_axi port=in_r offset=slave bundle=gmem_in depth={n_in * tb_samples}",
+                    f"INTERFACE m_axi port=out_r offset=slave bundle=gmem_out depth={n_out * tb_samples}",
                     "INTERFACE s_axilite port=in_r bundle=control",
                     "INTERFACE s_axilite port=out_r bundle=control",
                     "INTERFACE s_axilite port=n_samples bundle=control"]
@@ -38,26 +42,26 @@ def top_args(opts: AcceleratorOptions):
                     "INTERFACE s_axilite port=out_r bundle=control"]
     if opts.reprogrammable:
         args += ["const w_word_t* weights", "bool load_weights"]
-        pragmas += ["INTERFACE m_axi port=weights offset=slave bundle=gmem_w depth=N_WEIGHT_WORDS",
+        pragmas += [f"INTERFACE m_axi port=weights offset=slave bundle=gmem_w depth={max(n_weights, 1)}",
                     "INTERFACE s_axilite port=weights bundle=control",
                     "INTERFACE s_axilite port=load_weights bundle=control"]
     pragmas.append("INTERFACE s_axilite port=return bundle=control")
     return [dict(decl=a) for a in args], pragmas
 
 
-def context(code, opts: AcceleratorOptions) -> dict:
+def context(code, opts: AcceleratorOptions, tb_samples: int = 1) -> dict:
     weights, off = [], 0
     if opts.reprogrammable:
         for w in code.weights:
             if w.kind == "weight":
                 weights.append(dict(var=w.var, type=w.type, size=w.size, offset=off))
                 off += w.size
-    args, pragmas = top_args(opts)
+    n_in, n_out = sum(i["size"] for i in code.inputs), sum(o["size"] for o in code.outputs)
+    args, pragmas = top_args(opts, n_in, n_out, off, tb_samples)
     ctx = code.context(
         accel=True, interface=opts.interface, reprogrammable=opts.reprogrammable,
         in_bus=opts.input_type, out_bus=opts.output_type, w_bus=opts.weights_type,
-        n_in=sum(i["size"] for i in code.inputs), n_out=sum(o["size"] for o in code.outputs),
-        n_weight_words=off, args=args, pragmas=pragmas)
+        n_in=n_in, n_out=n_out, n_weight_words=off, args=args, pragmas=pragmas, tb_samples=tb_samples)
     ctx["wport"] = weights
     ctx["inputs"] = _with_offsets(code.inputs)
     ctx["outputs"] = _with_offsets(code.outputs)
@@ -74,10 +78,10 @@ def spec(code, opts: AcceleratorOptions, hls_tool: str = "auto") -> BlockDesignS
     )
 
 
-def accelerator_files(code, opts: AcceleratorOptions):
+def accelerator_files(code, opts: AcceleratorOptions, tb_samples: int = 1):
     """Top, host-side runner, build scripts and the interface description."""
     p = code.project
-    ctx = context(code, opts)
+    ctx = context(code, opts, tb_samples)
     desc = describe(code, opts)
     s = spec(code, opts)
     return [
