@@ -321,3 +321,19 @@ def test_cli_convert_and_predict(tmp_path, X):
     r = subprocess.run(["python", "-m", "hlsgen", "convert", str(path), "-o", str(tmp_path / "bad"), "--board",
                         "pynq-z9"], capture_output=True, text=True, env=env)
     assert r.returncode == 2 and "unknown board 'pynq-z9'" in r.stderr and not (tmp_path / "bad").exists()
+
+
+@needs_gxx
+@pytest.mark.parametrize("io_type", ["io_parallel", "io_stream"])
+def test_outputs_that_are_also_read_or_are_inputs(io_type, tmp_path):
+    """A model output that another layer also reads, and an input that is itself an output."""
+    X = grid(np.random.default_rng(3), (30, 4))
+    inp = keras.Input((4,))
+    a = keras.layers.Dense(3)(inp)
+    b = keras.layers.Dense(2)(a)
+    for name, model in (("branch", keras.Model(inp, [a, b])), ("passthrough", keras.Model(inp, [b, inp]))):
+        hm = hlsgen.convert_from_keras_model(model, output_dir=tmp_path / name, io_type=io_type)
+        ys = hm.predict(X)
+        for y, g, k in zip(ys, hm.predict_golden(X), model.predict(X, verbose=0)):
+            np.testing.assert_array_equal(y, g)
+            assert np.abs(y - k).max() < 0.01

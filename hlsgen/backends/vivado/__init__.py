@@ -141,9 +141,9 @@ class ProjectCode:
 
     @property
     def headers(self):
-        seen = []
+        seen = ["nnet_stream.h"] if self.io_stream else []
         for lc in self.layers:
-            for h in lc.layer.cpp_headers + (("nnet_stream.h",) if self.io_stream else ()):
+            for h in lc.layer.cpp_headers:
                 if h not in seen:
                     seen.append(h)
         return seen

@@ -119,22 +119,27 @@ def stream_code(code) -> dict:
     read_var = {}  # (reader) -> stream var it reads
 
     def route(tensor):
-        """Give every reader of ``tensor`` its own stream (cloning when needed)."""
+        """Give every reader of ``tensor`` its own stream: a model output reads into its
+        port, one layer reader reads the producer's stream, several readers get a clone."""
         rs = readers.get(tensor, [])
         src = source[tensor]
-        if len(rs) <= 1:
-            for r in rs:
-                read_var[r] = src
-            return
-        if len(rs) > 3:
-            raise ValueError(f"tensor {tensor!r} feeds {len(rs)} consumers; io_stream supports up to 3")
-        outs = []
+        dests = []
         for n, r in enumerate(rs):
-            var = f"{src}_c{n}"
-            streams.append((var, arr[tensor], depth(tensor)))
+            if r[0] == "output":
+                var = f"output{r[1]}"
+            elif len(rs) == 1:
+                var = src
+            else:
+                var = f"{src}_c{n}"
+                streams.append((var, arr[tensor], depth(tensor)))
             read_var[r] = var
-            outs.append(var)
-        steps.append(StreamStep("clone", f"nnet::clone_stream<{arr[tensor]}, {count[tensor]}>({src}, {', '.join(outs)});"))
+            dests.append(var)
+        if not dests or dests == [src]:
+            return
+        if len(dests) > 3:
+            raise ValueError(f"tensor {tensor!r} feeds {len(dests)} consumers; io_stream supports up to 3")
+        fn = "copy_stream" if len(dests) == 1 else "clone_stream"
+        steps.append(StreamStep("clone", f"nnet::{fn}<{arr[tensor]}, {count[tensor]}>({src}, {', '.join(dests)});"))
 
     for tensor in source:
         route(tensor)

@@ -38,6 +38,14 @@ void write_tensor(const T in[N], hls::stream<A>& out) {
 }
 
 template <class A, unsigned COUNT>
+void copy_stream(hls::stream<A>& in, hls::stream<A>& out) {
+    for (unsigned p = 0; p < COUNT; p++) {
+        #pragma HLS PIPELINE
+        out.write(in.read());
+    }
+}
+
+template <class A, unsigned COUNT>
 void clone_stream(hls::stream<A>& in, hls::stream<A>& o1, hls::stream<A>& o2) {
     for (unsigned p = 0; p < COUNT; p++) {
         #pragma HLS PIPELINE
