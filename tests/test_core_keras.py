@@ -185,6 +185,8 @@ def test_compile_cache_and_runtime_weights(X, tmp_path, monkeypatch):
     y2 = hm2.predict(X)
     assert not np.array_equal(y1, y2)
     np.testing.assert_array_equal(y2, hm2.predict_golden(X))
+    # both simulations stay alive with their own weights, though they share one cached library
+    np.testing.assert_array_equal(hm.predict(X), y1)
 
 
 def test_unsupported_layer_is_named_before_writing(tmp_path):

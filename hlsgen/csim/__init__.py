@@ -49,6 +49,18 @@ def _compiler_id(cxx: str) -> str:
     return out.stdout.splitlines()[0] if out.stdout else cxx
 
 
+def _machine_id() -> str:
+    import platform
+
+    model = ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            model = next((line for line in f if line.startswith("model name")), "")
+    except OSError:
+        pass
+    return f"{platform.machine()} {model.strip()}"
+
+
 def include_dirs(project: Path, ap_types: str | None = None) -> list:
     """Include path, relative to the project folder: its firmware, then its ap_types
     (or another copy, e.g. Xilinx's, given as an absolute path), then nnet_utils."""
@@ -62,11 +74,12 @@ def source_hash(project: Path, flags: list, cxx: str) -> str:
     h.update(_compiler_id(cxx).encode())
     h.update(" ".join(flags).encode())
     meta = json.loads((project / "hlsgen_meta.json").read_text())
-    files = [project / f"{meta['project']}_bridge.cpp"]
+    h.update(_machine_id().encode())  # -march=native: a library built elsewhere may not run here
+    files = [project / f"{meta['project']}_bridge.cpp"] + sorted(project.glob("*.h"))
     files += sorted(p for p in (project / "firmware").rglob("*") if p.is_file() and p.suffix != ".txt")
     for inc in flags:
         if inc.startswith("-I") and Path(inc[2:]).is_absolute():
-            files += sorted(p for p in Path(inc[2:]).glob("*.h"))
+            files += sorted(p for p in Path(inc[2:]).rglob("*.h"))
     for f in files:
         h.update(str(f.relative_to(project) if f.is_relative_to(project) else f).encode())
         h.update(f.read_bytes())
@@ -87,7 +100,9 @@ def build(project, ap_types: str | None = None, verbose: bool = True) -> Path:
     lib.parent.mkdir(parents=True, exist_ok=True)
     log = project / "build" / "csim_compile.log"
     log.parent.mkdir(exist_ok=True)
-    tmp = Path(tempfile.mktemp(prefix=lib.stem + ".", suffix=".so.tmp", dir=lib.parent))
+    fd, tmp = tempfile.mkstemp(prefix=lib.stem + ".", suffix=".so.tmp", dir=lib.parent)
+    os.close(fd)
+    tmp = Path(tmp)
     cmd = [cxx, *flags, f"{meta['project']}_bridge.cpp", "-o", str(tmp)]
     if verbose:
         print(f"hlsgen: compiling the C simulation of {meta['project']} with {Path(cxx).name} ...",
@@ -104,6 +119,18 @@ def build(project, ap_types: str | None = None, verbose: bool = True) -> Path:
     if verbose:
         print(f"hlsgen: compiled in {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
     return lib
+
+
+def _private_load(lib: Path):
+    """dlopen a private copy of ``lib``: the cached library is shared by every project with
+    the same sources, and its weights are globals, so each Simulation needs its own."""
+    fd, tmp = tempfile.mkstemp(prefix=lib.stem + ".", suffix=".so", dir=lib.parent)
+    try:
+        with os.fdopen(fd, "wb") as f, open(lib, "rb") as src:
+            shutil.copyfileobj(src, f)
+        return ctypes.CDLL(tmp)
+    finally:
+        os.unlink(tmp)  # the mapping stays valid while loaded
 
 
 def _progress(done: int, total: int, t0: float):
@@ -123,7 +150,7 @@ class Simulation:
         self.project = Path(project).resolve()
         self.meta = json.loads((self.project / "hlsgen_meta.json").read_text())
         self.lib_path = build(self.project, ap_types, verbose)
-        self.lib = ctypes.CDLL(str(self.lib_path))
+        self.lib = _private_load(self.lib_path)
         if self.lib.hlsgen_abi_version() != self.meta["abi"]:
             raise RuntimeError(f"{self.lib_path} does not match the project's bridge version")
         pp = ctypes.POINTER(ctypes.c_void_p)
