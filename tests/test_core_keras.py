@@ -339,3 +339,15 @@ def test_outputs_that_are_also_read_or_are_inputs(io_type, tmp_path):
         for y, g, k in zip(ys, hm.predict_golden(X), model.predict(X, verbose=0)):
             np.testing.assert_array_equal(y, g)
             assert np.abs(y - k).max() < 0.01
+
+
+def test_write_never_replaces_a_folder_that_is_not_a_project(tmp_path):
+    user = tmp_path / "mywork"
+    user.mkdir()
+    (user / "notes.txt").write_text("precious")
+    hm = hlsgen.convert_from_keras_model(mlp(keras), output_dir=user)
+    with pytest.raises(OSError, match="is not empty and is not an hlsgen project"):
+        hm.write()
+    assert (user / "notes.txt").read_text() == "precious"
+    out = hlsgen.convert_from_keras_model(mlp(keras), output_dir=tmp_path / "prj").write()
+    assert out.stat().st_mode & 0o055  # readable by others like any folder, not private

@@ -25,11 +25,19 @@ class ProjectWriteError(OSError):
     pass
 
 
+#: a file every written project has; only folders holding it are ever replaced
+PROJECT_MARKER = "hlsgen_meta.json"
+
+
 def check_writable(output_dir) -> Path:
     """Raise a clear error now if ``output_dir`` cannot be (re)written."""
     out = Path(output_dir).expanduser().resolve()
     if out.exists() and not out.is_dir():
         raise ProjectWriteError(f"output_dir {str(out)!r} exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()) and not (out / PROJECT_MARKER).exists():
+        raise ProjectWriteError(
+            f"output_dir {str(out)!r} is not empty and is not an hlsgen project: hlsgen replaces its output "
+            "folder as a whole, so choose a new or empty folder")
     parent = out.parent
     while not parent.exists():
         parent = parent.parent
@@ -46,6 +54,9 @@ def write_project(files, output_dir) -> Path:
     out = check_writable(output_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private
     try:
         for rel, content in files:
             rel = Path(rel)
