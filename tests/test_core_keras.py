@@ -350,4 +350,6 @@ def test_write_never_replaces_a_folder_that_is_not_a_project(tmp_path):
         hm.write()
     assert (user / "notes.txt").read_text() == "precious"
     out = hlsgen.convert_from_keras_model(mlp(keras), output_dir=tmp_path / "prj").write()
-    assert out.stat().st_mode & 0o055  # readable by others like any folder, not private
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o777 & ~umask  # like any new folder, not mkdtemp's private 0700
