@@ -107,7 +107,7 @@ def build_model(graph, hls_config, options, accel_kwargs=None, calibration_data=
     if calibration_data is not None:
         from .passes.calibrate import calibrate
 
-        ctx.ranges = calibrate(graph, ctx, calibration_data, TYPED)
+        ctx.ranges = calibrate(graph, ctx, calibration_data)
     run_flow(graph, TYPED, ctx)
     if accel is not None:
         from .backends.vivado_accelerator import check_bus_types

@@ -353,3 +353,22 @@ def test_write_never_replaces_a_folder_that_is_not_a_project(tmp_path):
     umask = os.umask(0)
     os.umask(umask)
     assert out.stat().st_mode & 0o777 == 0o777 & ~umask  # like any new folder, not mkdtemp's private 0700
+
+
+@needs_gxx
+@pytest.mark.parametrize("precision", ["fixed<16,6,RND,SAT>", "fixed<16,6>"])
+def test_calibration_covers_values_beyond_the_default_range(precision, tmp_path):
+    keras.utils.set_random_seed(0)
+    big = keras.initializers.RandomUniform(5, 12)  # hidden values near 100: beyond fixed<16,6>
+    model = keras.Sequential([keras.Input((8,), name="x"), keras.layers.Dense(16, activation="relu", kernel_initializer=big),
+                              keras.layers.Dense(3)])
+    X = grid(np.random.default_rng(0), (200, 8), lo=0, hi=1)
+    yk = model.predict(X, verbose=0)
+    cfg = {"Model": {"Precision": precision}}
+    plain = hlsgen.convert_from_keras_model(model, output_dir=tmp_path / "a", hls_config=cfg)
+    calib = hlsgen.convert_from_keras_model(model, output_dir=tmp_path / "b", hls_config=cfg, calibration_data=X)
+    rel = lambda y: np.abs(y - yk).max() / np.abs(yk).max()  # noqa: E731
+    assert rel(plain.predict(X)) > 0.1  # saturated or wrapped
+    y = calib.predict(X)
+    assert rel(y) < 1e-3
+    np.testing.assert_array_equal(y, calib.predict_golden(X))

@@ -18,16 +18,20 @@ WIDE = FixedType(40, 20, True, "RND", "SAT")  # wide, yet within what every laye
 MAX_SAMPLES = 1000
 
 
-def calibrate(graph, ctx, data, typed_flow) -> dict:
-    """Largest |value| of every tensor of ``graph`` (after ``typed_flow``) on ``data``."""
-    from . import run_flow
+def calibrate(graph, ctx, data) -> dict:
+    """Largest |value| of every tensor of ``graph`` on ``data``.
+
+    The probe is typed but not fused, so every tensor the typed flow sees before and after
+    fusion (e.g. a Dense output before its ReLU) gets its range.
+    """
+    from .infer_types import infer_types
 
     probe = copy.deepcopy(graph)
     wide_ctx = copy.copy(ctx)
     wide_ctx.types = copy.copy(ctx.types)
     wide_ctx.types.default = WIDE
     wide_ctx.ranges = {}
-    run_flow(probe, typed_flow, wide_ctx)
+    infer_types(probe, wide_ctx)
     xs = list(data) if isinstance(data, (list, tuple)) else [data]
     xs = [np.asarray(x, dtype=np.float64)[:MAX_SAMPLES] for x in xs]
     values = evaluate(probe, xs)

@@ -19,6 +19,8 @@ def fold_batchnorm(graph, ctx=None) -> bool:
             continue
         if bn.configured("result") is not None:  # its output precision is fixed: keep it
             continue
+        if prev.configured("result") is not None:  # the user typed the pre-norm values: keep them apart
+            continue
         s, c = bn.weights["scale"], bn.weights["bias"]
         prev.weights["weight"] = prev.weights["weight"] * s
         prev.weights["bias"] = prev.weights["bias"] * s + c
