@@ -372,3 +372,13 @@ def test_calibration_covers_values_beyond_the_default_range(precision, tmp_path)
     y = calib.predict(X)
     assert rel(y) < 1e-3
     np.testing.assert_array_equal(y, calib.predict_golden(X))
+
+
+@needs_gxx
+def test_no_bias_keeps_the_accumulator_narrow(tmp_path):
+    X = grid(np.random.default_rng(1), (40, 16))
+    model = keras.Sequential([keras.Input((16,), name="x"), keras.layers.Dense(4, use_bias=False, name="d")])
+    hm = hlsgen.convert_from_keras_model(model, output_dir=tmp_path / "prj")
+    t = hm.graph.layers[0].types
+    assert t["accum"].fractional == t["weight"].fractional + 10 and t["accum"].width <= 40
+    np.testing.assert_array_equal(hm.predict(X), hm.predict_golden(X))

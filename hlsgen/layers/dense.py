@@ -22,6 +22,8 @@ def weight_type(values: np.ndarray, width: int) -> FixedType:
     """A ``width``-bit type whose integer bits just hold ``values`` (rounded to nearest)."""
     v = np.asarray(values, dtype=np.float64)
     lo, hi = (float(v.min()), float(v.max())) if v.size else (0.0, 0.0)
+    if lo == hi == 0.0:  # all zero: any type holds them; keep the product grid small
+        return FixedType(width, 1, True, **WEIGHT_MODES)
     i = bits_for_range(min(lo, 0.0), max(hi, 0.0), signed=True)
     t = FixedType(width, i, True, **WEIGHT_MODES)
     # rounding up to the next power of two may need one more integer bit
@@ -67,7 +69,8 @@ def linear_types(layer, x_t: FixedType, w_matrix: np.ndarray, bias: np.ndarray, 
         i = bits_for_range(min(bias.min(initial=0), 0.0), max(bias.max(initial=0), 0.0), signed=True)
         if headroom:  # zero biases still get a usable range
             i = max(i, wt.integer) + headroom
-        bt = FixedType(max(i + prod_frac, 1), i, True, **WEIGHT_MODES)
+        i = max(i, 1 - prod_frac)  # at least one bit, on the product grid (all-zero biases)
+        bt = FixedType(i + prod_frac, i, True, **WEIGHT_MODES)
     at = layer.configured("accum")
     if at is None:
         if ctx.weights_fixed:
