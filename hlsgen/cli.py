@@ -24,7 +24,7 @@ def _config(args, model):
         config = config_from_onnx_model(model, granularity="model")
     else:
         config = config_from_keras_model(model, granularity="model")
-    model_cfg = config.setdefault("Model", {})
+    model_cfg = config["Model"] = config.get("Model") or {}
     if args.precision:
         model_cfg["Precision"] = args.precision
     if args.reuse_factor:
@@ -71,7 +71,10 @@ def cmd_predict(args):
     sim = Simulation(args.project)
     y = sim.predict(X)
     if args.output:
-        np.save(args.output, y)
+        if isinstance(y, list):  # several outputs: one array each, in an .npz
+            np.savez(args.output, *y)
+        else:
+            np.save(args.output, y)
         print(f"{len(X)} predictions written to {args.output}")
     else:
         np.set_printoptions(threshold=50, linewidth=120)

@@ -33,7 +33,7 @@ DEFAULT_PRECISION = "fixed<16,6,RND,SAT>"
 DEFAULT_INPUT_PRECISION = "fixed<16,6,RND_CONV,SAT>"
 STRATEGIES = ("Latency", "Resource")
 TOP_KEYS = ("Model", "LayerType", "LayerName", "AcceleratorConfig")
-MODEL_KEYS = ("Precision", "ReuseFactor", "Strategy", "Trace", "TraceOutput", "BramFactor")
+MODEL_KEYS = ("Precision", "ReuseFactor", "Strategy", "Trace", "TraceOutput")
 LAYER_KEYS = ("Precision", "ReuseFactor", "Strategy", "Trace")
 INPUT_KIND = "Input"
 
@@ -95,6 +95,8 @@ def validate(config: dict, layer_kinds: dict, layer_precision_keys: dict) -> dic
     _check_keys(model, MODEL_KEYS, "Model")
     if isinstance(model.get("Precision"), dict):
         _check_keys(model["Precision"], ("default",), "Model.Precision")
+        if str(model["Precision"].get("default", "")).strip().lower() == "auto":
+            raise ConfigError("Model.Precision.default must be a type string, not 'auto'")
         _check_precision(model["Precision"].get("default", DEFAULT_PRECISION), "Model.Precision.default")
     elif "Precision" in model:
         if str(model["Precision"]).strip().lower() == "auto":

@@ -57,6 +57,18 @@ def config_from_keras_model(model, granularity="model", default_precision=cfgmod
     return cfgmod.make_config(_layer_list(graph), granularity, default_precision, default_reuse_factor)
 
 
+# identifiers and file names the generated code uses itself
+RESERVED_PROJECT = re.compile(r"^(input\d+|output\d+|config\d+|[wbsa]\d+|layer\d+_\w+)$|\d+_(arr_)?t$|^hlsgen|^N_|"
+                              r"^(defines|parameters|main|in_codec|out_codec|w_codec|nnet|hls|std)$")
+
+
+def _load_config(hls_config):
+    """A configuration dict, or a YAML file's path."""
+    if isinstance(hls_config, (str, os.PathLike)):
+        return cfgmod.from_yaml(os.fspath(hls_config))
+    return hls_config
+
+
 def _check_options(opts, accel_kwargs, config):
     backend = {b.lower(): b for b in BACKENDS}.get(str(opts["backend"]).lower())
     if backend is None:
@@ -76,9 +88,14 @@ def _check_options(opts, accel_kwargs, config):
         opts["clock_period"] = accel_kwargs.get("clock_period")
     if opts["io_type"] not in IO_TYPES:
         raise ValueError(f"io_type {opts['io_type']!r} is not supported; valid: {', '.join(IO_TYPES)}")
-    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,63}", str(opts["project_name"])):
-        raise ValueError(
-            f"project_name {opts['project_name']!r} must be a C identifier (a letter, then letters, digits or _)")
+    name = str(opts["project_name"])
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,63}", name):
+        raise ValueError(f"project_name {name!r} must be a C identifier (a letter, then letters, digits or _)")
+    from .ir.names import CPP_RESERVED
+
+    if name in CPP_RESERVED or RESERVED_PROJECT.search(name):
+        raise ValueError(f"project_name {name!r} is a C++ keyword or a name the generated code uses; choose another, "
+                         "e.g. 'myproject'")
 
 
 def build_model(graph, hls_config, options, accel_kwargs=None, calibration_data=None) -> HLSModel:
@@ -134,6 +151,7 @@ def convert_from_keras_model(model, hls_config=None, output_dir=DEFAULT_OUTPUT_D
         raise TypeError(f"unknown option(s) {', '.join(sorted(kwargs))} for convert_from_keras_model")
     options = dict(output_dir=output_dir, project_name=project_name, backend=backend, io_type=io_type,
                    input_data_tb=input_data_tb, output_data_tb=output_data_tb)
+    hls_config = _load_config(hls_config)
     _check_options(options, accel_kwargs, hls_config)
     graph = _keras_graph(model, weights_file)
     return build_model(graph, hls_config, options, accel_kwargs, calibration_data)
@@ -188,6 +206,7 @@ def convert_from_onnx_model(model, hls_config=None, output_dir=DEFAULT_OUTPUT_DI
         raise TypeError(f"unknown option(s) {', '.join(sorted(kwargs))} for convert_from_onnx_model")
     options = dict(output_dir=output_dir, project_name=project_name, backend=backend, io_type=io_type,
                    input_data_tb=input_data_tb, output_data_tb=output_data_tb)
+    hls_config = _load_config(hls_config)
     _check_options(options, accel_kwargs, hls_config)
     graph = _onnx_graph(model)
     if hls_config is None:

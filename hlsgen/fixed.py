@@ -249,6 +249,8 @@ def parse_type(text) -> FixedType:
         rounding = modes[0] if len(modes) > 0 else "TRN"
         saturation = modes[1] if len(modes) > 1 else "WRAP"
         n = int(parts[4]) if len(parts) > 4 else 0
+        if saturation == "WRAP_SM":
+            raise ValueError("the overflow mode WRAP_SM is not supported")
         return FixedType(w, i, signed, rounding, saturation, n)
     except ValueError as e:
         raise ValueError(f"invalid precision {text!r} ({e}); accepted forms: {ACCEPTED_FORMS}") from None

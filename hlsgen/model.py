@@ -64,7 +64,10 @@ class HLSModel:
             xs = [a[: opts.get("tb_samples", 1000)] for a in xs]
         ref = opts.get("output_data_tb")
         if ref is not None:
-            ref = [np.asarray(_load(ref), dtype=np.float64)[: xs[0].shape[0]]]
+            refs = ref if isinstance(ref, (list, tuple)) else [ref]
+            if len(refs) != len(self.graph.outputs):
+                raise ValueError(f"output_data_tb has {len(refs)} arrays; the model has {len(self.graph.outputs)} outputs")
+            ref = [np.asarray(_load(r), dtype=np.float64)[: xs[0].shape[0]] for r in refs]
         return xs, ref
 
     @property
@@ -149,9 +152,17 @@ class HLSModel:
         """(outputs, {layer name: its output}) for every layer of the converted network."""
         return self._simulation().trace(X)
 
-    def predict_golden(self, X):
-        """The same outputs from the numpy layer models (slow; for checking)."""
-        ys = golden_outputs(self.graph, X)
+    def predict_golden(self, X, top: bool | None = None):
+        """What ``predict`` returns, from the numpy layer models (slow; for checking): with an
+        accelerator top, inputs and outputs pass through its bus types."""
+        acc = self.accelerator
+        through_top = bool(acc) if top is None else top
+        xs = list(X) if isinstance(X, (list, tuple)) else [X]
+        if through_top and acc is not None:
+            xs = [acc.input_type.quantize(x) for x in xs]
+        ys = golden_outputs(self.graph, xs)
+        if through_top and acc is not None:
+            ys = [acc.output_type.quantize(y) for y in ys]
         return ys[0] if len(ys) == 1 else ys
 
 

@@ -46,13 +46,20 @@ def _arrays_from_model(hm, model, specs):
     from .convert import _keras_graph, build_model
 
     opts = dict(hm.options, accelerator=None, backend="Vivado")
-    other = build_model(_keras_graph(model), {k: v for k, v in hm.config.items() if k != "AcceleratorConfig"},
-                        opts)
-    by_name = {lay.name: lay for lay in other.graph.layers}
+    config = {k: v for k, v in hm.config.items() if k not in ("AcceleratorConfig", "LayerName")}
+    other = build_model(_keras_graph(model), config, opts)
+    # layers correspond by position (a second instance of an architecture has other names)
+    mine, theirs = hm.graph.layers, other.graph.layers
+    if [lay.kind for lay in mine] != [lay.kind for lay in theirs]:
+        raise ValueError("the model does not have the converted model's architecture: layer kinds "
+                         f"{[lay.kind for lay in theirs]} instead of {[lay.kind for lay in mine]}")
+    position = {lay.name: k for k, lay in enumerate(mine)}
     arrays = []
     for s in specs:
-        lay = by_name.get(s.layer)
-        if lay is None or s.key not in lay.weights:
-            raise ValueError(f"the model has no weights for layer {s.layer!r} ({s.key}): is it the same architecture?")
-        arrays.append(lay.weights[s.key])
+        lay = theirs[position[s.layer]]
+        w = lay.weights.get(s.key)
+        if w is None or w.size != s.size:
+            raise ValueError(f"layer {lay.source_name!r} of the model has no {s.key} of {s.size} values "
+                             f"like {s.layer!r}: is it the same architecture?")
+        arrays.append(w)
     return arrays

@@ -219,3 +219,25 @@ def test_build_runs_the_tools_and_surfaces_failures(tmp_path, monkeypatch):
     _standin_tool(bindir, "vitis_hls", record, fail=True)
     with pytest.raises(BuildError, match=r"(?s)vitis_hls failed \(exit 3\); full log: .*vitis_hls.log.*broke on purpose"):
         hm.build()
+
+
+@needs_gxx
+def test_weights_from_another_instance_of_the_architecture(X, tmp_path):
+    """Keras names a second instance's layers differently: layers correspond by position."""
+    a = small_model(seed=1)
+    keras.utils.set_random_seed(9)
+    b = keras.Sequential([keras.Input((16,)), keras.layers.Dense(24, activation="relu"),
+                          keras.layers.Dense(5, activation="softmax")])
+    hm = accel(a, tmp_path / "a", weights="reprogrammable")
+    pinned = hm.resolved_config()
+    hm.load_weights(b)
+    direct = accel(b, tmp_path / "b", weights="reprogrammable", hls_config={
+        "Model": pinned["Model"],
+        "LayerName": {bl.name: pinned["LayerName"][al.name] for al, bl in zip(a.layers, b.layers)}})
+    np.testing.assert_array_equal(hm.predict(X), direct.predict(X))
+    with pytest.raises(ValueError, match="architecture"):
+        hm.load_weights(keras.Sequential([keras.Input((16,)), keras.layers.Dense(5)]))
+    big = keras.models.clone_model(a)
+    big.set_weights([w * 50 for w in a.get_weights()])
+    with pytest.raises(ValueError, match="would saturate"):
+        hm.load_weights(big)

@@ -382,3 +382,37 @@ def test_no_bias_keeps_the_accumulator_narrow(tmp_path):
     t = hm.graph.layers[0].types
     assert t["accum"].fractional == t["weight"].fractional + 10 and t["accum"].width <= 40
     np.testing.assert_array_equal(hm.predict(X), hm.predict_golden(X))
+
+
+@needs_gxx
+def test_inputs_are_checked_and_configs_load_from_yaml(tmp_path, X):
+    model = mlp(keras)
+    cfg = hlsgen.config_from_keras_model(model, granularity="name")
+    cfg["LayerName"]["dense_1"]["Precision"]["result"] = "fixed<18,8,RND,SAT>"
+    path = tmp_path / "cfg.yml"
+    path.write_text(hlsgen.to_yaml(cfg))
+    hm = hlsgen.convert_from_keras_model(model, hls_config=str(path), output_dir=tmp_path / "prj")
+    assert str(hm.graph.layers[0].types["result"]) == "fixed<18,8,RND,SAT>"
+    with pytest.raises(ValueError, match=r"expects shape \(N, 16\), got \(5, 4, 4\)"):
+        hm.predict(X[:5].reshape(5, 4, 4))
+    with pytest.raises(ValueError, match="no samples"):
+        hm.predict(X[:0])
+    np.testing.assert_array_equal(hm.predict(X[0]), hm.predict(X[:1]))  # one sample without the batch axis
+    for bad in ("w1", "layer3_out", "defines", "class", "accum2_t"):
+        with pytest.raises(ValueError, match=f"project_name '{bad}' is a C\\+\\+ keyword or a name the generated"):
+            hlsgen.convert_from_keras_model(model, project_name=bad, output_dir=tmp_path / "x")
+    with pytest.raises(ValueError, match="WRAP_SM is not supported"):
+        hlsgen.parse_type("fixed<8,3,RND,WRAP_SM>")
+
+
+@needs_gxx
+def test_testbench_with_several_outputs_and_references(tmp_path):
+    X = grid(np.random.default_rng(3), (30, 4))
+    inp = keras.Input((4,))
+    a = keras.layers.Dense(3)(inp)
+    model = keras.Model(inp, [a, keras.layers.Dense(2)(a)])
+    hm = hlsgen.convert_from_keras_model(model, output_dir=tmp_path / "prj", input_data_tb=X,
+                                         output_data_tb=model.predict(X, verbose=0))
+    hm.write()
+    report = run_testbench(hm.output_dir, hm.project_name)
+    assert "30 samples, 0 mismatches" in report and "largest difference" in report

@@ -187,14 +187,15 @@ class Simulation:
         out, n = [], None
         for x, s in zip(xs, specs):
             x = np.asarray(x, dtype=np.float64)
-            if x.shape[1:] != tuple(s["shape"]) and x.shape != tuple(s["shape"]):
-                if x.ndim >= 1 and int(np.prod(x.shape[1:], dtype=np.int64)) == s["size"]:
-                    pass  # same size, other layout: accepted as flat samples
-                else:
-                    raise ValueError(
-                        f"input {s['name']!r} expects shape (N, {', '.join(map(str, s['shape']))}), got {x.shape}")
-            if x.shape == tuple(s["shape"]):
+            shape = tuple(s["shape"])
+            if x.shape == shape:  # one sample
                 x = x[None]
+            elif not (x.ndim >= 1 and (x.shape[1:] == shape or x.shape[1:] == (s["size"],))):
+                flat = f" or (N, {s['size']}) in this layout" if len(shape) > 1 else ""
+                raise ValueError(f"input {s['name']!r} expects shape (N, {', '.join(map(str, shape))}){flat}, "
+                                 f"got {x.shape}")
+            if x.shape[0] == 0:
+                raise ValueError("no samples to run: X is empty")
             if not np.all(np.isfinite(x)):
                 raise ValueError(f"input {s['name']!r} contains NaN or infinity")
             x = np.ascontiguousarray(x.reshape(x.shape[0], -1))
