@@ -77,7 +77,8 @@ class HLSModel:
 
     def files(self) -> list:
         code = vivado.ProjectCode(self.graph, self.project_name, self.options["io_type"])
-        dataflow = any(lay.cfg.strategy == "Resource" and lay.cfg.reuse_factor > 1 for lay in self.graph.layers)
+        dataflow = _dataflow_ok(self.graph) and any(
+            lay.cfg.strategy == "Resource" and lay.cfg.reuse_factor > 1 for lay in self.graph.layers)
         xs, ref = self._tb_data()
         acc = self.accelerator
         files = vivado.firmware_files(code, dataflow, reprogrammable=bool(acc and acc.reprogrammable))
@@ -164,6 +165,18 @@ class HLSModel:
         if through_top and acc is not None:
             ys = [acc.output_type.quantize(y) for y in ys]
         return ys[0] if len(ys) == 1 else ys
+
+
+def _dataflow_ok(graph) -> bool:
+    """io_parallel may run its layers as a DATAFLOW pipeline only if every array has one
+    reader (HLS's single-producer, single-consumer rule); otherwise the top is pipelined."""
+    readers = {}
+    for lay in graph.layers:
+        for t in lay.inputs:
+            readers[t] = readers.get(t, 0) + 1
+    for t in graph.outputs:
+        readers[t] = readers.get(t, 0) + 1
+    return all(n <= 1 for n in readers.values())
 
 
 def _load(a):
