@@ -42,11 +42,22 @@ def load_model(path: Path, qkeras: bool):
     return keras.models.load_model(path, compile=False)
 
 
+def sustained_rate(fn, n, min_seconds=1.0):
+    """Samples per second of ``fn()`` (which processes n samples), over at least min_seconds:
+    one pass over a small test set is too short to time on a shared machine."""
+    out = fn()
+    runs, t0 = 0, time.perf_counter()
+    while True:
+        fn()
+        runs += 1
+        dt = time.perf_counter() - t0
+        if dt >= min_seconds:
+            return out, runs * n / dt
+
+
 def keras_rate(model, X):
     model.predict(X[:256], batch_size=256, verbose=0)
-    t0 = time.perf_counter()
-    y = model.predict(X, batch_size=256, verbose=0)
-    return y, len(X) / (time.perf_counter() - t0)
+    return sustained_rate(lambda: model.predict(X, batch_size=256, verbose=0), len(X))
 
 
 def measure_hlsgen(model, X, io_type, workdir):
@@ -64,10 +75,7 @@ def measure_hlsgen(model, X, io_type, workdir):
     hm._sim = None
     hm.compile()
     t_recompile = time.perf_counter() - t0
-    hm.predict(X[:64])
-    t0 = time.perf_counter()
-    y = hm.predict(X)
-    rate = len(X) / (time.perf_counter() - t0)
+    y, rate = sustained_rate(lambda: hm.predict(X), len(X))
     return dict(convert_s=t_convert, write_s=t_write, compile_s=t_compile, recompile_s=t_recompile,
                 predict_sps=rate), np.asarray(y).reshape(len(X), -1)
 
@@ -126,50 +134,65 @@ def autoencoder(seed=0):
     return model, X
 
 
+def run_entry(entry, args, bench, manifest):
+    """Measure one model (hlsgen first, then Keras, then the reference); returns (ours, ref)."""
+    name, _, io_override = entry.partition(":")
+    with tempfile.TemporaryDirectory() as work:
+        if name == "autoencoder":
+            model, X = autoencoder()
+            ours, y = measure_hlsgen(model, X, "io_parallel", work)
+            yk, k_rate = keras_rate(model, X)
+            ours.update(agreement(y, yk, classifier=False), keras_sps=k_rate)
+            return ours, None
+        m = manifest["models"][name]
+        X = np.load(bench / manifest["datasets"][m["dataset"]]["X"])
+        yk = np.load(bench / m["keras_pred"])
+        model = load_model(bench / m["file"], m["qkeras"])
+        ours, y = measure_hlsgen(model, X, io_override or m["io_type"], work)
+        _, k_rate = keras_rate(model, X)
+        ours.update(agreement(y, yk), keras_sps=k_rate)
+        if m["qkeras"]:
+            ours["logits_bit_exact"] = logits_exact(model, X, work)
+        ref = None
+        if args.ref_python and not io_override:
+            x_path = bench / manifest["datasets"][m["dataset"]]["X"]
+            ref, y_ref = measure_ref(args.ref_python, bench / m["file"], x_path, m["io_type"], m["qkeras"], work)
+            if ref:
+                ref.update(agreement(y_ref, yk))
+        return ours, ref
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--shared", default=str(HERE.parent.parent / "shared"))
     ap.add_argument("--ref-python", default=os.environ.get("HLSGEN_REF_PYTHON"))
     ap.add_argument("--models", default="jet_mlp,jet_qmlp,cnn_small,cnn_small:io_parallel,autoencoder",
                     help="comma-separated; NAME:IO_TYPE overrides the manifest's io_type (hlsgen only)")
+    ap.add_argument("--one", help=argparse.SUPPRESS)  # internal: measure one entry, print JSON
     args = ap.parse_args()
     bench = Path(args.shared) / "bench" / "models"
     manifest = json.loads((bench / "manifest.json").read_text())
+    if args.one:
+        ours, ref = run_entry(args.one, args, bench, manifest)
+        print("RESULT " + json.dumps([ours, ref]))
+        return
     rows = []
     for entry in args.models.split(","):
-        name, _, io_override = entry.partition(":")
-        print(f"== {entry}")
-        with tempfile.TemporaryDirectory() as work:
-            # hlsgen is measured before Keras runs: TensorFlow's thread pool keeps spinning for a
-            # while after a predict, which would slow whatever runs next
-            if name == "autoencoder":
-                model, X = autoencoder()
-                ours, y = measure_hlsgen(model, X, "io_parallel", work)
-                yk, k_rate = keras_rate(model, X)
-                ref = None
-                ours.update(agreement(y, yk, classifier=False), keras_sps=k_rate)
-                rows.append((name, ours, ref))
-                print("  hlsgen:", json.dumps({k: round(v, 4) for k, v in ours.items()}))
-                continue
-            m = manifest["models"][name]
-            X = np.load(bench / manifest["datasets"][m["dataset"]]["X"])
-            yk = np.load(bench / m["keras_pred"])
-            model = load_model(bench / m["file"], m["qkeras"])
-            ours, y = measure_hlsgen(model, X, io_override or m["io_type"], work)
-            _, k_rate = keras_rate(model, X)
-            ours.update(agreement(y, yk), keras_sps=k_rate)
-            if m["qkeras"]:
-                ours["logits_bit_exact"] = logits_exact(model, X, work)
-            ref = None
-            if args.ref_python and not io_override:
-                x_path = bench / manifest["datasets"][m["dataset"]]["X"]
-                ref, y_ref = measure_ref(args.ref_python, bench / m["file"], x_path, m["io_type"], m["qkeras"], work)
-                if ref:
-                    ref.update(agreement(y_ref, yk))
-            rows.append((entry, ours, ref))
-            print("  hlsgen:", json.dumps({k: round(v, 4) for k, v in ours.items()}))
-            if ref:
-                print("  hls4ml:", json.dumps({k: round(v, 4) for k, v in ref.items()}))
+        # each model in a fresh process: TensorFlow's thread pools, once used, slow whatever runs next
+        print(f"== {entry}", flush=True)
+        cmd = [sys.executable, __file__, "--shared", args.shared, "--one", entry]
+        if args.ref_python:
+            cmd += ["--ref-python", args.ref_python]
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        line = next((ln for ln in r.stdout.splitlines() if ln.startswith("RESULT ")), None)
+        if r.returncode != 0 or line is None:
+            print(f"  failed:\n{r.stderr[-3000:]}")
+            continue
+        ours, ref = json.loads(line[len("RESULT "):])
+        rows.append((entry, ours, ref))
+        print("  hlsgen:", json.dumps({k: round(v, 4) for k, v in ours.items()}))
+        if ref:
+            print("  hls4ml:", json.dumps({k: round(v, 4) for k, v in ref.items()}))
     print("\nmodel                  compile s (ratio)   predict/s (x hls4ml, x Keras)   argmax   max|diff|")
     for name, o, r in rows:
         cr = f"({o['compile_s'] / r['compile_s']:.2f}x)" if r else ""
