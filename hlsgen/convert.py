@@ -98,6 +98,16 @@ def _check_options(opts, accel_kwargs, config):
                          "e.g. 'myproject'")
 
 
+def _prepare(fn: str, kwargs: dict, hls_config, options: dict):
+    """The options every frontend shares, checked: (options, accelerator kwargs, config)."""
+    accel_kwargs = {k: kwargs.pop(k, None) for k in ACCEL_KWARGS}
+    if kwargs:
+        raise TypeError(f"unknown option(s) {', '.join(sorted(kwargs))} for {fn}")
+    hls_config = _load_config(hls_config)
+    _check_options(options, accel_kwargs, hls_config)
+    return options, accel_kwargs, hls_config
+
+
 def build_model(graph, hls_config, options, accel_kwargs=None, calibration_data=None) -> HLSModel:
     """Validate the configuration, apply it, run the passes, and wrap the result."""
     config = cfgmod.validate(hls_config or cfgmod.make_config(_layer_list(graph)),
@@ -146,13 +156,9 @@ def convert_from_keras_model(model, hls_config=None, output_dir=DEFAULT_OUTPUT_D
     inputs; the 'auto' result types then get the integer bits their data need (see
     ``passes.calibrate``).  Nothing is written until ``write()``, ``compile()`` or ``predict()``.
     """
-    accel_kwargs = {k: kwargs.pop(k, None) for k in ACCEL_KWARGS}
-    if kwargs:
-        raise TypeError(f"unknown option(s) {', '.join(sorted(kwargs))} for convert_from_keras_model")
-    options = dict(output_dir=output_dir, project_name=project_name, backend=backend, io_type=io_type,
-                   input_data_tb=input_data_tb, output_data_tb=output_data_tb)
-    hls_config = _load_config(hls_config)
-    _check_options(options, accel_kwargs, hls_config)
+    options, accel_kwargs, hls_config = _prepare("convert_from_keras_model", kwargs, hls_config, dict(
+        output_dir=output_dir, project_name=project_name, backend=backend, io_type=io_type,
+        input_data_tb=input_data_tb, output_data_tb=output_data_tb))
     graph = _keras_graph(model, weights_file)
     return build_model(graph, hls_config, options, accel_kwargs, calibration_data)
 
@@ -201,13 +207,9 @@ def convert_from_onnx_model(model, hls_config=None, output_dir=DEFAULT_OUTPUT_DI
     ``hlsgen.converters.onnx.to_hls_layout`` converts arrays).  Nothing is written until
     ``write()``, ``compile()`` or ``predict()``.
     """
-    accel_kwargs = {k: kwargs.pop(k, None) for k in ACCEL_KWARGS}
-    if kwargs:
-        raise TypeError(f"unknown option(s) {', '.join(sorted(kwargs))} for convert_from_onnx_model")
-    options = dict(output_dir=output_dir, project_name=project_name, backend=backend, io_type=io_type,
-                   input_data_tb=input_data_tb, output_data_tb=output_data_tb)
-    hls_config = _load_config(hls_config)
-    _check_options(options, accel_kwargs, hls_config)
+    options, accel_kwargs, hls_config = _prepare("convert_from_onnx_model", kwargs, hls_config, dict(
+        output_dir=output_dir, project_name=project_name, backend=backend, io_type=io_type,
+        input_data_tb=input_data_tb, output_data_tb=output_data_tb))
     graph = _onnx_graph(model)
     if hls_config is None:
         config = _with_onnx_input_types(cfgmod.make_config(_layer_list(graph)), graph, force=True)
