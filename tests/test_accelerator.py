@@ -127,6 +127,7 @@ def test_generated_tcl_passes_the_standin_vivado(board, interface, weights, tmp_
     assert run.rc == 0 and not run.violations, run.explain()
     run = run_build(spec, tmp_path / "hls", "vitis_hls", tcl=(hm.output_dir / "build_prj.tcl").read_text())
     assert run.rc == 0 and not run.violations, run.explain()
+    assert run.called("config_interface") == [["-m_axi_addr64"]]  # the register map assumes 64-bit offsets
 
 
 def test_bad_accelerator_options_fail_before_writing(tmp_path):
