@@ -344,11 +344,11 @@ def test_spec_accepts_board_name_and_24bit_master():
 
 def test_strict_undefined():
     import jinja2
-    from hlsgen.backends.vivado_accelerator.tcl import _env
+    from hlsgen.backends.templating import render
     ctx = design_context(make_spec())
     del ctx["ps_props"]
     with pytest.raises(jinja2.UndefinedError):
-        _env().get_template("vivado_accelerator/design.tcl.j2").render(**ctx)
+        render("vivado_accelerator/design.tcl.j2", **ctx)
 
 
 # --------------------------------------------------------------------------- design.tcl matrix

@@ -263,8 +263,8 @@ def test_c_bus_encoder_matches_hlsgen_in_every_mode(tmp_path):
         bus = _c_bus(BusType.parse(t, "t").to_json(), "t")
         wt = c_word_type(bus)
         src.append(f"typedef {wt} w{k}_t;")
-        src.append(render_string('{% from "drivers/c/codec.j2" import codec %}{{ codec(pfx, wt, b, dec=False) }}',
-                                 pfx=f"c{k}", wt=f"w{k}_t", b=bus))
+        src.append(render_string('{% include "drivers/c/codec.j2" %}', prefix=f"c{k}", wt=f"w{k}_t", b=bus,
+                                 enc=True, dec=False))
         calls.append(f'printf("%lld\\n", (long long)c{k}_encode(v));')
     src.append("int main(void) { double v; while (scanf(\"%lf\", &v) == 1) { " + " ".join(calls) + " } return 0; }")
     (tmp_path / "enc.c").write_text("\n".join(src))

@@ -9,12 +9,14 @@ from C-simulation outputs (and optionally other weights for a reprogramming test
 from __future__ import annotations
 
 import json
+import pprint
 import re
 from pathlib import Path
 
 import numpy as np
 
 from ..backends.templating import render
+from ..escape import Code
 from ..fixed import parse_type
 
 DRIVERS = ("python", "c", "both")
@@ -81,7 +83,7 @@ def _fmt(words: np.ndarray, per_line: int = 8) -> str:
     else:
         items = [f"{int(v)}" for v in flat]
     lines = [", ".join(items[k:k + per_line]) for k in range(0, len(items), per_line)]
-    return "    " + ",\n    ".join(lines) if lines else "    0"
+    return Code("    " + ",\n    ".join(lines) if lines else "    0")
 
 
 def _context(desc: dict, project: str) -> dict:
@@ -95,14 +97,15 @@ def _context(desc: dict, project: str) -> dict:
     in_b, out_b = desc["input_bus"]["word_bits"] // 8, desc["output_bus"]["word_bits"] // 8
     per_sample = max(desc["words_per_sample_in"] * in_b, desc["words_per_sample_out"] * out_b, 1)
     max_run = max(64, ((1 << 26) - 1) // per_sample // 64 * 64)
-    return dict(d=d, p=project, P=project.upper(), TOP=desc["top"].upper(), X="X" + desc["top"].upper(),
+    project, top = Code(project), Code(desc["top"])  # checked C identifiers
+    return dict(d=d, p=project, P=Code(project.upper()), TOP=Code(top.upper()), X=Code("X" + top.upper()),
                 stream=desc["interface"] == "axi_stream", interface=desc["interface"],
                 reprogrammable=bool(desc["weights"]), n_weights=n_w, regs=desc["registers"],
                 in_ct=c_word_type(desc["input_bus"]), out_ct=c_word_type(desc["output_bus"]),
                 w_ct=c_word_type(desc["weights_bus"]), max_run=max_run,
-                cls=_camel(project) + "Accelerator", ip_cls=_camel(desc["top"]) + "IP",
-                proc="ps7_cortexa9_0" if desc["part"].startswith("xc7z") else "psu_cortexa53_0",
-                desc_json=json.dumps(desc, indent=1))
+                cls=Code(_camel(project) + "Accelerator"), ip_cls=Code(_camel(top) + "IP"),
+                proc=Code("ps7_cortexa9_0" if desc["part"].startswith("xc7z") else "psu_cortexa53_0"),
+                desc_py=Code(pprint.pformat(desc, width=110, sort_dicts=False)))  # repr: a Python literal
 
 
 def header_text(desc: dict, project: str, header: dict) -> str:

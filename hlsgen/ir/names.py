@@ -1,7 +1,7 @@
 """Turn names from a user's model into safe, unique identifiers.
 
-Names are used in C++ comments, file names and identifiers of the generated project;
-whatever the model calls a layer (``input``, ``out``, ``../x``, ``class``, quotes,
+Identifiers of the generated project never come from names (see ``hlsgen.escape`` for
+where names do appear, escaped); whatever the model calls a layer (``input``, ``out``, ``../x``, ``class``, quotes,
 unicode), the sanitized name is a plain ASCII identifier that is not a C++ keyword
 and is unique within the model.
 """
@@ -41,8 +41,3 @@ def sanitize(name: str, taken: set | None = None, fallback: str = "layer") -> st
         taken.add(text)
     return text
 
-
-def comment_safe(name: str) -> str:
-    """``name`` for use inside a C++ ``//`` comment or a quoted string: printable ASCII only."""
-    text = str(name).encode("ascii", "backslashreplace").decode()
-    return re.sub(r"[^\x20-\x7e]", "?", text).replace("*/", "* /").replace("\\", "/").replace('"', "'")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ...ir.names import comment_safe
+from ...escape import Code
 from ...writer import CopyFrom
 from ..templating import TEMPLATES, render, render_string
 
@@ -68,7 +68,7 @@ class ProjectCode:
 
     def __init__(self, graph, project: str, io_type: str = "io_parallel"):
         self.graph = graph
-        self.project = project
+        self.project = Code(project)  # a checked C identifier (convert._check_options)
         self.io_type = io_type
         self.var = {}  # tensor -> C++ variable
         self.tname = {}  # tensor -> C++ type name
@@ -131,7 +131,7 @@ class ProjectCode:
         config = render_string(lay.cpp_config_tpl, **ctx) if lay.cpp_config_tpl else ""
         call = render_string(lay.cpp_call_tpl, **ctx) if lay.cpp_call_tpl else ""
         return LayerCode(k, lay, config, call, typedefs, self.var[lay.outputs[0]], out_tensor.size,
-                         comment_safe(lay.source_name), lay.is_view, weights, tables, t, w, tb)
+                         lay.source_name, lay.is_view, weights, tables, t, w, tb)
 
     @property
     def weights(self):

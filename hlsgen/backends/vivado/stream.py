@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ...escape import Code
 from ..templating import render_string
 
 
@@ -32,6 +33,9 @@ class StreamStep:
     text: str  # the call (kernel/clone) or the adapter function's call
     function: str = ""  # adapter function definition
     trace: list = field(default_factory=list)  # (layer index, stream var, element count)
+
+    def __post_init__(self):  # C++ written here from generated names only
+        self.text, self.function = Code(self.text), Code(self.function)
 
 
 CHAIN_DEPTH = 2

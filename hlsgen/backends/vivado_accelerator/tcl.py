@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-import jinja2
-
+from ... import escape
+from ..templating import render
 from .boards import Board, load_board
 
 __all__ = [
@@ -47,33 +47,9 @@ XILINX_IP = {
     "xlconcat": "xilinx.com:ip:xlconcat:2.1",
 }
 
-_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
-
-
-_TCL_BARE = re.compile(r"^[A-Za-z0-9_.:/+%=-]+$")
-
-
 def tcl_word(value: Any) -> str:
-    """One Tcl word holding ``value`` literally: bare if safe, else in braces."""
-    s = _fmt(value)
-    if _TCL_BARE.match(s):
-        return s
-    if "\\" in s or s.count("{") != s.count("}") or "\n" in s:
-        raise ValueError(f"cannot quote {s!r} as a literal Tcl word")
-    return "{" + s + "}"
-
-
-def _env() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(_TEMPLATES)),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        autoescape=False,
-    )
-    env.filters["tcl"] = tcl_word
-    return env
+    """One Tcl word holding ``value`` literally (see :func:`hlsgen.escape.tcl_word`)."""
+    return escape.tcl_word(value)
 
 
 # --------------------------------------------------------------------------- spec
@@ -376,7 +352,7 @@ def design_context(spec: BlockDesignSpec) -> Dict[str, Any]:
 
 def render_design_tcl(spec: BlockDesignSpec) -> str:
     """design.tcl: block design, bitstream, and .bit/.hwh copied side by side."""
-    return _env().get_template("vivado_accelerator/design.tcl.j2").render(**design_context(spec))
+    return render("vivado_accelerator/design.tcl.j2", **design_context(spec))
 
 
 # --------------------------------------------------------------------------- HLS build context
@@ -408,4 +384,4 @@ def build_context(spec: BlockDesignSpec) -> Dict[str, Any]:
 
 def render_build_tcl(spec: BlockDesignSpec) -> str:
     """build_prj.tcl: the HLS project (vivado_hls 2019.2-2020.1 or vitis_hls 2021.1+)."""
-    return _env().get_template("vivado_accelerator/build_prj.tcl.j2").render(**build_context(spec))
+    return render("vivado_accelerator/build_prj.tcl.j2", **build_context(spec))
