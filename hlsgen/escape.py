@@ -50,9 +50,9 @@ def _ascii(s: str) -> str:
 
 def c_text(value) -> Code:
     """Text safe inside a C/C++ ``//`` or ``/* */`` comment, a ``"string"`` and ``#error``:
-    one line of printable ASCII with no backslash (line splice), double quote, comment
-    delimiter or trigraph."""
-    s = _ascii(str(value)).replace("\\", "/").replace('"', "'")
+    one line of printable ASCII with no backslash (line splice), quote, comment delimiter
+    or trigraph."""
+    s = _ascii(str(value)).replace("\\", "/").replace('"', "`").replace("'", "`")
     s = s.replace("*/", "* /").replace("/*", "/ *")
     while "??" in s:
         s = s.replace("??", "?-?")

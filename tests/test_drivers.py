@@ -246,7 +246,7 @@ def test_driver_option_selects_files(models, tmp_path):
 
 @needs_gxx
 def test_c_bus_encoder_matches_hlsgen_in_every_mode(tmp_path):
-    """The C driver's encoder (codec.j2, no libm) against hlsgen's quantization, all modes."""
+    """The C driver's encoder (codec.c.j2, no libm) against hlsgen's quantization, all modes."""
     from hlsgen.backends.templating import render_string
     from hlsgen.backends.vivado_accelerator.interface import BusType
     from hlsgen.drivers import _c_bus, c_word_type
@@ -263,7 +263,7 @@ def test_c_bus_encoder_matches_hlsgen_in_every_mode(tmp_path):
         bus = _c_bus(BusType.parse(t, "t").to_json(), "t")
         wt = c_word_type(bus)
         src.append(f"typedef {wt} w{k}_t;")
-        src.append(render_string('{% include "drivers/c/codec.j2" %}', prefix=f"c{k}", wt=f"w{k}_t", b=bus,
+        src.append(render_string('{% include "drivers/c/codec.c.j2" %}', prefix=f"c{k}", wt=f"w{k}_t", b=bus,
                                  enc=True, dec=False))
         calls.append(f'printf("%lld\\n", (long long)c{k}_encode(v));')
     src.append("int main(void) { double v; while (scanf(\"%lf\", &v) == 1) { " + " ".join(calls) + " } return 0; }")
