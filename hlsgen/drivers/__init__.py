@@ -175,7 +175,7 @@ def tb_header(hls_model, xs, expected, ref) -> dict:
     acc = hls_model.accelerator
     x = np.concatenate([np.asarray(a).reshape(a.shape[0], -1) for a in xs], axis=1)
     y = np.concatenate([np.asarray(a).reshape(a.shape[0], -1) for a in expected], axis=1)
-    h = dict(x=x, y=y, source="the project's testbench data")
+    h = dict(x=x, y=y, source="the testbench data of the project")
     if ref is not None:
         h.update(y_ref=np.concatenate([np.asarray(a).reshape(a.shape[0], -1) for a in ref], axis=1),
                  ref_name="output_data_tb")
