@@ -193,7 +193,13 @@ def from_yaml(text_or_path) -> dict:
     if not isinstance(text, str) or "\n" not in text and text.endswith((".yml", ".yaml")):
         with open(text_or_path) as f:
             text = f.read()
-    data = yaml.safe_load(text)
+    where = "the YAML configuration" if text is text_or_path else f"configuration file {str(text_or_path)!r}"
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        at = f", line {mark.line + 1} column {mark.column + 1}" if mark is not None else ""
+        raise ConfigError(f"{where}{at}: not valid YAML: {getattr(e, 'problem', None) or e}") from None
     if not isinstance(data, dict):
         raise ConfigError("the YAML configuration must be a mapping with Model / LayerType / LayerName")
     return data

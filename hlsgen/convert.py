@@ -9,6 +9,7 @@ import os
 import re
 
 from . import config as cfgmod
+from . import validate
 from .fixed import parse_type
 from .layers import LAYER_KINDS, TypeContext
 from .model import HLSModel
@@ -66,6 +67,9 @@ def _load_config(hls_config):
     """A configuration dict, or a YAML file's path."""
     if isinstance(hls_config, (str, os.PathLike)):
         return cfgmod.from_yaml(os.fspath(hls_config))
+    if hls_config is not None and not isinstance(hls_config, dict):
+        raise TypeError(f"hls_config must be a dict (e.g. from config_from_keras_model) or the path of a YAML file, "
+                        f"got {type(hls_config).__name__}")
     return hls_config
 
 
@@ -85,7 +89,7 @@ def _check_options(opts, accel_kwargs, config):
         board = load_board(accel_kwargs.get("board") or "pynq-z2")
         check_part(board, accel_kwargs.get("part"))
         opts["board"] = board
-        opts["clock_period"] = accel_kwargs.get("clock_period")
+        opts["clock_period"] = validate.clock_period(accel_kwargs.get("clock_period"), 5.0)
     if opts["io_type"] not in IO_TYPES:
         raise ValueError(f"io_type {opts['io_type']!r} is not supported; valid: {', '.join(IO_TYPES)}")
     name = str(opts["project_name"])
@@ -110,6 +114,12 @@ def _prepare(fn: str, kwargs: dict, hls_config, options: dict):
 
 def build_model(graph, hls_config, options, accel_kwargs=None, calibration_data=None) -> HLSModel:
     """Validate the configuration, apply it, run the passes, and wrap the result."""
+    if not graph.layers:
+        raise ValueError("the model has no layers after its inputs: there is nothing to compute; add a layer")
+    validate.graph_weights(graph)
+    _check_sample_arrays(graph, options)
+    if calibration_data is not None:
+        calibration_data = _samples(graph, calibration_data, "calibration_data")
     config = cfgmod.validate(hls_config or cfgmod.make_config(_layer_list(graph)),
                              {n: k for n, k, _ in _layer_list(graph)}, _precision_keys())
     accel = None
@@ -141,6 +151,32 @@ def build_model(graph, hls_config, options, accel_kwargs=None, calibration_data=
 
         check_bus_types(accel, graph)
     return HLSModel(graph, config, options)
+
+
+def _samples(graph, arrays, what):
+    return validate.samples(arrays, [graph.tensors[gi.tensor].shape for gi in graph.inputs],
+                            [gi.source_name for gi in graph.inputs], what)
+
+
+def _check_sample_arrays(graph, options):
+    """input_data_tb / output_data_tb: loaded and checked against the model now, so a bad
+    shape is an error that names the argument before anything is written."""
+    from .model import load_array
+
+    x = options.get("input_data_tb")
+    if x is not None:
+        xs = [load_array(a, "input_data_tb") for a in (x if isinstance(x, (list, tuple)) else [x])]
+        options["input_data_tb"] = _samples(graph, xs, "input_data_tb")
+    y = options.get("output_data_tb")
+    if y is not None:
+        ys = [load_array(a, "output_data_tb") for a in (y if isinstance(y, (list, tuple)) else [y])]
+        shapes = [graph.tensors[t].shape for t in graph.outputs]
+        ys = validate.samples(ys, shapes, [str(k) for k in range(len(shapes))], "output_data_tb",
+                             kind="output")
+        if x is not None and ys[0].shape[0] < options["input_data_tb"][0].shape[0]:
+            raise ValueError(f"output_data_tb has {ys[0].shape[0]} samples, fewer than input_data_tb's "
+                             f"{options['input_data_tb'][0].shape[0]}")
+        options["output_data_tb"] = ys
 
 
 def convert_from_keras_model(model, hls_config=None, output_dir=DEFAULT_OUTPUT_DIR, project_name=DEFAULT_PROJECT,

@@ -60,14 +60,10 @@ class HLSModel:
                 lo, hi = max(t.type.min_value, -4.0), min(t.type.max_value, 4.0)
                 xs.append(t.type.quantize(rng.uniform(lo, hi, size=(TB_RANDOM_SAMPLES, *t.shape))))
         else:
-            xs = [_load(a) for a in (x if isinstance(x, (list, tuple)) else [x])]
-            xs = [a[: opts.get("tb_samples", 1000)] for a in xs]
+            xs = [a[: opts.get("tb_samples", 1000)] for a in x]  # checked at conversion
         ref = opts.get("output_data_tb")
         if ref is not None:
-            refs = ref if isinstance(ref, (list, tuple)) else [ref]
-            if len(refs) != len(self.graph.outputs):
-                raise ValueError(f"output_data_tb has {len(refs)} arrays; the model has {len(self.graph.outputs)} outputs")
-            ref = [np.asarray(_load(r), dtype=np.float64)[: xs[0].shape[0]] for r in refs]
+            ref = [r[: xs[0].shape[0]] for r in ref]  # checked at conversion
         return xs, ref
 
     @property
@@ -179,10 +175,14 @@ def _dataflow_ok(graph) -> bool:
     return all(n <= 1 for n in readers.values())
 
 
-def _load(a):
+def load_array(a, what: str = "array"):
+    """An array, or a .npy / text file of one (``what`` names the argument in errors)."""
     if isinstance(a, (str, Path)):
         p = Path(a)
-        if p.suffix == ".npy":
-            return np.load(p)
-        return np.loadtxt(p, ndmin=2)
-    return np.asarray(a, dtype=np.float64)
+        if not p.is_file():
+            raise FileNotFoundError(f"{what}: file {str(p)!r} does not exist")
+        try:
+            return np.load(p) if p.suffix == ".npy" else np.loadtxt(p, ndmin=2)
+        except ValueError as e:
+            raise ValueError(f"{what}: cannot read {str(p)!r}: {e}") from None
+    return a

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import validate
 from .fixed import parse_type
 
 
@@ -22,13 +23,14 @@ def weight_words(hm, source) -> np.ndarray:
 
     specs = [w for w in ProjectCode(hm.graph, hm.project_name).weights if w.kind == "weight"]
     if isinstance(source, (list, tuple)):
-        arrays = [np.asarray(a, dtype=np.float64) for a in source]
+        arrays = list(source)
     else:
         arrays = _arrays_from_model(hm, source, specs)
     if len(arrays) != len(specs):
         raise ValueError(f"the weight port takes {len(specs)} arrays, got {len(arrays)}")
     out = []
     for a, s in zip(arrays, specs):
+        a = validate.finite(a, f"load_weights: weight {s.key!r} of layer {s.layer!r}")
         if a.size != s.size:
             raise ValueError(f"weight array {s.var} ({s.layer}.{s.key}) has {s.size} values, got {a.size}")
         t = parse_type(s.precision)

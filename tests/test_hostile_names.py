@@ -122,8 +122,8 @@ CONFIGS = [("Vivado", None, io, "embedded") for io in ("io_parallel", "io_stream
     for io in ("io_parallel", "io_stream") for w in ("embedded", "reprogrammable")]
 
 
-def _convert(frontend, model, out, backend, itf, io, w):
-    kw = dict(output_dir=out, backend=backend, io_type=io)
+def _convert(frontend, model, out, backend, itf, io, w, **kw):
+    kw.update(output_dir=out, backend=backend, io_type=io)
     if itf:
         kw.update(board="ultra96v2" if w == "reprogrammable" else "pynq-z2", interface=itf, weights=w, driver="both")
     fn = hlsgen.convert_from_keras_model if frontend == "keras" else hlsgen.convert_from_onnx_model
@@ -233,8 +233,8 @@ def test_hostile_names_through_both_drivers(frontend, itf, tmp_path, monkeypatch
     name, hostile, plain = frontend
     monkeypatch.chdir(tmp_path)
     X = grid(np.random.default_rng(6), (40, 6))
-    hm = _convert(name, hostile, tmp_path / "prj", "VivadoAccelerator", itf, "io_parallel", "reprogrammable")
-    hm.options["input_data_tb"] = X
+    hm = _convert(name, hostile, tmp_path / "prj", "VivadoAccelerator", itf, "io_parallel", "reprogrammable",
+                  input_data_tb=X)
     hm.compile()
     r = run_c_host(build_c_host(hm.output_dir))
     assert r.returncode == 0 and "RESULT: PASS" in r.stdout, r.stdout + r.stderr

@@ -108,7 +108,11 @@ def build(project, ap_types: str | None = None, verbose: bool = True) -> Path:
         print(f"hlsgen: compiling the C simulation of {meta['project']} with {Path(cxx).name} ...",
               file=sys.stderr, flush=True)
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=project, capture_output=True, text=True)
+    try:
+        proc = subprocess.run(cmd, cwd=project, capture_output=True, text=True)
+    except BaseException:  # Ctrl-C included: no partial library stays in the cache
+        tmp.unlink(missing_ok=True)
+        raise
     log.write_text(" ".join(cmd) + "\n\n" + proc.stdout + proc.stderr)
     if proc.returncode != 0:
         tmp.unlink(missing_ok=True)
@@ -186,6 +190,8 @@ class Simulation:
             raise ValueError(f"the model has {len(specs)} inputs, got {len(xs)} arrays")
         out, n = [], None
         for x, s in zip(xs, specs):
+            if np.iscomplexobj(x):
+                raise TypeError(f"input {s['name']!r} is complex; hlsgen computes on real values")
             x = np.asarray(x, dtype=np.float64)
             shape = tuple(s["shape"])
             if x.shape == shape:  # one sample

@@ -53,6 +53,8 @@ class Graph:
         return t
 
     def add_input(self, gi: GraphInput, shape) -> None:
+        if any(int(d) <= 0 for d in shape):
+            raise ValueError(f"input {gi.source_name!r} has shape {tuple(shape)}: every dimension must be at least 1")
         self.add_tensor(gi.tensor, shape)
         self.inputs.append(gi)
 

@@ -232,7 +232,7 @@ def build_script(code: ProjectCode, options: dict) -> str:
 
     p = code.project
     spec = BlockDesignSpec(project_name=p, board=options["board"], top_name=p, ip_vlnv=f"xilinx.com:hls:{p}:1.0",
-                           hls_sources=[f"firmware/{p}.cpp"], clock_period_ns=float(options.get("clock_period") or 5))
+                           hls_sources=[f"firmware/{p}.cpp"], clock_period_ns=float(options["clock_period"]))
     return render_build_tcl(spec)
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ... import validate
 from ...fixed import FixedType, parse_type
 from .boards import Board, check_part, load_board
 from .tcl import INTERFACES
@@ -132,9 +133,7 @@ def resolve_options(kwargs: dict, section: dict | None) -> AcceleratorOptions:
         raise ValueError("the VivadoAccelerator backend needs a board (e.g. board='pynq-z2')")
     board = load_board(merged["board"])
     check_part(board, merged["part"])
-    period = float(merged["clock_period"] or 10.0)
-    if not period > 0:
-        raise ValueError(f"clock_period must be positive (ns), got {merged['clock_period']!r}")
+    period = validate.clock_period(merged["clock_period"], 10.0)
     return AcceleratorOptions(
         board=board,
         interface=_choice(merged["interface"] or "axi_stream", INTERFACES, "interface"),

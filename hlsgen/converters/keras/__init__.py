@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ... import validate
 from ...ir.graph import Graph, GraphInput
 from ...ir.names import sanitize
 from ...layers import LAYER_KINDS
@@ -74,14 +75,24 @@ class Builder:
 
 
 def keras_flavour(model) -> str:
-    root = type(model).__module__.split(".")[0]
-    if root in ("keras",):
-        return "keras3"
-    if root in ("tf_keras", "qkeras", "tensorflow"):
-        return "tf_keras"
-    raise TypeError(
-        f"expected a Keras model (Keras 3 or tf_keras), got an object of type {type(model).__module__}.{type(model).__name__}"
-    )
+    """'keras3' or 'tf_keras', from the Keras classes the model's class derives from.
+    Only Sequential and functional models describe their graph; a subclassed model's
+    ``call`` is Python code that hlsgen cannot read."""
+    flavour, graph_model = None, False
+    for cls in type(model).__mro__:
+        root = cls.__module__.split(".")[0]
+        if root in ("keras", "tf_keras", "qkeras", "tensorflow"):
+            flavour = flavour or ("keras3" if root == "keras" else "tf_keras")
+            graph_model = graph_model or cls.__name__ in ("Sequential", "Functional")
+    if flavour is None:
+        raise TypeError(f"expected a Keras model (Keras 3 or tf_keras), got an object of type "
+                        f"{type(model).__module__}.{type(model).__name__}")
+    if not graph_model:
+        raise TypeError(
+            f"{type(model).__name__} is a subclassed Keras model, which is not supported: its graph is Python "
+            "code. Build the same layers as a functional model (x = keras.Input(shape); y = layer(x) ...; "
+            "model = keras.Model(x, y)) or a keras.Sequential, and copy the weights with set_weights")
+    return flavour
 
 
 def _history(arg):
@@ -176,15 +187,12 @@ def _convert_layer(model, name, srcs, builder, tensors, flavour):
     missing = [s for s in srcs if s not in tensors]
     if missing:
         raise ValueError(f"layer {name!r}: its input {missing[0][0]!r} was not converted")
-    kl = KerasLayer(
-        cls,
-        name,
-        layer.get_config(),
-        [np.asarray(w) for w in layer.get_weights()],
-        flavour,
-        layer,
-        [getattr(w, "path", None) or w.name for w in layer.weights],
-    )
+    weights = [np.asarray(w) for w in layer.get_weights()]
+    weight_names = [getattr(w, "path", None) or w.name for w in layer.weights]
+    for w, wn in zip(weights, weight_names):
+        if w.dtype.kind == "f":
+            validate.finite(w, f"layer {name!r}: weight {wn.split('/')[-1].split(':')[0]!r}")
+    kl = KerasLayer(cls, name, layer.get_config(), weights, flavour, layer, weight_names)
     out = fn(kl, [tensors[s] for s in srcs], builder)
     tensors[(name, 0)] = out
     return (name, 0)
@@ -207,8 +215,15 @@ def load_keras_model(path, weights=None):
     if ext == ".json":
         import tf_keras
 
+        import json
+
         with open(path) as f:
-            model = tf_keras.models.model_from_json(f.read(), custom_objects=_custom_objects())
+            text = f.read()
+        try:
+            json.loads(text)
+        except json.JSONDecodeError as e:
+            raise ValueError(f"model file {path!r} is not valid JSON: {e.msg} at line {e.lineno} column {e.colno}") from None
+        model = tf_keras.models.model_from_json(text, custom_objects=_custom_objects())
         if weights:
             model.load_weights(os.fspath(weights))
         return model

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ... import validate
 from ...ir.graph import Graph, GraphInput
 from ...ir.names import sanitize
 from ...layers import LAYER_KINDS
@@ -172,7 +173,10 @@ class Converter:
     def run(self) -> Graph:
         g = self.model.graph
         for init in g.initializer:
-            self.consts[init.name] = to_numpy(init)
+            a = to_numpy(init)
+            if a.dtype.kind == "f":
+                validate.finite(a, f"ONNX initializer {init.name!r}")
+            self.consts[init.name] = a
         for name, shape in self.inputs:
             perm = demanded_perm(name, shape, self.consumers, self.const_names)
             ir_name = sanitize(name, self.taken)
