@@ -15,6 +15,7 @@ import numpy as np
 
 from ..fixed import FixedType, parse_type
 from ..ir.graph import LayerConfig
+from .plan import Plan
 
 LAYER_KINDS: dict[str, type] = {}
 
@@ -94,6 +95,14 @@ class Layer:
     def golden(self, xs: list) -> np.ndarray:
         """Bit-exact numpy model. ``xs``: batch-first float64 arrays on their types' grids."""
         raise NotImplementedError(f"{self.kind} has no golden model")
+
+    # ------------------------------------------------------------------ implementation
+    def plan(self, graph, io_type: str = "io_parallel") -> Plan:
+        """How the kernel is built (see ``layers.plan``). The default: an elementwise
+        kernel over the output, one pipeline interval of ``reuse_factor`` cycles."""
+        rf = max(1, int(self.cfg.reuse_factor))
+        size = int(np.prod(graph.tensors[self.outputs[0]].shape))
+        return Plan(style="view" if self.is_view else "elementwise", outputs=size, ii=rf, reuse_factor=rf)
 
     # ------------------------------------------------------------------ C++ binding
     def cpp_context(self, graph) -> dict:

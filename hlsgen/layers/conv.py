@@ -36,9 +36,12 @@ the tensor's last dimension), ``out_stream_t`` and stream variables in ``ins`` /
 """
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from .base import Layer, register
+from .plan import mac_plan
 from .dense import accumulate, linear_types, result_type
 
 GOLDEN_CHUNK = 256  # samples per im2col block in the golden models (bounds memory)
@@ -112,6 +115,7 @@ class _Conv(Layer):
     static const unsigned reuse_factor = {{ reuse_factor }};
     static const unsigned strategy = nnet::{{ strategy }};
     static const unsigned activation = nnet::act_{{ activation }};
+{{ plan.cpp_constants() }}
     typedef {{ t.accum }} accum_t;
     typedef {{ t.weight }} weight_t;
     typedef {{ t.bias }} bias_t;
@@ -233,6 +237,20 @@ class _Conv(Layer):
         if self.attrs["activation"] == "relu":
             acc = np.maximum(acc, 0.0)
         return self.types["result"].quantize(acc.reshape((x.shape[0],) + self.output_shape([in_shape])))
+
+    def plan(self, graph, io_type="io_parallel"):
+        """One output pixel per iteration (io_stream: one padded input pixel), its
+        KH*KW*C*F (depthwise KH*KW*C*DM) products unrolled and shared reuse_factor times."""
+        g = self.geometry(graph.input_shapes(self)[0])
+        per_pixel = g["filt_height"] * g["filt_width"] * g["n_chan"] * (
+            g["depth_multiplier"] if self.depthwise else g["n_filt"])
+        if io_type == "io_stream":
+            iterations = (g["in_height"] + g["pad_top"] + g["pad_bottom"]) * (g["in_width"] + g["pad_left"] + g["pad_right"])
+        else:
+            iterations = g["out_height"] * g["out_width"]
+        p = mac_plan(per_pixel, iterations, self.cfg.reuse_factor, self.cfg.strategy, int(self.weights["weight"].size))
+        # io_stream computes only the pixels that complete a window
+        return dataclasses.replace(p, products=per_pixel * g["out_height"] * g["out_width"])
 
     # ------------------------------------------------------------------ C++
     def cpp_context(self, graph):

@@ -11,6 +11,7 @@ import numpy as np
 
 from ..fixed import FixedType, bits_for_range
 from .base import Layer, register
+from .plan import dense_plan
 
 WEIGHT_MODES = dict(rounding="RND_CONV", saturation="SAT")
 #: integer bits added to 'auto' weight and bias types when weights are reprogrammable
@@ -115,6 +116,7 @@ class Dense(Layer):
     static const unsigned reuse_factor = {{ reuse_factor }};
     static const unsigned strategy = nnet::{{ strategy }};
     static const unsigned activation = nnet::act_{{ activation }};
+{{ plan.cpp_constants() }}
     typedef {{ t.accum }} accum_t;
     typedef {{ t.weight }} weight_t;
     typedef {{ t.bias }} bias_t;
@@ -156,6 +158,10 @@ class Dense(Layer):
         if self.attrs["activation"] == "relu":
             acc = np.maximum(acc, 0.0)
         return self.types["result"].quantize(acc)
+
+    def plan(self, graph, io_type="io_parallel"):
+        n_in, n_out = self.weights["weight"].shape
+        return dense_plan(n_in, n_out, self.cfg.reuse_factor, self.cfg.strategy)
 
     def cpp_context(self, graph):
         n_in, n_out = self.weights["weight"].shape

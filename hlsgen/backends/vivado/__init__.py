@@ -125,7 +125,7 @@ class ProjectCode:
             tables.append(ArrayDecl(var, tn, ft.quantize(values).ravel(), lay.name, name, "table", str(ft)))
         ctx = dict(
             config=f"config{k}", index=k, t=t, in_t=in_t, ins=ins, out=self.var[lay.outputs[0]], w=w, tb=tb,
-            layer=lay, in_shapes=g.input_shapes(lay), out_shape=out_tensor.shape,
+            layer=lay, in_shapes=g.input_shapes(lay), out_shape=out_tensor.shape, plan=lay.plan(g, self.io_type),
         )
         ctx.update(lay.cpp_context(g))
         config = render_string(lay.cpp_config_tpl, **ctx) if lay.cpp_config_tpl else ""

@@ -57,6 +57,10 @@ struct conv_config {
     static const unsigned reuse_factor = 1;
     static const unsigned strategy = latency;
     static const unsigned activation = act_linear;
+    // from the layer's implementation plan (hlsgen.layers.plan), never derived here
+    static const unsigned multiplier_limit = 1;
+    static const unsigned reshape_factor = 1;
+    static const unsigned pipeline_ii = 1;
     typedef float accum_t;
     typedef float weight_t;
     typedef float bias_t;
@@ -167,7 +171,7 @@ template <class data_T, class res_T, typename CONFIG_T, bool RAW> struct conv_2d
         for (unsigned oh = 0; oh < CONFIG_T::out_height; oh++) {
         Cols:
             for (unsigned ow = 0; ow < CONFIG_T::out_width; ow++) {
-                #pragma HLS PIPELINE II=CONFIG_T::reuse_factor
+                #pragma HLS PIPELINE II=CONFIG_T::pipeline_ii
                 acc_t acc[F];
                 #pragma HLS ARRAY_PARTITION variable=acc complete
                 for (unsigned f = 0; f < F; f++) {
@@ -262,7 +266,7 @@ void conv_2d_latency_cl(const data_T data[CONFIG_T::in_height * CONFIG_T::in_wid
     #pragma HLS INLINE off
     #pragma HLS ARRAY_PARTITION variable=weights complete
     #pragma HLS ARRAY_PARTITION variable=biases complete
-    #pragma HLS ALLOCATION operation instances=mul limit=(CONFIG_T::filt_height * CONFIG_T::filt_width * CONFIG_T::n_chan * CONFIG_T::n_filt + CONFIG_T::reuse_factor - 1) / CONFIG_T::reuse_factor
+    #pragma HLS ALLOCATION operation instances=mul limit=CONFIG_T::multiplier_limit
     conv_2d_impl<data_T, res_T, CONFIG_T,
                  (bool)raw_mac<data_T, typename CONFIG_T::weight_t, typename CONFIG_T::accum_t>::ok>::run(
         data, res, weights, biases);
@@ -277,9 +281,9 @@ void conv_2d_resource_cl(const data_T data[CONFIG_T::in_height * CONFIG_T::in_wi
                                                                    CONFIG_T::n_chan * CONFIG_T::n_filt],
                          const typename CONFIG_T::bias_t biases[CONFIG_T::n_filt]) {
     #pragma HLS INLINE off
-    #pragma HLS ARRAY_RESHAPE variable=weights cyclic factor=(CONFIG_T::filt_height * CONFIG_T::filt_width * CONFIG_T::n_chan * CONFIG_T::n_filt + CONFIG_T::reuse_factor - 1) / CONFIG_T::reuse_factor
+    #pragma HLS ARRAY_RESHAPE variable=weights cyclic factor=CONFIG_T::reshape_factor
     #pragma HLS ARRAY_PARTITION variable=biases complete
-    #pragma HLS ALLOCATION operation instances=mul limit=(CONFIG_T::filt_height * CONFIG_T::filt_width * CONFIG_T::n_chan * CONFIG_T::n_filt + CONFIG_T::reuse_factor - 1) / CONFIG_T::reuse_factor
+    #pragma HLS ALLOCATION operation instances=mul limit=CONFIG_T::multiplier_limit
     conv_2d_impl<data_T, res_T, CONFIG_T,
                  (bool)raw_mac<data_T, typename CONFIG_T::weight_t, typename CONFIG_T::accum_t>::ok>::run(
         data, res, weights, biases);
@@ -307,7 +311,7 @@ template <class data_T, class res_T, typename CONFIG_T, bool RAW> struct depthwi
         for (unsigned oh = 0; oh < CONFIG_T::out_height; oh++) {
         Cols:
             for (unsigned ow = 0; ow < CONFIG_T::out_width; ow++) {
-                #pragma HLS PIPELINE II=CONFIG_T::reuse_factor
+                #pragma HLS PIPELINE II=CONFIG_T::pipeline_ii
                 acc_t acc[F];
                 #pragma HLS ARRAY_PARTITION variable=acc complete
                 for (unsigned o = 0; o < F; o++) {
@@ -369,7 +373,7 @@ void depthwise_conv_2d_cl(
     #pragma HLS INLINE off
     #pragma HLS ARRAY_PARTITION variable=weights complete
     #pragma HLS ARRAY_PARTITION variable=biases complete
-    #pragma HLS ALLOCATION operation instances=mul limit=(CONFIG_T::filt_height * CONFIG_T::filt_width * CONFIG_T::n_chan * CONFIG_T::depth_multiplier + CONFIG_T::reuse_factor - 1) / CONFIG_T::reuse_factor
+    #pragma HLS ALLOCATION operation instances=mul limit=CONFIG_T::multiplier_limit
     depthwise_2d_impl<data_T, res_T, CONFIG_T,
                       (bool)raw_mac<data_T, typename CONFIG_T::weight_t, typename CONFIG_T::accum_t>::ok>::run(
         data, res, weights, biases);
@@ -515,7 +519,7 @@ Rows:
     for (unsigned pr = 0; pr < PH; pr++) {
     Cols:
         for (unsigned pc = 0; pc < PW; pc++) {
-            #pragma HLS PIPELINE II=CONFIG_T::reuse_factor
+            #pragma HLS PIPELINE II=CONFIG_T::pipeline_ii
             in_T* slot = line + ((pr % KH) * PW + pc) * C;
             const bool inside = pr >= CONFIG_T::pad_top && pr < CONFIG_T::pad_top + CONFIG_T::in_height &&
                                 pc >= CONFIG_T::pad_left && pc < CONFIG_T::pad_left + CONFIG_T::in_width;

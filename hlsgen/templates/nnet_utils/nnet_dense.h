@@ -16,6 +16,10 @@ struct dense_config {
     static const unsigned reuse_factor = 1;
     static const unsigned strategy = latency;
     static const unsigned activation = act_linear;
+    // from the layer's implementation plan (hlsgen.layers.plan), never derived here
+    static const unsigned multiplier_limit = 1;
+    static const unsigned block_factor = 1;
+    static const unsigned reshape_factor = 1;
     typedef float accum_t;
     typedef float weight_t;
     typedef float bias_t;
@@ -27,13 +31,11 @@ void dense_latency(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_out]
                    const typename CONFIG_T::weight_t weights[CONFIG_T::n_in * CONFIG_T::n_out],
                    const typename CONFIG_T::bias_t biases[CONFIG_T::n_out]) {
     typedef typename fast_accum<typename CONFIG_T::accum_t>::type acc_t;
-    const unsigned multiplier_limit = (CONFIG_T::n_in * CONFIG_T::n_out + CONFIG_T::reuse_factor - 1) / CONFIG_T::reuse_factor;
     acc_t acc[CONFIG_T::n_out];
     #pragma HLS ARRAY_PARTITION variable=acc complete
     #pragma HLS ARRAY_PARTITION variable=weights complete
     #pragma HLS ARRAY_PARTITION variable=biases complete
-    #pragma HLS ALLOCATION operation instances=mul limit=multiplier_limit
-    (void)multiplier_limit;  // read by the pragma only
+    #pragma HLS ALLOCATION operation instances=mul limit=CONFIG_T::multiplier_limit
 
 InitAccum:
     for (unsigned j = 0; j < CONFIG_T::n_out; j++) {
@@ -63,15 +65,15 @@ template <class data_T, class res_T, typename CONFIG_T>
 void dense_resource(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_out],
                     const typename CONFIG_T::weight_t weights[CONFIG_T::n_in * CONFIG_T::n_out],
                     const typename CONFIG_T::bias_t biases[CONFIG_T::n_out]) {
-    const unsigned block = (CONFIG_T::n_in + CONFIG_T::reuse_factor - 1) / CONFIG_T::reuse_factor;
-    // iteration r reads the block * n_out consecutive weights from r * block * n_out on: a
-    // cyclic reshape puts exactly those in one wide word
-    const unsigned words_per_read = block * CONFIG_T::n_out;
+    // block = ceil(n_in / reuse_factor); iteration r reads the block * n_out consecutive
+    // weights from r * block * n_out on: a cyclic reshape by block * n_out puts exactly
+    // those in one wide word
+    const unsigned block = CONFIG_T::block_factor;
     typedef typename fast_accum<typename CONFIG_T::accum_t>::type acc_t;
     acc_t acc[CONFIG_T::n_out];
     #pragma HLS ARRAY_PARTITION variable=acc complete
-    #pragma HLS ARRAY_RESHAPE variable=weights cyclic factor=words_per_read
-    (void)words_per_read;
+    #pragma HLS ARRAY_RESHAPE variable=weights cyclic factor=CONFIG_T::reshape_factor
+    #pragma HLS ALLOCATION operation instances=mul limit=CONFIG_T::multiplier_limit
     #pragma HLS ARRAY_PARTITION variable=biases complete
 
     for (unsigned j = 0; j < CONFIG_T::n_out; j++) {
