@@ -73,8 +73,9 @@ def _check_common(d, where, precision_keys):
             _check_precision(p, f"{where}.Precision")
     if "ReuseFactor" in d:
         rf = d["ReuseFactor"]
-        if not isinstance(rf, int) or isinstance(rf, bool) or rf < 1:
-            raise ConfigError(f"{where}.ReuseFactor must be a positive integer, got {rf!r}")
+        if not (isinstance(rf, str) and rf.strip().lower() == "auto") and (
+                not isinstance(rf, int) or isinstance(rf, bool) or rf < 1):
+            raise ConfigError(f"{where}.ReuseFactor must be a positive integer or 'auto', got {rf!r}")
     if "Strategy" in d and str(d["Strategy"]).capitalize() not in STRATEGIES:
         raise ConfigError(f"{where}.Strategy is {d['Strategy']!r}; valid: {', '.join(STRATEGIES)}")
     for key in ("Trace", "TraceOutput"):

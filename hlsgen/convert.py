@@ -150,7 +150,55 @@ def build_model(graph, hls_config, options, accel_kwargs=None, calibration_data=
         from .backends.vivado_accelerator import check_bus_types
 
         check_bus_types(accel, graph)
-    return HLSModel(graph, config, options)
+    return _fit(HLSModel(graph, config, options))
+
+
+def _is_auto(v) -> bool:
+    return isinstance(v, str) and v.strip().lower() == "auto"
+
+
+def _fit(hm: HLSModel) -> HLSModel:
+    """Reuse factors checked ('auto' ones chosen) against the estimate, and a warning
+    when the design does not fit its part."""
+    from .estimate import fit
+
+    graph, io = hm.graph, hm.options["io_type"]
+    auto = {lay.name for lay in graph.layers if _is_auto(lay.cfg.reuse_factor)}
+    fit.check_reuse_factors(graph, io, auto)
+    if auto:
+        def fresh():  # the search changes reuse factors: estimate a fresh lowering each time
+            hm._lowering = None
+            return hm.estimate()
+
+        fit.choose_reuse_factors(graph, [lay for lay in graph.layers if lay.name in auto], fresh, io)
+        hm._lowering = None
+    est = hm.estimate()
+    if est.fits is False:
+        fit.warn_if_unfit(est, graph, io, _suggestion(hm))
+    return hm
+
+
+def _suggestion(hm) -> str:
+    """What ReuseFactor 'auto' would choose, as advice."""
+    import copy
+
+    from .estimate import fit
+
+    trial = copy.copy(hm)
+    trial.graph = copy.deepcopy(hm.graph)
+    trial._lowering = None
+    layers = [lay for lay in trial.graph.layers if lay.plan(trial.graph, hm.options["io_type"]).shared]
+
+    def fresh():
+        trial._lowering = None
+        return trial.estimate()
+
+    est = fit.choose_reuse_factors(trial.graph, layers, fresh, hm.options["io_type"])
+    chosen = ", ".join(f"{lay.source_name}: {lay.cfg.reuse_factor}" for lay in layers)
+    if est.fits:
+        return f"ReuseFactor 'auto' fits it, choosing {chosen}."
+    return (f"Even the largest reuse factors ({chosen}) do not fit; use Strategy Resource, narrower precisions "
+            "or a larger part.")
 
 
 def _samples(graph, arrays, what):

@@ -23,6 +23,7 @@ class HLSModel:
         self.project_name = options["project_name"]
         self._sim = None
         self._written = False
+        self._lowering = None
 
     # ------------------------------------------------------------------ info
     def __repr__(self):
@@ -45,7 +46,35 @@ class HLSModel:
             prec = entry.get("Precision") if isinstance(entry.get("Precision"), dict) else {}
             prec.update({k: str(lay.types[k]) for k in lay.precision_keys if k in lay.types})
             entry["Precision"] = prec
+            entry["ReuseFactor"] = int(lay.cfg.reuse_factor)
         return cfg
+
+    # ------------------------------------------------------------------ lowering and hardware
+    @property
+    def lowering(self) -> "vivado.ProjectCode":
+        """The C++ view of the graph (names, configs, calls), built once: the files and the
+        estimate both read it."""
+        if self._lowering is None:
+            self._lowering = vivado.ProjectCode(self.graph, self.project_name, self.options["io_type"])
+        return self._lowering
+
+    @property
+    def part(self) -> str:
+        acc = self.accelerator
+        return acc.board.part if acc is not None else self.options["board"].part
+
+    @property
+    def clock_period(self) -> float:
+        acc = self.accelerator
+        return float(acc.clock_period if acc is not None else self.options["clock_period"])
+
+    def estimate(self, share: float | None = None):
+        """Resources, latency and interval before synthesis (``hlsgen.estimate.Estimate``):
+        ``.total``, ``.layers``, ``.utilization``, ``.fits``; printing it gives a table."""
+        from .estimate import DEFAULT_SHARE, estimate_code
+
+        share = share if share is not None else self.options.get("fit_share", DEFAULT_SHARE)
+        return estimate_code(self.lowering, self.part, self.clock_period, self.accelerator, share)
 
     # ------------------------------------------------------------------ files
     def _tb_data(self):
@@ -72,7 +101,7 @@ class HLSModel:
         return self.options.get("accelerator")
 
     def files(self) -> list:
-        code = vivado.ProjectCode(self.graph, self.project_name, self.options["io_type"])
+        code = self.lowering
         dataflow = _dataflow_ok(self.graph) and any(
             lay.cfg.strategy == "Resource" and lay.cfg.reuse_factor > 1 for lay in self.graph.layers)
         xs, ref = self._tb_data()
@@ -96,8 +125,10 @@ class HLSModel:
 
             c = acc.driver in ("c", "both") and self.options.get("write_data_header", True)
             files += driver_files(desc, self.project_name, acc.driver, tb_header(self, xs, expected, ref) if c else None)
+        est = self.estimate()
+        files += [("estimate.json", est.to_json()), ("estimate.md", est.to_markdown())]
         files.append(("hlsgen_config.yml", cfgmod.to_yaml(self.config)))
-        files.append(("README.md", vivado.project_readme(code, self.options, desc)))
+        files.append(("README.md", vivado.project_readme(code, self.options, desc, est)))
         return files
 
     def write(self):
@@ -136,10 +167,19 @@ class HLSModel:
 
         self._simulation().load_weights(weight_words(self, source))
 
-    def build(self, csim=False, synth=True, cosim=False, export=True, bitfile=False, hls_tool=None, jobs=2):
-        """Run vitis_hls/vivado_hls (and vivado for the bitstream) on the written project."""
-        from .backends.vivado_accelerator.build import build
+    def build(self, csim=False, synth=True, cosim=False, export=True, bitfile=False, hls_tool=None, jobs=2,
+              force=False):
+        """Run vitis_hls/vivado_hls (and vivado for the bitstream) on the written project.
+        A design whose estimate exceeds the part is refused unless ``force=True``."""
+        from .backends.vivado_accelerator.build import BuildError, build
 
+        est = self.estimate(share=1.0)
+        if est.fits is False and not force:
+            from .estimate.fit import advice
+
+            raise BuildError(f"the estimate exceeds {est.part.name}: {advice(est, self.graph, self.options['io_type'])}. "
+                             "Raise ReuseFactor (or set it to 'auto'), use Strategy Resource, or pass force=True "
+                             "to synthesize anyway")
         if not self._written:
             self.write()
         return build(self.output_dir, csim=csim, synth=synth, cosim=cosim, export=export, bitfile=bitfile,

@@ -55,7 +55,7 @@ def test_cpp_constants_are_the_plan(model, strategy, rf, io_type, tmp_path):
         consts = _struct(text, k)
         for name in plan.cpp_names:
             assert consts[name] == plan.cpp_value(name), (lay, name)
-        assert consts["reuse_factor"] == rf
+        assert consts["reuse_factor"] == lay.cfg.reuse_factor
         checked += 1
     assert checked == sum(lay.kind in ("Dense", "Conv2D", "Conv1D", "DepthwiseConv2D", "DepthwiseConv1D")
                           for lay in hm.graph.layers) >= 3
@@ -76,10 +76,11 @@ def test_plan_numbers():
     assert p.iterations == 12 * 12 and p.products == 10 * 10 * 108
     p = fc.plan(g)
     assert (p.block, p.multipliers, p.iterations, p.ii) == (ceil_div(512, 4), 128 * 7, 4, 1)
-    lat = hlsgen.convert_from_keras_model(m, hls_config={"Model": {"ReuseFactor": 5, "Precision": "fixed<16,6>"}},
+    lat = hlsgen.convert_from_keras_model(m, hls_config={"Model": {"ReuseFactor": 1, "Precision": "fixed<16,6>"},
+                                                         "LayerName": {"fc": {"ReuseFactor": 7}}},
                                           output_dir="unused").graph
     p = lat.layers[3].plan(lat)
-    assert (p.multipliers, p.iterations, p.ii, p.storage) == (ceil_div(512 * 7, 5), 1, 5, "registers")
+    assert (p.multipliers, p.iterations, p.ii, p.storage) == (512, 1, 7, "registers")
 
 
 def test_no_kernel_derives_plan_numbers():

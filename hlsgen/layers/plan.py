@@ -50,6 +50,9 @@ class Plan:
     storage: str = "none"
     #: elementwise outputs per sample (activations, merges, pooling outputs)
     outputs: int = 0
+    #: what the reuse factor divides (0: the reuse factor only sets the interval); the
+    #: valid reuse factors are its divisors
+    shared: int = 0
     #: the names rendered into the C++ config struct
     cpp_names: tuple = ()
 
@@ -78,7 +81,7 @@ def mac_plan(products_per_iteration: int, iterations: int, reuse_factor: int, st
     mult = ceil_div(products_per_iteration, rf)
     resource = strategy.lower() == "resource"
     return Plan(style="mac", products=products_per_iteration * iterations, multipliers=mult, iterations=iterations,
-                ii=rf, reuse_factor=rf, reshape_factor=mult if resource else 0, weight_words=weight_words,
+                ii=rf, reuse_factor=rf, shared=products_per_iteration, reshape_factor=mult if resource else 0, weight_words=weight_words,
                 storage="memory" if resource else "registers",
                 cpp_names=("multiplier_limit", "reshape_factor", "pipeline_ii"))
 
@@ -88,10 +91,10 @@ def dense_plan(n_in: int, n_out: int, reuse_factor: int, strategy: str) -> Plan:
     if strategy.lower() == "resource":
         block = ceil_div(n_in, rf)
         return Plan(style="mac", products=n_in * n_out, multipliers=block * n_out, iterations=rf, ii=1,
-                    reuse_factor=rf, block=block, reshape_factor=block * n_out, weight_words=n_in * n_out,
+                    reuse_factor=rf, block=block, shared=n_in, reshape_factor=block * n_out, weight_words=n_in * n_out,
                     storage="memory", cpp_names=("multiplier_limit", "block_factor", "reshape_factor"))
     return Plan(style="mac", products=n_in * n_out, multipliers=ceil_div(n_in * n_out, rf), iterations=1, ii=rf,
-                reuse_factor=rf, weight_words=n_in * n_out, storage="registers",
+                reuse_factor=rf, shared=n_in * n_out, weight_words=n_in * n_out, storage="registers",
                 cpp_names=("multiplier_limit",))
 
 

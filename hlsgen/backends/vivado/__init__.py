@@ -236,14 +236,17 @@ def build_script(code: ProjectCode, options: dict) -> str:
     return render_build_tcl(spec)
 
 
-def project_readme(code: ProjectCode, options: dict, accel_desc: dict | None) -> str:
+def project_readme(code: ProjectCode, options: dict, accel_desc: dict | None, estimate=None) -> str:
     """The generated project's README: what is in it and how to build and check it."""
     rows = []
     for i in code.inputs:
-        rows.append(("input", i["source_name"], i["shape"], i["precision"]))
+        rows.append(("input", i["source_name"], i["shape"], i["precision"], ""))
     for lc in code.layers:
         t = code.graph.tensors[lc.layer.outputs[0]]
-        rows.append((lc.layer.kind, lc.layer.source_name, list(t.shape), str(t.type)))
-    return render("project_README.md.j2", project=code.project, io_type=code.io_type, rows=rows,
+        rows.append((lc.layer.kind, lc.layer.source_name, list(t.shape), str(t.type), lc.layer.cfg.reuse_factor))
+    t = estimate.total if estimate is not None else None
+    summary = (f"{t['dsp']:,} DSP, {t['lut']:,} LUT, {t['ff']:,} FF, {t['bram_18k']:,} BRAM_18K; latency "
+               f"{t['latency_max']:,} cycles, interval {t['ii']:,} cycles at {t['clock_ns']:g} ns") if t else "none"
+    return render("project_README.md.j2", project=code.project, io_type=code.io_type, rows=rows, estimate=summary,
                   accel=accel_desc, board=(accel_desc or {}).get("board") or options["board"].name,
                   part=(accel_desc or {}).get("part") or options["board"].part)

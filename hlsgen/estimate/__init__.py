@@ -1,0 +1,186 @@
+"""Estimates before synthesis: resources, latency and interval of a converted model.
+
+``hm.estimate()`` reads the same lowering and implementation plans the project files
+are written from (``hlsgen.backends.vivado.ProjectCode``, ``Layer.plan``), so an
+estimate describes exactly the generated design.  Nothing is compiled.
+
+What only a real C synthesis confirms: every number here.  The model is first order;
+its error against public C-synthesis reports is measured by ``bench/bench_estimate.py``.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from .model import costs, elementwise_row, fifo_row, mac_row
+from .parts import RESOURCES, Part, part_info
+
+DEFAULT_SHARE = 0.8
+METRICS = RESOURCES + ("latency_min", "latency_max", "ii")
+
+
+@dataclass
+class Estimate:
+    part: Part
+    clock_ns: float
+    layers: list  # rows: dict(name, kind, dsp, lut, ff, bram_18k, latency_min, latency_max, ii)
+    total: dict
+    share: float = DEFAULT_SHARE
+    notes: list = field(default_factory=list)
+
+    @property
+    def utilization(self) -> dict:
+        """Each resource as a fraction of the part (empty when its capacity is unknown)."""
+        cap = self.part.capacity
+        if not cap:
+            return {}
+        return {r: self.total[r] / cap[r] if cap.get(r) else float("inf") * bool(self.total[r]) for r in RESOURCES}
+
+    @property
+    def fits(self):
+        """Every resource within ``share`` of the part; None when the capacity is unknown."""
+        u = self.utilization
+        return None if not u else all(v <= self.share for v in u.values())
+
+    def over(self) -> list:
+        """Resources beyond the share of the part."""
+        return [r for r, v in self.utilization.items() if v > self.share]
+
+    def dominant(self, resource: str, n: int = 3) -> list:
+        rows = [r for r in self.layers if r[resource] > 0]
+        return sorted(rows, key=lambda r: -r[resource])[:n]
+
+    def to_dict(self) -> dict:
+        return dict(part=self.part.name, family=self.part.family, dsp_slice=self.part.dsp_slice,
+                    capacity=self.part.capacity, clock_ns=self.clock_ns, share=self.share,
+                    total=dict(self.total), utilization=self.utilization, fits=self.fits,
+                    layers=[dict(r) for r in self.layers], notes=list(self.notes))
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=1) + "\n"
+
+    def _table(self, sep: str, head_rule: bool) -> list:
+        cols = ("name", "kind") + METRICS
+        rows = [cols] + [tuple(r[c] for c in cols) for r in self.layers]
+        rows.append(("total", "") + tuple(self.total[c] for c in METRICS))
+        if self.part.capacity:
+            rows.append(("part", self.part.name) + tuple(self.part.capacity.get(c, "") for c in RESOURCES)
+                        + ("", "", ""))
+        text = [[(f"{v:,.0f}" if isinstance(v, (int, float)) else str(v)) for v in row] for row in rows]
+        widths = [max(len(row[k]) for row in text) for k in range(len(cols))]
+        out = [sep.join(v.rjust(w) if k > 1 else v.ljust(w) for k, (v, w) in enumerate(zip(row, widths)))
+               for row in text]
+        if head_rule:
+            out.insert(1, sep.join("-" * w for w in widths))
+        return out
+
+    def __str__(self):
+        lines = [f"hlsgen estimate: {self.part.name} ({self.part.family}, {self.part.dsp_slice}), "
+                 f"clock {self.clock_ns:g} ns"] + self._table("  ", False)
+        u = self.utilization
+        if u:
+            lines.append("utilization: " + ", ".join(f"{r} {100 * v:.1f}%" for r, v in u.items())
+                         + f" -> {'fits' if self.fits else 'does NOT fit'} within {100 * self.share:.0f}%")
+        lines += [f"note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+    def to_markdown(self) -> str:
+        lines = [f"# Estimate before synthesis", "",
+                 f"Part `{self.part.name}` ({self.part.family}, {self.part.dsp_slice}), clock {self.clock_ns:g} ns. "
+                 "Latency and interval in clock cycles per sample. First-order numbers from the generated "
+                 "design (hlsgen.estimate); only C synthesis confirms them.", ""]
+        lines += ["| " + row + " |" for row in self._table(" | ", True)]
+        u = self.utilization
+        if u:
+            lines += ["", "Utilization: " + ", ".join(f"{r} {100 * v:.1f}%" for r, v in u.items())
+                      + f"; {'fits' if self.fits else 'does not fit'} within {100 * self.share:.0f}% of the part."]
+        lines += [f"- {n}" for n in self.notes]
+        return "\n".join(lines) + "\n"
+
+
+def _longest_path(graph, rows_by_tensor, key: str) -> int:
+    """Largest sum of ``key`` along a path from an input to an output."""
+    best = {gi.tensor: 0 for gi in graph.inputs}
+    for lay in graph.layers:
+        start = max((best.get(t, 0) for t in lay.inputs), default=0)
+        best[lay.outputs[0]] = start + rows_by_tensor[lay.outputs[0]][key]
+    return max((best.get(t, 0) for t in graph.outputs), default=0)
+
+
+def estimate_code(code, part: str, clock_ns: float, accelerator=None, share: float = DEFAULT_SHARE) -> Estimate:
+    """The estimate of a lowered project (``ProjectCode``) on ``part`` at ``clock_ns``."""
+    info = part_info(part)
+    g = code.graph
+    reprogrammable = bool(accelerator and accelerator.reprogrammable)
+    rows, by_tensor = [], {}
+    for lc in code.layers:
+        lay = lc.layer
+        plan = lay.plan(g, code.io_type)
+        if plan.style == "mac":
+            r = mac_row(lay, plan, clock_ns, info, reprogrammable)
+            if code.io_stream and hasattr(lay, "geometry"):  # the line buffer, partitioned into registers
+                geo = lay.geometry(g.input_shapes(lay)[0])
+                r["ff"] += geo["filt_height"] * (geo["in_width"] + geo["pad_left"] + geo["pad_right"]) * \
+                    geo["n_chan"] * lay.in_types[0].width
+        else:
+            r = elementwise_row(lay, plan, clock_ns, info, g)
+        r = dict(name=lay.source_name, kind=lay.kind, **{k: int(round(v)) for k, v in r.items()})
+        rows.append(r)
+        by_tensor[lay.outputs[0]] = r
+    total = {res: sum(r[res] for r in rows) for res in RESOURCES}
+    ii = max((r["ii"] for r in rows), default=1)
+    lat_max = _longest_path(g, by_tensor, "latency_max")
+    if code.io_stream:
+        for var, arr, depth in code.stream["streams"]:
+            width = _array_bits(code, arr)
+            f = fifo_row(f"fifo {var}", width, depth)
+            rows.append(f)
+            for res in RESOURCES:
+                total[res] += f[res]
+        overlap = {t: dict(r, latency_min=r["latency_min"] - r["ii"] + 1) for t, r in by_tensor.items()}
+        lat_min = _longest_path(g, overlap, "latency_min") + ii - 1
+    else:
+        lat_min = lat_max
+    notes = []
+    if accelerator is not None:
+        top = _top_row(code, accelerator, lat_max, ii)
+        rows.append(top)
+        for res in RESOURCES:
+            total[res] += top[res]
+        lat_min, lat_max, ii = top["latency_min"], top["latency_max"], top["ii"]
+        notes.append("the accelerator top is serial: read a sample, run the network, write the result")
+    if info.capacity is None:
+        notes.append(f"part {part!r} is not in hlsgen's parts table: estimated as {info.family}, fit not checked")
+    total.update(latency_min=int(lat_min), latency_max=int(lat_max), ii=int(ii), clock_ns=clock_ns)
+    return Estimate(info, clock_ns, rows, total, share, notes)
+
+
+def _array_bits(code, arr_name: str) -> int:
+    for name, tname, channels in code.stream["arr_decls"]:
+        if name == arr_name:
+            for tensor, tn in code.tname.items():
+                if tn == tname:
+                    return channels * code.graph.tensors[tensor].type.width
+    return 16
+
+
+def _top_row(code, acc, net_latency: int, net_ii: int) -> dict:
+    c = costs()
+    n_in = sum(i["size"] for i in code.inputs)
+    n_out = sum(o["size"] for o in code.outputs)
+    lut, ff = c["top_lut"], c["top_ff"]
+    port_lut, port_ff = ((c["axis_port_lut"], c["axis_port_ff"]) if acc.interface == "axi_stream" else
+                         (c["maxi_port_lut"], c["maxi_port_ff"]) if acc.interface == "axi_master" else (0, 0))
+    lut += 2 * port_lut
+    ff += 2 * port_ff
+    for bus in (acc.input_type, acc.output_type):
+        if bus.fixed is None:
+            lut, ff = lut + c["float_converter_lut"], ff + c["float_converter_ff"]
+    if acc.interface == "axi_lite":  # every value its own register
+        lut += (n_in + n_out) * 8
+        ff += (n_in + n_out) * 32
+    if acc.reprogrammable:
+        lut, ff = lut + c["maxi_port_lut"] + c["float_converter_lut"], ff + c["maxi_port_ff"]
+    per_sample = n_in + net_latency + n_out + c["top_overhead_cycles"]
+    return dict(name=f"{code.project}_axi (top)", kind="AcceleratorTop", dsp=0, lut=int(lut), ff=int(ff),
+                bram_18k=0, latency_min=per_sample, latency_max=per_sample, ii=per_sample)

@@ -1,0 +1,50 @@
+"""Xilinx parts: family, DSP slice and capacity (data in parts.yml, with its sources)."""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+RESOURCES = ("dsp", "lut", "ff", "bram_18k")
+
+
+@dataclass(frozen=True)
+class Part:
+    name: str
+    device: str | None  # the parts.yml entry, None for a part outside the table
+    family: str  # 7series, ultrascale, ultrascale_plus
+    dsp_slice: str
+    dsp_a: int  # signed multiplier operand widths of one DSP slice
+    dsp_b: int
+    capacity: dict | None  # resource -> count, None when the part is not in the table
+
+
+@functools.lru_cache(maxsize=None)
+def _table() -> dict:
+    return yaml.safe_load((Path(__file__).parent / "parts.yml").read_text())
+
+
+def _longest_prefix(name: str, keys) -> str | None:
+    hits = [k for k in keys if name.startswith(k)]
+    return max(hits, key=len) if hits else None
+
+
+@functools.lru_cache(maxsize=None)
+def part_info(part: str) -> Part:
+    """What hlsgen knows of ``part`` (e.g. 'xc7z020clg400-1'); a part outside the table
+    gets its family from its name and no capacity (the fit check is then skipped)."""
+    t = _table()
+    name = str(part).strip().lower()
+    fam_key = _longest_prefix(name, t["prefixes"])
+    if fam_key is None:
+        raise ValueError(f"part {part!r}: not a Xilinx part name hlsgen recognises (e.g. xc7z020clg400-1, "
+                         f"xczu3eg-sbva484-1-i, xcu250-figd2104-2L-e)")
+    family = t["prefixes"][fam_key]
+    fam = t["families"][family]
+    device = _longest_prefix(name, t["devices"])
+    cap = dict(t["devices"][device]) if device else None
+    if cap is not None:
+        cap.setdefault("uram", 0)
+    return Part(name, device, family, fam["dsp_slice"], fam["dsp_a"], fam["dsp_b"], cap)
