@@ -1,4 +1,4 @@
-"""Command line: ``hlsgen convert``, ``hlsgen predict``, ``hlsgen demo``."""
+"""Command line: ``hlsgen convert``, ``hlsgen estimate``, ``hlsgen predict``, ``hlsgen demo``."""
 from __future__ import annotations
 
 import argparse
@@ -34,7 +34,38 @@ def _config(args, model):
     return config
 
 
+def _reuse_factor(text):
+    return "auto" if str(text).strip().lower() == "auto" else int(text)
+
+
 def cmd_convert(args):
+    hm = _converted(args)
+    print(hm.summary())
+    out = hm.write()
+    print(f"project written to {out}")
+    if args.compile:
+        hm.compile()
+        print("C simulation compiled")
+    return 0
+
+
+def cmd_estimate(args):
+    import json
+
+    folder = Path(args.model)
+    if folder.is_dir():
+        f = folder / "estimate.json"
+        if not f.is_file():
+            raise ValueError(f"{folder} has no estimate.json: is it a project written by hlsgen?")
+        data = json.loads(f.read_text())
+        print(json.dumps(data, indent=1) if args.json else (folder / "estimate.md").read_text())
+        return 0
+    est = _converted(args).estimate()
+    print(est.to_json() if args.json else est)
+    return 0 if est.fits is not False else 1
+
+
+def _converted(args):
     from .converters.keras import load_keras_model
     from .convert import convert_from_keras_model, convert_from_onnx_model
 
@@ -55,13 +86,7 @@ def cmd_convert(args):
         io_type=args.io_type, backend=backend, input_data_tb=args.input_data, output_data_tb=args.output_data,
         calibration_data=np.load(args.calibration_data) if args.calibration_data else None, **accel,
     )
-    print(hm.summary())
-    out = hm.write()
-    print(f"project written to {out}")
-    if args.compile:
-        hm.compile()
-        print("C simulation compiled")
-    return 0
+    return hm
 
 
 def cmd_predict(args):
@@ -138,10 +163,7 @@ def cmd_demo(args):
     return 0 if agree >= 0.99 else 1
 
 
-def main(argv=None):
-    p = argparse.ArgumentParser(prog="hlsgen", description="Neural networks -> HLS C++ for Zynq FPGAs")
-    sub = p.add_subparsers(dest="cmd", required=True)
-    c = sub.add_parser("convert", help="convert a Keras (.keras, .h5, .json) or ONNX (.onnx) model into an HLS project")
+def _convert_args(c):
     c.add_argument("model")
     c.add_argument("-o", "--output-dir", default="hlsgen_prj")
     c.add_argument("--weights", help="weights .h5 for a .json model")
@@ -156,14 +178,26 @@ def main(argv=None):
     c.add_argument("--output-type", help="bus type of the outputs: float or a fixed/int type")
     c.add_argument("--io-type", default="io_parallel")
     c.add_argument("--precision", help="default precision, e.g. 'fixed<16,6,RND,SAT>'")
-    c.add_argument("--reuse-factor", type=int)
+    c.add_argument("--reuse-factor", type=_reuse_factor, help="an integer, or auto (fit the part)")
     c.add_argument("--strategy", choices=["Latency", "Resource"])
     c.add_argument("--config", help="YAML configuration (hls4ml schema)")
     c.add_argument("--input-data", help="test inputs (.npy or .dat) for the testbench")
     c.add_argument("--output-data", help="reference outputs (.npy or .dat) for the testbench")
     c.add_argument("--calibration-data", help="representative inputs (.npy): fit the result types to their ranges")
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="hlsgen", description="Neural networks -> HLS C++ for Zynq FPGAs")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    c = sub.add_parser("convert", help="convert a Keras (.keras, .h5, .json) or ONNX (.onnx) model into an HLS project")
+    _convert_args(c)
     c.add_argument("--compile", action="store_true", help="also build the C simulation")
     c.set_defaults(func=cmd_convert)
+    e = sub.add_parser("estimate", help="resources, latency and interval before synthesis, and whether the design "
+                                        "fits its part (a model file with the convert options, or a written project)")
+    _convert_args(e)
+    e.add_argument("--json", action="store_true", help="print the estimate as JSON")
+    e.set_defaults(func=cmd_estimate)
     pr = sub.add_parser("predict", help="run a written project's C simulation on inputs from a .npy file")
     pr.add_argument("project")
     pr.add_argument("inputs")

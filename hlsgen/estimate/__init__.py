@@ -9,6 +9,7 @@ its error against public C-synthesis reports is measured by ``bench/bench_estima
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
 
@@ -107,9 +108,14 @@ def _longest_path(graph, rows_by_tensor, key: str) -> int:
     return max((best.get(t, 0) for t in graph.outputs), default=0)
 
 
-def estimate_code(code, part: str, clock_ns: float, accelerator=None, share: float = DEFAULT_SHARE) -> Estimate:
-    """The estimate of a lowered project (``ProjectCode``) on ``part`` at ``clock_ns``."""
+def estimate_code(code, part: str, clock_ns: float, accelerator=None, share: float = DEFAULT_SHARE,
+                  multipliers: str = "auto") -> Estimate:
+    """The estimate of a lowered project (``ProjectCode``) on ``part`` at ``clock_ns``.
+    ``multipliers='fabric'``: every product in LUTs (as when the HLS run binds them to
+    fabric, e.g. ``config_op mul -impl fabric``)."""
     info = part_info(part)
+    if multipliers == "fabric":
+        info = dataclasses.replace(info, dsp_a=0, dsp_b=0)
     g = code.graph
     reprogrammable = bool(accelerator and accelerator.reprogrammable)
     rows, by_tensor = [], {}
@@ -152,7 +158,9 @@ def estimate_code(code, part: str, clock_ns: float, accelerator=None, share: flo
     if info.capacity is None:
         notes.append(f"part {part!r} is not in hlsgen's parts table: estimated as {info.family}, fit not checked")
     total.update(latency_min=int(lat_min), latency_max=int(lat_max), ii=int(ii), clock_ns=clock_ns)
-    return Estimate(info, clock_ns, rows, total, share, notes)
+    est = Estimate(info, clock_ns, rows, total, share, notes)
+    est._code = code  # what it was estimated from (re-estimating with other constants, in bench/)
+    return est
 
 
 def _array_bits(code, arr_name: str) -> int:

@@ -30,7 +30,7 @@ def _cycles(ns: float, clock_ns: float) -> int:
 def dsp_per_product(wa: int, wb: int, part) -> int:
     """DSP slices of one wa x wb product (0: built from LUTs)."""
     lo, hi = sorted((int(wa), int(wb)))
-    if lo <= costs()["lut_mult_max_width"]:
+    if lo <= costs()["lut_mult_max_width"] or not part.dsp_a:  # narrow, or bound to fabric
         return 0
     a, b = part.dsp_a, part.dsp_b
     return ceil_div(hi - 1, a - 1) * ceil_div(lo - 1, b - 1)

@@ -1,0 +1,177 @@
+"""The estimator's validation set: public C-synthesis reports of hls4ml designs
+(bench/data/csynth_reports.yml: numbers and configurations only, each with its source
+repository, path and commit), rebuilt as the equivalent hlsgen design and estimated.
+
+A design is rebuilt from its recorded layers as a Keras model with random weights (the
+recorded share of zero weights where known), converted with the recorded precision,
+reuse factor, strategy and io type, and estimated on the recorded part and clock with
+``hlsgen.estimate.estimate_code``.  Shared by bench/bench_estimate.py and the tests.
+"""
+from __future__ import annotations
+
+import math
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+DATA = Path(__file__).resolve().parent / "data" / "csynth_reports.yml"
+METRICS = ("dsp", "lut", "ff", "bram_18k", "latency", "ii")
+
+
+def load() -> list:
+    return yaml.safe_load(DATA.read_text())
+
+
+def _t(s):
+    """hls4ml's ap_fixed<W,I> spelling as hlsgen's (same meaning)."""
+    return None if s in (None, "", "auto") else str(s).replace("ap_", "")
+
+
+class Unsupported(Exception):
+    pass
+
+
+def keras_model(entry, seed=0):
+    import keras
+
+    rng = np.random.default_rng(seed)
+    layers = entry["layers"]
+    first = layers[0]
+    if "n_in" in first and first["type"] == "Dense":
+        shape = (first["n_in"],)
+    elif "in_shape" in first:
+        shape = tuple(first["in_shape"])
+    else:
+        raise Unsupported(f"no input shape for {first['type']}")
+    x = inp = keras.Input(shape, name="input_1")
+    cfg = {}
+    for k, lay in enumerate(layers):
+        t = lay["type"]
+        name = f"l{k}_{t.lower()}"
+        entry_cfg = {}
+        if lay.get("reuse_factor"):
+            entry_cfg["ReuseFactor"] = int(lay["reuse_factor"])
+        prec = {key: _t(lay.get(key)) for key in ("weight", "result", "accum") if _t(lay.get(key))}
+        if t == "Dense":
+            if len(x.shape) > 2:
+                x = keras.layers.Flatten(name=f"{name}_flat")(x)
+            layer = keras.layers.Dense(int(lay["n_out"]), name=name)
+            x = layer(x)
+            _weights(layer, rng, lay.get("n_zeros"))
+        elif t in ("Conv2D", "Conv1D"):
+            conv = keras.layers.Conv2D if t == "Conv2D" else keras.layers.Conv1D
+            k_ = lay["kernel"] if t == "Conv2D" else (lay["kernel"][-1] if isinstance(lay["kernel"], list) else lay["kernel"])
+            s_ = lay.get("strides", 1)
+            if t == "Conv1D" and isinstance(s_, list):
+                s_ = s_[-1]
+            layer = conv(int(lay["filters"]), k_, strides=s_, padding=lay.get("padding", "valid"), name=name)
+            x = layer(x)
+            _weights(layer, rng, lay.get("n_zeros"))
+        elif t == "Activation":
+            fn = lay.get("fn", "relu")
+            x = keras.layers.Activation(fn, name=name)(x)
+            if "weight" in prec:
+                prec.pop("weight")
+        elif t == "Softmax":
+            x = keras.layers.Activation("softmax", name=name)(x)
+        elif t == "MaxPooling2D":
+            x = keras.layers.MaxPooling2D(tuple(lay["pool"]), name=name)(x)
+        elif t == "Flatten":
+            x = keras.layers.Flatten(name=name)(x)
+        elif t == "ZeroPadding2D":
+            x = keras.layers.ZeroPadding2D(lay["pad"], name=name)(x)
+        elif t == "ZeroPadding1D":
+            x = keras.layers.ZeroPadding1D(lay["pad"], name=name)(x)
+        elif t == "UpSampling2D":
+            x = keras.layers.UpSampling2D(lay["size"], name=name)(x)
+        elif t == "GlobalAveragePooling1D":
+            x = keras.layers.GlobalAveragePooling1D(name=name)(x)
+        elif t == "GlobalMaxPooling1D":
+            x = keras.layers.GlobalMaxPooling1D(name=name)(x)
+        elif t in ("Dropout", "ApplyAlpha"):
+            continue  # nothing at inference / a scale hlsgen folds into the layer before
+        else:
+            raise Unsupported(f"layer type {t}")
+        if prec:
+            entry_cfg["Precision"] = prec
+        if entry_cfg:
+            cfg[name] = entry_cfg
+    return keras.Model(inp, x), cfg
+
+
+def _weights(layer, rng, n_zeros):
+    ws = layer.get_weights()
+    k = rng.uniform(-1, 1, ws[0].shape)
+    if n_zeros:
+        flat = k.reshape(-1)
+        flat[rng.choice(flat.size, min(int(n_zeros), flat.size), replace=False)] = 0.0
+    layer.set_weights([k] + [rng.uniform(-0.5, 0.5, w.shape) for w in ws[1:]])
+
+
+def estimate_entry(entry, tmp="/tmp/hlsgen-bench-estimate"):
+    """(estimate, report numbers) of one design; raises Unsupported when it cannot be rebuilt."""
+    import hlsgen
+    from hlsgen.estimate import estimate_code
+
+    model, layer_cfg = keras_model(entry)
+    cfg = {"Model": {"Precision": _t(entry.get("precision")) or "fixed<16,6>",
+                     "ReuseFactor": int(entry.get("reuse_factor") or 1),
+                     "Strategy": entry.get("strategy") or "Latency"},
+           "LayerName": layer_cfg}
+    inp = _t(entry["layers"][0].get("input"))
+    cfg["LayerName"]["input_1"] = {"Precision": {"result": inp or cfg["Model"]["Precision"]}}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        hm = hlsgen.convert_from_keras_model(model, hls_config=cfg, output_dir=tmp, io_type=entry["io_type"])
+    fabric = entry.get("multiplier_impl") == "LUT"
+    est = estimate_code(hm.lowering, entry["part"], float(entry["clock_ns"]), None,
+                        multipliers="fabric" if fabric else "auto")
+    return est, entry["report"]
+
+
+def compare(est, rep) -> dict:
+    """Relative error per metric (None where the report has no number or is 0)."""
+    got = dict(est.total)
+    got["latency"] = got["latency_max"]
+    want = dict(rep)
+    want["latency"] = rep.get("latency_max")
+    want["ii"] = rep.get("ii_max")
+    out = {}
+    for m in METRICS:
+        w = want.get(m)
+        if w in (None, 0):
+            out[m] = None if w is None or got[m] == 0 else math.inf if False else None
+            continue
+        out[m] = abs(got[m] - w) / w
+    return out
+
+
+def summary(errors: list) -> dict:
+    """Median and 75th percentile of each metric's relative error."""
+    res = {}
+    for m in METRICS:
+        v = [e[m] for e in errors if e.get(m) is not None]
+        res[m] = (float(np.median(v)), float(np.percentile(v, 75)), len(v)) if v else (None, None, 0)
+    return res
+
+
+def run_all(verbose=False):
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    rows, skipped = [], []
+    for e in load():
+        try:
+            est, rep = estimate_entry(e)
+        except Unsupported as ex:
+            skipped.append((e["id"], str(ex)))
+            continue
+        err = compare(est, rep)
+        rows.append((e, est, err))
+        if verbose:
+            t = est.total
+            print(f"{e['id'][:44]:44s} dsp {t['dsp']:>6}/{rep['dsp']:<6} lut {t['lut']:>7}/{rep['lut']:<7} "
+                  f"ff {t['ff']:>7}/{rep['ff']:<7} bram {t['bram_18k']:>4}/{rep['bram_18k']:<4} "
+                  f"lat {t['latency_max']:>6}/{rep.get('latency_max')!s:<6} ii {t['ii']:>6}/{rep.get('ii_max')!s:<6}")
+    return rows, skipped
