@@ -107,6 +107,23 @@ def test_c_driver_reports_timeouts_instead_of_hanging(projects):
     assert "predict failed: timeout waiting for the accelerator (-5)" in r.stdout
 
 
+@needs_gxx
+@pytest.mark.parametrize("style,itf", [("sdt", "axi_stream"), ("sdt", "axi_master"), ("sdt", "axi_lite"),
+                                       ("sdt-canonical", "axi_stream")])
+def test_c_driver_with_system_device_tree_xparameters(style, itf, projects, tmp_path):
+    """Vitis 2023.2+ (SDT flow): xparameters.h has only XPAR_<INSTANCE>_BASEADDR (or the canonical
+    XPAR_X<IP>_<n>_BASEADDR) names and SDT is defined; the driver finds both devices and runs."""
+    hm = projects[(itf, "embedded")]
+    exe = build_c_host(hm.output_dir, build_dir=tmp_path / "b", sw_reference=False, xparameters=style)
+    xp = (tmp_path / "b" / "xparameters.h").read_text()
+    want = "XPAR_MYPROJECT_AXI_0_BASEADDR" if style == "sdt" else "XPAR_XMYPROJECT_AXI_0_BASEADDR"
+    assert want in xp and "S_AXI_CONTROL" not in xp and "DEVICE_ID" not in xp
+    assert ("XPAR_AXI_DMA_0_BASEADDR" in xp or "XPAR_XAXIDMA_0_BASEADDR" in xp) == (itf == "axi_stream")
+    r = run_c_host(exe)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "RESULT: PASS" in r.stdout and "accelerator: 0 mismatches" in r.stdout
+
+
 def _cross_compile(cc, drv, include, extra=()):
     for src in ("main.c", "myproject_driver.c"):
         cmd = [cc, "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", f"-I{include}", f"-I{drv}",
