@@ -439,6 +439,38 @@ def test_design_alternate_board_name(tmp_path):
     assert r.rc == 0, r.explain()
 
 
+@needs_tclsh
+@pytest.mark.parametrize("board", ["ultra96v2", "zcu104", "kv260"])
+def test_design_unlocks_the_pl_clock_before_setting_it(tmp_path, board):
+    """Avnet's Ultra96-V2 preset sets PSU__OVERRIDE__BASIC_CLOCK=1, which makes the PS ignore a
+    requested PL0 frequency: the override goes to 0, on its own, before the frequency is set."""
+    spec = make_spec(board, "axi_stream", clock_period_ns=20)
+    r = run_design(spec, tmp_path)
+    assert r.rc == 0 and not r.violations and not r.errors, r.explain()
+    props = [(k, v) for c in r.called("set_property") if c[0] == "-dict"
+             for k, v in zip(c[1].split()[::2], c[1].split()[1::2])]
+    keys = [k for k, _ in props]
+    assert ("CONFIG.PSU__OVERRIDE__BASIC_CLOCK", "0") in props
+    assert ("CONFIG.PSU__CRL_APB__PL0_REF_CTRL__FREQMHZ", "50") in props
+    assert keys.index("CONFIG.PSU__OVERRIDE__BASIC_CLOCK") < keys.index("CONFIG.PSU__CRL_APB__PL0_REF_CTRL__FREQMHZ")
+    unlock = [c for c in r.called("set_property") if "PSU__OVERRIDE__BASIC_CLOCK" in c[1]]
+    assert len(unlock) == 1 and unlock[0][1].split() == ["CONFIG.PSU__OVERRIDE__BASIC_CLOCK", "0"]
+
+
+@needs_tclsh
+def test_negative_locked_pl_clock_is_caught(tmp_path):
+    """Without the unlock the stand-in PS keeps the preset's 100 MHz and validation fails."""
+    d = _copy_boards(tmp_path)
+    f = d / "_zynquplus.yml"
+    f.write_text(re.sub(r"^  unlock:.*\n", "", f.read_text(), flags=re.M))
+    spec = BlockDesignSpec("myproject", load_board("ultra96v2", directory=d), interface="axi_lite",
+                           clock_period_ns=20)
+    assert "PSU__OVERRIDE__BASIC_CLOCK" not in render_design_tcl(spec)
+    r = run_design(spec, tmp_path / "run")
+    assert r.rc != 0
+    assert any("FREQMHZ is '100', want 50" in v and "ignored" in v for v in r.violations), r.explain()
+
+
 # --------------------------------------------------------------------------- design.tcl failures
 @needs_tclsh
 def test_design_missing_board_files_is_an_error(tmp_path):

@@ -59,6 +59,7 @@ class PlClock:
     default_mhz: float
     freq_property: str
     enable: Dict[str, Any]
+    unlock: Dict[str, Any] = field(default_factory=dict)  # set before the frequency (a preset may lock it)
 
 
 @dataclass(frozen=True)
@@ -154,7 +155,7 @@ _SCHEMA: Dict[str, Any] = {
     "control": (_PORT, True),
     "memory_ports": ([_PORT], True),
     "pl_clock": ({"pin": (str, True), "default_mhz": ((int, float), True),
-                  "freq_property": (str, True), "enable": (dict, True)}, True),
+                  "freq_property": (str, True), "enable": (dict, True), "unlock": (dict, False)}, True),
     "reset": ({"pin": (str, True), "enable": (dict, True)}, True),
     "interrupt": ({"pin": (str, True), "width": (int, True), "enable": (dict, True)}, True),
     "ps_disable": (dict, True),
@@ -269,7 +270,8 @@ def _build(data: Dict[str, Any], path: Path) -> Board:
         control=_port(data["control"]),
         memory_ports=tuple(_port(p) for p in data["memory_ports"]),
         pl_clock=PlClock(pin=pl["pin"], default_mhz=float(pl["default_mhz"]),
-                         freq_property=pl["freq_property"], enable=dict(pl["enable"])),
+                         freq_property=pl["freq_property"], enable=dict(pl["enable"]),
+                         unlock=dict(pl.get("unlock") or {})),
         reset=PsPin(pin=rst["pin"], enable=dict(rst["enable"])),
         interrupt=Interrupt(pin=irq["pin"], width=irq["width"], enable=dict(irq["enable"])),
         ps_disable=dict(data["ps_disable"]),

@@ -330,6 +330,11 @@ def design_context(spec: BlockDesignSpec) -> Dict[str, Any]:
     for i, src in enumerate(irq_sources):
         nets.append({"comment": "", "pins": [src, f"irq_concat/In{i}"]})
 
+    # properties that must be set on their own before the PL clock frequency (see the board file)
+    ps_unlock = [{"comment": f"before the PL clock frequency: {', '.join(f'{k}={v}' for k, v in b.pl_clock.unlock.items())} "
+                             "(a board preset may lock the PL clocks)", "props": _props(b.pl_clock.unlock)}
+                 ] if b.pl_clock.unlock else []
+
     preset = []
     if b.apply_board_preset:
         cfg = f'apply_board_preset "1"'
@@ -367,6 +372,7 @@ def design_context(spec: BlockDesignSpec) -> Dict[str, Any]:
         "pl_clock_mhz": _fmt(spec.pl_clock_mhz),
         "ps": {"cell": ps, "vlnv": b.ps.full_vlnv},
         "ps_preset": preset,
+        "ps_unlock": ps_unlock,
         "ps_props": _props(ps_props),
         "cells": cells,
         "intf_nets": intf_nets,
