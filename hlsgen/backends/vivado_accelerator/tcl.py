@@ -358,6 +358,7 @@ def design_context(spec: BlockDesignSpec) -> Dict[str, Any]:
         "interface": spec.interface,
         "reprogrammable": "yes" if spec.reprogrammable else "no",
         "part": b.part,
+        "min_vivado": b.min_vivado,
         "board_part": b.board_part,
         "board_part_candidates": [b.board_part] + list(b.board_part_alternates),
         "board_connections": [b.board_connections] if b.board_connections else [],
@@ -365,6 +366,9 @@ def design_context(spec: BlockDesignSpec) -> Dict[str, Any]:
         "vivado_project": f"{spec.project_name}_vivado",
         "bd_name": spec.bd_name,
         "ip_repo": spec.ip_repo,
+        # where the HLS IP may be: the Tcl flow's solution, else the unified flow's component (hls_config.cfg)
+        "ip_repos": [spec.ip_repo] + ([f"{spec.hls_prj_name}/hls/impl/ip"]
+                                      if spec.ip_repo == f"{spec.hls_prj_name}/solution1/impl/ip" else []),
         "ip_vlnv": spec.ip_vlnv,
         "output_dir": spec.output_dir,
         "output_name": spec.output_name,
@@ -398,6 +402,8 @@ def build_context(spec: BlockDesignSpec) -> Dict[str, Any]:
         "top_name": spec.top_name,
         "hls_prj_name": spec.hls_prj_name,
         "part": spec.board.part,
+        "board_file": spec.board.path.name,
+        "hls_tools": list(spec.board.hls_tools),
         "clock_period": _fmt_period(spec.clock_period_ns),
         "clock_uncertainty": [spec.clock_uncertainty] if spec.clock_uncertainty else [],
         "hls_tool": spec.hls_tool,
