@@ -434,10 +434,26 @@ def test_design_older_board_version_falls_back(tmp_path):
 
 @needs_tclsh
 def test_design_alternate_board_name(tmp_path):
-    spec = make_spec("ultra96v2")
-    r = run_design(spec, tmp_path, board_parts={"em.avnet.com:ultra96v2:part0:1.0": spec.board.part},
-                   board_part="em.avnet.com:ultra96v2:part0:1.0")
+    """An alternate board_part (older name of the same board files) is tried after the current one."""
+    d = _copy_boards(tmp_path)
+    f = d / "zcu104.yml"
+    f.write_text(f.read_text() + "board_part_alternates: [xilinx.com:zcu104_old:part0:1.0]\n")
+    spec = BlockDesignSpec("myproject", load_board("zcu104", directory=d), interface="axi_lite")
+    r = run_design(spec, tmp_path / "run", board_parts={"xilinx.com:zcu104_old:part0:1.0": spec.board.part},
+                   board_part="xilinx.com:zcu104_old:part0:1.0")
     assert r.rc == 0, r.explain()
+
+
+@needs_tclsh
+def test_design_ultra96v2_does_not_take_the_em_avnet_1_0_files(tmp_path):
+    """em.avnet.com:ultra96v2:part0:1.0 carries xczu3eg-sbva484-1-e: never an alternate of the V2's -1-i."""
+    spec = make_spec("ultra96v2")
+    assert spec.board.board_part_alternates == ()
+    assert "em.avnet.com" not in render_design_tcl(spec)
+    r = run_design(spec, tmp_path, board_parts={"em.avnet.com:ultra96v2:part0:1.0": "xczu3eg-sbva484-1-e"},
+                   board_part="em.avnet.com:ultra96v2:part0:1.0")
+    assert r.rc != 0
+    assert "avnet.com:ultra96v2:part0:1.2 (ultra96v2) are not installed" in r.stderr
 
 
 @needs_tclsh
