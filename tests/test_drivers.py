@@ -261,6 +261,22 @@ def test_driver_option_selects_files(models, tmp_path):
     assert "psu_cortexa53_0" in readme and "XPAR_MYPROJECT_AXI_0_S_AXI_CONTROL_BASEADDR" in readme
 
 
+def test_docs_match_what_the_scripts_write(models, tmp_path):
+    """design.tcl writes an .xsa (write_hw_platform, Vivado 2019.2+): the C README builds from it, with no
+    SDK/.hdf flow; build_prj.tcl does not claim Vitis HLS defaults to the kernel flow (UG1399: Vivado IP)."""
+    a, _ = models
+    hm = hlsgen.convert_from_keras_model(a, output_dir=tmp_path / "p", backend="VivadoAccelerator",
+                                         board="pynq-z2", interface="axi_stream", driver="c")
+    files = dict(hm.files())
+    readme, design, build = files["drivers/c/README.md"], files["design.tcl"], files["build_prj.tcl"]
+    assert "write_hw_platform" in design and "myproject.xsa" in design
+    assert "myproject.xsa" in readme and "platform create -name hw -hw myproject.xsa" in readme
+    assert ".hdf" not in readme.replace("`.hdf` ended", "") and "createhw" not in readme and "hwspec" not in readme
+    assert "SDK" not in files["drivers/c/Makefile"] and "SDK" not in files["drivers/c/myproject_driver.h"]
+    assert "XPAR_MYPROJECT_AXI_0_BASEADDR" in readme and "XPAR_XMYPROJECT_AXI_0_BASEADDR" in readme
+    assert "default flow makes a Vitis kernel" not in build and "Vitis HLS's default (UG1399)" in build
+
+
 @needs_gxx
 def test_c_bus_encoder_matches_hlsgen_in_every_mode(tmp_path):
     """The C driver's encoder (codec.j2, no libm) against hlsgen's quantization, all modes."""
