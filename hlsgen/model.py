@@ -81,7 +81,8 @@ class HLSModel:
             lay.cfg.strategy == "Resource" and lay.cfg.reuse_factor > 1 for lay in self.graph.layers)
         xs, ref = self._tb_data()
         acc = self.accelerator
-        files = vivado.firmware_files(code, dataflow, reprogrammable=bool(acc and acc.reprogrammable))
+        files = vivado.firmware_files(code, dataflow, reprogrammable=bool(acc and acc.reprogrammable),
+                                      synth_top=acc is None)
         accel_ctx = desc = None
         if acc is None:
             files += vivado.build_files(code, self.options)

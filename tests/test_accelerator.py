@@ -2,6 +2,7 @@
 import itertools
 import json
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -128,6 +129,38 @@ def test_generated_tcl_passes_the_standin_vivado(board, interface, weights, tmp_
     run = run_build(spec, tmp_path / "hls", "vitis_hls", tcl=(hm.output_dir / "build_prj.tcl").read_text())
     assert run.rc == 0 and not run.violations, run.explain()
     assert run.called("config_interface") == [["-m_axi_addr64"]]  # the register map assumes 64-bit offsets
+
+
+def _interface_pragma_owners(cpp: str) -> list:
+    """(function, pragma) for every `#pragma HLS INTERFACE` line: the function defined (at column 0) before it."""
+    owners, func = [], None
+    for line in cpp.splitlines():
+        m = re.match(r"^[A-Za-z_][\w:<>,* ]*?\b(\w+)\s*\(", line)
+        if m and not line.startswith(("#", "//")):
+            func = m.group(1)
+        if re.match(r"\s*#pragma HLS INTERFACE", line, re.I):
+            owners.append((func, line.strip()))
+    return owners
+
+
+@pytest.mark.parametrize("backend,io_type", [("Vivado", "io_parallel"), ("Vivado", "io_stream"),
+                                             ("VivadoAccelerator", "io_parallel"),
+                                             ("VivadoAccelerator", "io_stream")])
+def test_interface_pragmas_only_on_the_synthesis_top(backend, io_type, tmp_path):
+    """Vitis HLS 2023.2+ ignores INTERFACE pragmas on sub-functions (with a warning): under an
+    accelerator top the network function is one, so it carries none; every INTERFACE is on set_top's."""
+    for interface in (INTERFACES if backend == "VivadoAccelerator" else [None]):
+        kw = dict(interface=interface) if interface else {}
+        hm = hlsgen.convert_from_keras_model(small_model(), output_dir=tmp_path / f"p{interface}", backend=backend,
+                                             board="pynq-z2", io_type=io_type, **kw)
+        files = dict(hm.files())
+        top = re.search(r"^\s*set_top (\w+)", files["build_prj.tcl"], re.M).group(1)
+        owners = [o for f, text in files.items() if f.startswith("firmware/") and f.endswith(".cpp")
+                  for o in _interface_pragma_owners(text)]
+        assert {f for f, _ in owners} <= {top}, owners
+        assert owners or (backend == "Vivado" and io_type == "io_stream")  # stream arguments: ap_fifo by default
+        net = _interface_pragma_owners(files["firmware/myproject.cpp"])
+        assert (net != []) == (backend == "Vivado" and io_type == "io_parallel"), net
 
 
 def test_bad_accelerator_options_fail_before_writing(tmp_path):

@@ -167,10 +167,12 @@ class ProjectCode:
         return stream_code(self)
 
 
-def firmware_files(code: ProjectCode, strategy_dataflow: bool, reprogrammable: bool = False):
-    """The HLS firmware: top function, typedefs, configs, weights, and the C++ libraries."""
+def firmware_files(code: ProjectCode, strategy_dataflow: bool, reprogrammable: bool = False, synth_top: bool = True):
+    """The HLS firmware: top function, typedefs, configs, weights, and the C++ libraries.
+    ``synth_top``: the network function is the synthesis top (backend 'Vivado'); under an
+    accelerator top it is a sub-function, which must carry no INTERFACE pragmas."""
     p = code.project
-    ctx = code.context(dataflow=strategy_dataflow, reprogrammable=reprogrammable)
+    ctx = code.context(dataflow=strategy_dataflow, reprogrammable=reprogrammable, synth_top=synth_top)
     files = [
         (f"firmware/{p}.cpp", render("firmware/myproject.cpp.j2", **ctx)),
         (f"firmware/{p}.h", render("firmware/myproject.h.j2", **ctx)),
