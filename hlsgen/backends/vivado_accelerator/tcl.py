@@ -30,13 +30,16 @@ from .boards import Board, load_board
 __all__ = [
     "BlockDesignSpec", "render_design_tcl", "render_build_tcl",
     "design_context", "build_context", "hls_ip_interfaces",
-    "INTERFACES", "HLS_TOOLS", "DMA_STREAM_WIDTHS", "XILINX_IP",
+    "INTERFACES", "HLS_TOOLS", "DMA_STREAM_WIDTHS", "DMA_LENGTH_WIDTH", "XILINX_IP",
 ]
 
 INTERFACES = ("axi_stream", "axi_master", "axi_lite")
 HLS_TOOLS = ("auto", "vivado_hls", "vitis_hls")
 # AXI DMA 7.1 stream data widths (PG021)
 DMA_STREAM_WIDTHS = (8, 16, 32, 64, 128, 256, 512, 1024)
+# AXI DMA buffer length register (c_sg_length_width, PG021: 8..26 bits): a transfer moves at most
+# 2^26 - 1 bytes, and PYNQ's DMA driver refuses longer ones
+DMA_LENGTH_WIDTH = 26
 # Xilinx catalog IP used besides the PS; versions current from Vivado 2019.2 to 2023.x
 # (design.tcl takes the newest in the catalog if one of these is missing).
 XILINX_IP = {
@@ -99,7 +102,7 @@ class BlockDesignSpec:
     vivado_dir: Optional[str] = None   # default f"{project_name}_vivado"
     bd_name: Optional[str] = None      # default f"{project_name}_bd"
     jobs: int = 2                      # launch_runs -jobs default (argv jobs=N overrides)
-    dma_length_width: int = 26         # AXI DMA buffer length register width (bits)
+    dma_length_width: int = DMA_LENGTH_WIDTH  # AXI DMA buffer length register width (bits)
     # HLS build script
     hls_tool: str = "auto"             # "auto" detects vivado_hls / vitis_hls at run time
     hls_prj_name: Optional[str] = None  # default f"{project_name}_prj"
