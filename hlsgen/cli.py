@@ -82,14 +82,15 @@ def cmd_predict(args):
     return 0
 
 
-def run_testbench(project: Path, name: str) -> str:
-    """Build and run the generated C testbench with g++ alone; returns its report."""
+def run_testbench(project: Path, name: str, ap_types=None, exe_name: str | None = None) -> str:
+    """Build and run the generated C testbench with g++ alone; returns its report.
+    ``ap_types``: other ap_types headers than the project's (see hlsgen.csim.include_dirs)."""
     from .csim import compiler, include_dirs
 
-    exe = project / "build" / f"{name}_test"
+    exe = project / "build" / (exe_name or f"{name}_test")
     exe.parent.mkdir(exist_ok=True)
     sources = [f"firmware/{name}.cpp"] + ([f"firmware/{name}_axi.cpp"] if (project / "firmware" / f"{name}_axi.cpp").exists() else [])
-    cmd = [compiler(), "-O1", "-std=c++14", *[f"-I{d}" for d in include_dirs(project)], f"{name}_test.cpp",
+    cmd = [compiler(), "-O1", "-std=c++14", *[f"-I{d}" for d in include_dirs(project, ap_types)], f"{name}_test.cpp",
            *sources, "-o", str(exe)]
     build = subprocess.run(cmd, cwd=project, capture_output=True, text=True)
     if build.returncode != 0:
@@ -134,7 +135,7 @@ def cmd_demo(args):
           f"max |diff| {np.abs(y - y_keras).max():.4f}")
     print(f"C testbench (g++): {run_testbench(hm.output_dir, hm.project_name)}")
     print(f"project: {hm.output_dir} (board {args.board}, {args.interface}; build it with "
-          f"hm.build(bitfile=True) or `vitis_hls -f build_prj.tcl` then `vivado -mode batch -source design.tcl`)")
+          f"hm.build(bitfile=True), or see its README.md for vitis-run / vitis_hls / vivado_hls, then vivado)")
     return 0 if agree >= 0.99 else 1
 
 
