@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -101,11 +104,37 @@ def run_testbench(project: Path, name: str, ap_types=None, exe_name: str | None 
     return run.stdout.strip()
 
 
-def cmd_demo(args):
-    import os
+@contextlib.contextmanager
+def quiet_native_stderr():
+    """Hold back what native code writes to stderr (file descriptor 2) in the block: TensorFlow's
+    start-up lines (oneDNN, CUDA stubs) come from C++ logging that recent releases print whatever
+    TF_CPP_MIN_LOG_LEVEL says. If the block raises, the held-back text is written out after all."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as held:
+        os.dup2(held.fileno(), 2)
+        try:
+            yield
+        except BaseException:
+            os.dup2(saved, 2)
+            held.seek(0)
+            sys.stderr.write(held.read().decode(errors="replace"))
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
 
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    import keras
+
+def import_keras_quietly():
+    """``import keras`` with TensorFlow's start-up log lines hidden (they must be set before TF loads)."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")   # C++ INFO/WARNING/ERROR, where the release obeys it
+    with quiet_native_stderr():
+        import keras
+    return keras
+
+
+def cmd_demo(args):
+    keras = import_keras_quietly()
 
     from .convert import convert_from_keras_model
 
@@ -140,7 +169,10 @@ def cmd_demo(args):
 
 
 def main(argv=None):
+    from . import __version__
+
     p = argparse.ArgumentParser(prog="hlsgen", description="Neural networks -> HLS C++ for Zynq FPGAs")
+    p.add_argument("--version", action="version", version=f"hlsgen {__version__}")
     sub = p.add_subparsers(dest="cmd", required=True)
     c = sub.add_parser("convert", help="convert a Keras (.keras, .h5, .json) or ONNX (.onnx) model into an HLS project")
     c.add_argument("model")
