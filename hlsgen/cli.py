@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -107,14 +110,15 @@ def cmd_predict(args):
     return 0
 
 
-def run_testbench(project: Path, name: str) -> str:
-    """Build and run the generated C testbench with g++ alone; returns its report."""
+def run_testbench(project: Path, name: str, ap_types=None, exe_name: str | None = None) -> str:
+    """Build and run the generated C testbench with g++ alone; returns its report.
+    ``ap_types``: other ap_types headers than the project's (see hlsgen.csim.include_dirs)."""
     from .csim import compiler, include_dirs
 
-    exe = project / "build" / f"{name}_test"
+    exe = project / "build" / (exe_name or f"{name}_test")
     exe.parent.mkdir(exist_ok=True)
     sources = [f"firmware/{name}.cpp"] + ([f"firmware/{name}_axi.cpp"] if (project / "firmware" / f"{name}_axi.cpp").exists() else [])
-    cmd = [compiler(), "-O1", "-std=c++14", *[f"-I{d}" for d in include_dirs(project)], f"{name}_test.cpp",
+    cmd = [compiler(), "-O1", "-std=c++14", *[f"-I{d}" for d in include_dirs(project, ap_types)], f"{name}_test.cpp",
            *sources, "-o", str(exe)]
     build = subprocess.run(cmd, cwd=project, capture_output=True, text=True)
     if build.returncode != 0:
@@ -125,11 +129,37 @@ def run_testbench(project: Path, name: str) -> str:
     return run.stdout.strip()
 
 
-def cmd_demo(args):
-    import os
+@contextlib.contextmanager
+def quiet_native_stderr():
+    """Hold back what native code writes to stderr (file descriptor 2) in the block: TensorFlow's
+    start-up lines (oneDNN, CUDA stubs) come from C++ logging that recent releases print whatever
+    TF_CPP_MIN_LOG_LEVEL says. If the block raises, the held-back text is written out after all."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as held:
+        os.dup2(held.fileno(), 2)
+        try:
+            yield
+        except BaseException:
+            os.dup2(saved, 2)
+            held.seek(0)
+            sys.stderr.write(held.read().decode(errors="replace"))
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
 
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    import keras
+
+def import_keras_quietly():
+    """``import keras`` with TensorFlow's start-up log lines hidden (they must be set before TF loads)."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")   # C++ INFO/WARNING/ERROR, where the release obeys it
+    with quiet_native_stderr():
+        import keras
+    return keras
+
+
+def cmd_demo(args):
+    keras = import_keras_quietly()
 
     from .convert import convert_from_keras_model
 
@@ -159,7 +189,7 @@ def cmd_demo(args):
           f"max |diff| {np.abs(y - y_keras).max():.4f}")
     print(f"C testbench (g++): {run_testbench(hm.output_dir, hm.project_name)}")
     print(f"project: {hm.output_dir} (board {args.board}, {args.interface}; build it with "
-          f"hm.build(bitfile=True) or `vitis_hls -f build_prj.tcl` then `vivado -mode batch -source design.tcl`)")
+          f"hm.build(bitfile=True), or see its README.md for vitis-run / vitis_hls / vivado_hls, then vivado)")
     return 0 if agree >= 0.99 else 1
 
 
@@ -187,7 +217,10 @@ def _convert_args(c):
 
 
 def main(argv=None):
+    from . import __version__
+
     p = argparse.ArgumentParser(prog="hlsgen", description="Neural networks -> HLS C++ for Zynq FPGAs")
+    p.add_argument("--version", action="version", version=f"hlsgen {__version__}")
     sub = p.add_subparsers(dest="cmd", required=True)
     c = sub.add_parser("convert", help="convert a Keras (.keras, .h5, .json) or ONNX (.onnx) model into an HLS project")
     _convert_args(c)

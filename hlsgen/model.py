@@ -106,10 +106,11 @@ class HLSModel:
             lay.cfg.strategy == "Resource" and lay.cfg.reuse_factor > 1 for lay in self.graph.layers)
         xs, ref = self._tb_data()
         acc = self.accelerator
-        files = vivado.firmware_files(code, dataflow, reprogrammable=bool(acc and acc.reprogrammable))
+        files = vivado.firmware_files(code, dataflow, reprogrammable=bool(acc and acc.reprogrammable),
+                                      synth_top=acc is None)
         accel_ctx = desc = None
         if acc is None:
-            files.append(("build_prj.tcl", vivado.build_script(code, self.options)))
+            files += vivado.build_files(code, self.options)
             expected = golden_outputs(self.graph, xs)
         else:
             from .backends import vivado_accelerator
@@ -119,7 +120,8 @@ class HLSModel:
             # what the top computes: inputs through the input bus, outputs through the output bus
             xs = [acc.input_type.quantize(x) for x in xs]
             expected = [acc.output_type.quantize(y) for y in golden_outputs(self.graph, xs)]
-        files += vivado.csim_files(code, xs, expected, ref, accel_ctx, desc)
+        board = acc.board if acc is not None else self.options.get("board")
+        files += vivado.csim_files(code, xs, expected, ref, accel_ctx, desc, board.name if board else None)
         if acc is not None:  # drivers (hlsgen.drivers); data.h from the testbench data for the C driver
             from .drivers import driver_files, tb_header
 
@@ -141,8 +143,9 @@ class HLSModel:
         return self.output_dir
 
     # ------------------------------------------------------------------ simulation
-    def compile(self, ap_types: str | None = None):
-        """Write the project (if not yet written) and build its C simulation."""
+    def compile(self, ap_types=None):
+        """Write the project (if not yet written) and build its C simulation; ``ap_types``: other
+        ap_types headers (e.g. Xilinx's) instead of the project's, a folder or a list of folders."""
         if not self._written:
             self.write()
         self._sim = Simulation(self.output_dir, ap_types)

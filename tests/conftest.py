@@ -32,3 +32,16 @@ needs_gxx = pytest.mark.skipif(shutil.which(os.environ.get("CXX", "g++")) is Non
 def grid(rng, shape, lo=-4.0, hi=4.0, frac=8):
     """Random values on the 2**-frac grid (exact in the default input type)."""
     return np.round(rng.uniform(lo, hi, size=shape) * 2**frac) / 2**frac
+
+
+@pytest.fixture
+def report(request, capsys):
+    """``report(text)``: a measurement table of a test. Shown live with ``-v``; in the default and
+    ``-q`` modes it is captured like any output (pytest shows it only if the test fails)."""
+    def show(text: str):
+        if request.config.getoption("verbose") > 0:
+            with capsys.disabled():
+                print(text)
+        else:
+            print(text)
+    return show

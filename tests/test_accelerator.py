@@ -2,6 +2,7 @@
 import itertools
 import json
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from hlsgen.backends.vivado_accelerator.build import BuildError
 from hlsgen.cli import run_testbench
 
 from conftest import grid, needs_gxx
-from test_board_tcl import needs_tclsh, run_build, run_design
+from test_board_tcl import STANDINS, TCLSH, _tcl_dict, needs_tclsh, run_build, run_design
 
 keras = pytest.importorskip("keras")
 
@@ -130,6 +131,38 @@ def test_generated_tcl_passes_the_standin_vivado(board, interface, weights, tmp_
     assert run.called("config_interface") == [["-m_axi_addr64"]]  # the register map assumes 64-bit offsets
 
 
+def _interface_pragma_owners(cpp: str) -> list:
+    """(function, pragma) for every `#pragma HLS INTERFACE` line: the function defined (at column 0) before it."""
+    owners, func = [], None
+    for line in cpp.splitlines():
+        m = re.match(r"^[A-Za-z_][\w:<>,* ]*?\b(\w+)\s*\(", line)
+        if m and not line.startswith(("#", "//")):
+            func = m.group(1)
+        if re.match(r"\s*#pragma HLS INTERFACE", line, re.I):
+            owners.append((func, line.strip()))
+    return owners
+
+
+@pytest.mark.parametrize("backend,io_type", [("Vivado", "io_parallel"), ("Vivado", "io_stream"),
+                                             ("VivadoAccelerator", "io_parallel"),
+                                             ("VivadoAccelerator", "io_stream")])
+def test_interface_pragmas_only_on_the_synthesis_top(backend, io_type, tmp_path):
+    """Vitis HLS 2023.2+ ignores INTERFACE pragmas on sub-functions (with a warning): under an
+    accelerator top the network function is one, so it carries none; every INTERFACE is on set_top's."""
+    for interface in (INTERFACES if backend == "VivadoAccelerator" else [None]):
+        kw = dict(interface=interface) if interface else {}
+        hm = hlsgen.convert_from_keras_model(small_model(), output_dir=tmp_path / f"p{interface}", backend=backend,
+                                             board="pynq-z2", io_type=io_type, **kw)
+        files = dict(hm.files())
+        top = re.search(r"^\s*set_top (\w+)", files["build_prj.tcl"], re.M).group(1)
+        owners = [o for f, text in files.items() if f.startswith("firmware/") and f.endswith(".cpp")
+                  for o in _interface_pragma_owners(text)]
+        assert {f for f, _ in owners} <= {top}, owners
+        assert owners or (backend == "Vivado" and io_type == "io_stream")  # stream arguments: ap_fifo by default
+        net = _interface_pragma_owners(files["firmware/myproject.cpp"])
+        assert (net != []) == (backend == "Vivado" and io_type == "io_parallel"), net
+
+
 def test_bad_accelerator_options_fail_before_writing(tmp_path):
     model = small_model()
     out = tmp_path / "prj"
@@ -242,3 +275,111 @@ def test_weights_from_another_instance_of_the_architecture(X, tmp_path):
     big.set_weights([w * 50 for w in a.get_weights()])
     with pytest.raises(ValueError, match="would saturate"):
         hm.load_weights(big)
+
+
+@pytest.mark.parametrize("backend", ["VivadoAccelerator", "Vivado"])
+def test_hls_config_names_files_of_the_written_project(backend, tmp_path):
+    from test_board_tcl import parse_hls_config
+
+    hm = hlsgen.convert_from_keras_model(small_model(), output_dir=tmp_path / "prj", backend=backend,
+                                         board="zcu102")
+    hm.write()
+    cfg = parse_hls_config((hm.output_dir / "hls_config.cfg").read_text())
+    assert cfg[""]["part"] == ["xczu9eg-ffvb1156-2-e"]
+    top = "myproject_axi" if backend == "VivadoAccelerator" else "myproject"
+    assert cfg["hls"]["syn.top"] == [top]
+    for f in cfg["hls"]["syn.file"] + cfg["hls"]["tb.file"]:
+        assert (hm.output_dir / f).exists(), f
+    assert f"void {top}(" in (hm.output_dir / cfg["hls"]["syn.file"][-1]).read_text()
+
+
+def _tcl_standin_tool(bindir: Path, name: str, cfg: dict, record: Path):
+    """An HLS executable that runs the project's build_prj.tcl under tclsh with the recording HLS
+    stand-ins (tests/tcl_standins), after checking the command line of ``name``."""
+    driver = bindir / f"{name}_driver.tcl"
+    driver.write_text("\n".join([
+        f"set ::standin_cfg {_tcl_dict(cfg)}", f"source {{{STANDINS / 'common.tcl'}}}",
+        f"source {{{STANDINS / 'hls.tcl'}}}", "set ::standin_script [lindex $::argv 0]",
+        "set ::argv [lrange $::argv 1 end]", "set ::argc [llength $::argv]",
+        "::standin::run_script $::standin_script", ""]))
+    usage = {"vitis-run": '[ "$1 $2 $3" = "--mode hls --tcl" ] && script="$4" && shift 4',
+             "vitis_hls": '[ "$1" = "-f" ] && script="$2" && shift 2 && [ "$1" = "-tclargs" ] && shift',
+             "vivado_hls": '[ "$1" = "-f" ] && script="$2" && shift 2 && [ "$1" = "-tclargs" ] && shift'}[name]
+    tool = bindir / name
+    tool.write_text("\n".join([
+        "#!/bin/sh", f'echo "{name} $*" >> "{record}"', f'echo "HLSGEN_BUILD_ARGS=$HLSGEN_BUILD_ARGS" >> "{record}"',
+        f'{usage} || {{ echo "{name}: bad command line: $*" >&2; exit 2; }}',
+        f'exec "{TCLSH}" "{driver}" "$script" "$@"', ""]))
+    tool.chmod(tool.stat().st_mode | stat.S_IEXEC)
+
+
+@needs_tclsh
+def test_build_prefers_vitis_run_and_its_tcl_mode_runs_the_script(tmp_path, monkeypatch):
+    """Vitis 2024.2+: with only vitis-run on PATH, build() runs `vitis-run --mode hls --tcl build_prj.tcl`
+    and the script takes its steps from $HLSGEN_BUILD_ARGS (stand-in HLS commands record them)."""
+    hm = accel(small_model(), tmp_path / "prj", board="zcu104")
+    hm.write()
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    record = tmp_path / "calls.txt"
+    log = tmp_path / "standin.log"
+    cfg = {"tool": "vitis_hls", "part": hm.accelerator.board.part, "top": "myproject_axi",
+           "period": hm.accelerator.clock_period, "fail_step": "", "log": str(log)}
+    _tcl_standin_tool(bindir, "vitis-run", cfg, record)
+    monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}/usr/bin:/bin")
+    out = hm.build(csim=True, synth=True, export=True)
+    calls = record.read_text().splitlines()
+    assert calls == ["vitis-run --mode hls --tcl build_prj.tcl",
+                     "HLSGEN_BUILD_ARGS=reset=1 csim=1 synth=1 cosim=0 export=1 tool=vitis_hls"]
+    assert out["hls_log"] == hm.output_dir / "build" / "vitis-run.log"
+    assert "hlsgen: running under vitis_hls" in out["hls_log"].read_text()
+    steps = [r.split("\x1f")[1] for r in log.read_text().splitlines() if r.startswith("CALL")]
+    assert [c for c in steps if c.endswith("_design")] == ["csim_design", "csynth_design", "export_design"]
+    assert (hm.output_dir / "myproject_prj" / "solution1" / "impl" / "ip" / "component.xml").is_file()
+
+
+@needs_tclsh
+def test_build_picks_the_newest_tool_or_the_named_one(tmp_path, monkeypatch):
+    hm = accel(small_model(), tmp_path / "prj", board="ultra96v2")
+    hm.write()
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    record = tmp_path / "calls.txt"
+    cfg = {"tool": "vitis_hls", "part": hm.accelerator.board.part, "top": "myproject_axi",
+           "period": hm.accelerator.clock_period, "fail_step": "", "log": str(tmp_path / "standin.log")}
+    for name in ("vitis-run", "vitis_hls", "vivado_hls"):
+        _tcl_standin_tool(bindir, name, dict(cfg, tool="vivado_hls" if name == "vivado_hls" else "vitis_hls"),
+                          record)
+    monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}/usr/bin:/bin")
+    for asked, want in ((None, "vitis-run --mode hls --tcl build_prj.tcl"),
+                        ("vitis_hls", "vitis_hls -f build_prj.tcl -tclargs reset=1 csim=0 synth=1 cosim=0 export=1 "
+                                      "tool=vitis_hls"),
+                        ("vivado_hls", "vivado_hls -f build_prj.tcl -tclargs reset=1 csim=0 synth=1 cosim=0 export=1 "
+                                       "tool=vivado_hls")):
+        record.unlink(missing_ok=True)
+        hm.build(hls_tool=asked)
+        assert record.read_text().splitlines()[0] == want
+        assert (hm.output_dir / "myproject_prj" / "solution1" / "impl" / "ip" / "component.xml").is_file()
+    with pytest.raises(BuildError, match="unknown HLS tool 'vitis'; valid: vitis-run, vitis_hls, vivado_hls"):
+        hm.build(hls_tool="vitis")
+
+
+def test_build_refuses_vivado_hls_for_kv260_before_running_anything(tmp_path, monkeypatch):
+    """The K26 parts are not in Vivado HLS 2019.2-2020.1: refused, named or found, and nothing runs."""
+    hm = accel(small_model(), tmp_path / "prj", board="kv260")
+    hm.write()
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    record = tmp_path / "calls.txt"
+    _standin_tool(bindir, "vivado_hls", record)
+    monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}/usr/bin:/bin")
+    msg = r"board kv260 cannot be built with vivado_hls: its part xck26-sfvc784-2LV-c is not in vivado_hls's " \
+          r"part list \(see kv260.yml\); use vitis-run or vitis_hls"
+    with pytest.raises(BuildError, match=msg):
+        hm.build()                      # the only tool on PATH
+    _standin_tool(bindir, "vitis_hls", record)
+    with pytest.raises(BuildError, match=msg):
+        hm.build(hls_tool="vivado_hls")  # named, although vitis_hls is there
+    assert not record.exists()
+    hm.build()
+    assert record.read_text().splitlines()[0].startswith("vitis_hls -f build_prj.tcl")

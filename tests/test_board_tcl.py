@@ -131,7 +131,7 @@ def _design_cfg(spec: BlockDesignSpec, workdir: Path, **over) -> dict:
         "hls_in_width": spec.in_width,
         "hls_out_width": spec.out_width,
         "pl_clock_mhz": spec.pl_clock_mhz,
-        "vivado_version": "2020.1",
+        "vivado_version": max("2020.1", b.min_vivado),   # a release that has the board
         "ps_version": "3.3",
         "fail_run": "",
     }
@@ -360,8 +360,9 @@ MATRIX = [(b, i, w) for b in BOARDS for i in INTERFACES for w in WEIGHTS]
                          ids=[f"{b}-{i}-{w}" for b, i, w in MATRIX])
 def test_design_tcl_runs(tmp_path, board, interface, weights):
     spec = make_spec(board, interface, weights)
-    # alternate the Vivado release so both hw_handoff locations are exercised
-    version = "2022.2" if (BOARDS.index(board) + INTERFACES.index(interface)) % 2 else "2020.1"
+    # alternate the Vivado release so both hw_handoff locations are exercised (on boards that 2020.1 has)
+    old_ok = spec.board.min_vivado <= "2020.1"
+    version = "2022.2" if (BOARDS.index(board) + INTERFACES.index(interface)) % 2 or not old_ok else "2020.1"
     r = run_design(spec, tmp_path, vivado_version=version, argv=("jobs=3",))
     assert r.rc == 0 and not r.violations and not r.errors, r.explain()
     b = spec.board
@@ -433,10 +434,124 @@ def test_design_older_board_version_falls_back(tmp_path):
 
 @needs_tclsh
 def test_design_alternate_board_name(tmp_path):
-    spec = make_spec("ultra96v2")
-    r = run_design(spec, tmp_path, board_parts={"em.avnet.com:ultra96v2:part0:1.0": spec.board.part},
-                   board_part="em.avnet.com:ultra96v2:part0:1.0")
+    """An alternate board_part (older name of the same board files) is tried after the current one."""
+    d = _copy_boards(tmp_path)
+    f = d / "zcu104.yml"
+    f.write_text(f.read_text() + "board_part_alternates: [xilinx.com:zcu104_old:part0:1.0]\n")
+    spec = BlockDesignSpec("myproject", load_board("zcu104", directory=d), interface="axi_lite")
+    r = run_design(spec, tmp_path / "run", board_parts={"xilinx.com:zcu104_old:part0:1.0": spec.board.part},
+                   board_part="xilinx.com:zcu104_old:part0:1.0")
     assert r.rc == 0, r.explain()
+
+
+@needs_tclsh
+def test_design_ultra96v2_does_not_take_the_em_avnet_1_0_files(tmp_path):
+    """em.avnet.com:ultra96v2:part0:1.0 carries xczu3eg-sbva484-1-e: never an alternate of the V2's -1-i."""
+    spec = make_spec("ultra96v2")
+    assert spec.board.board_part_alternates == ()
+    assert "em.avnet.com" not in render_design_tcl(spec)
+    r = run_design(spec, tmp_path, board_parts={"em.avnet.com:ultra96v2:part0:1.0": "xczu3eg-sbva484-1-e"},
+                   board_part="em.avnet.com:ultra96v2:part0:1.0")
+    assert r.rc != 0
+    assert "avnet.com:ultra96v2:part0:1.2 (ultra96v2) are not installed" in r.stderr
+
+
+@needs_tclsh
+@pytest.mark.parametrize("board", ["ultra96v2", "zcu104", "kv260"])
+def test_design_unlocks_the_pl_clock_before_setting_it(tmp_path, board):
+    """Avnet's Ultra96-V2 preset sets PSU__OVERRIDE__BASIC_CLOCK=1, which makes the PS ignore a
+    requested PL0 frequency: the override goes to 0, on its own, before the frequency is set."""
+    spec = make_spec(board, "axi_stream", clock_period_ns=20)
+    r = run_design(spec, tmp_path)
+    assert r.rc == 0 and not r.violations and not r.errors, r.explain()
+    props = [(k, v) for c in r.called("set_property") if c[0] == "-dict"
+             for k, v in zip(c[1].split()[::2], c[1].split()[1::2])]
+    keys = [k for k, _ in props]
+    assert ("CONFIG.PSU__OVERRIDE__BASIC_CLOCK", "0") in props
+    assert ("CONFIG.PSU__CRL_APB__PL0_REF_CTRL__FREQMHZ", "50") in props
+    assert keys.index("CONFIG.PSU__OVERRIDE__BASIC_CLOCK") < keys.index("CONFIG.PSU__CRL_APB__PL0_REF_CTRL__FREQMHZ")
+    unlock = [c for c in r.called("set_property") if "PSU__OVERRIDE__BASIC_CLOCK" in c[1]]
+    assert len(unlock) == 1 and unlock[0][1].split() == ["CONFIG.PSU__OVERRIDE__BASIC_CLOCK", "0"]
+
+
+@needs_tclsh
+def test_negative_locked_pl_clock_is_caught(tmp_path):
+    """Without the unlock the stand-in PS keeps the preset's 100 MHz and validation fails."""
+    d = _copy_boards(tmp_path)
+    f = d / "_zynquplus.yml"
+    f.write_text(re.sub(r"^  unlock:.*\n", "", f.read_text(), flags=re.M))
+    spec = BlockDesignSpec("myproject", load_board("ultra96v2", directory=d), interface="axi_lite",
+                           clock_period_ns=20)
+    assert "PSU__OVERRIDE__BASIC_CLOCK" not in render_design_tcl(spec)
+    r = run_design(spec, tmp_path / "run")
+    assert r.rc != 0
+    assert any("FREQMHZ is '100', want 50" in v and "ignored" in v for v in r.violations), r.explain()
+
+
+@needs_tclsh
+@pytest.mark.parametrize("version,ok", [("2021.2", False), ("2020.1", False), ("2022.1", True), ("2023.2.1", True)])
+def test_design_kv260_needs_vivado_2022_1(tmp_path, version, ok):
+    """The kv260_carrier 1.3 board file first ships with Vivado 2022.1: older releases stop at once."""
+    r = run_design(make_spec("kv260", "axi_lite"), tmp_path, vivado_version=version)
+    if ok:
+        assert r.rc == 0 and not r.violations, r.explain()
+        return
+    assert r.rc != 0
+    assert f"hlsgen: board kv260 needs Vivado 2022.1 or later (see kv260.yml); this is Vivado {version}" in r.stderr
+    assert r.called("create_project") == []
+
+
+@needs_tclsh
+def test_design_finds_the_ip_of_the_unified_flow(tmp_path):
+    """v++ -c --mode hls / vitis-run --package with hls_config.cfg put the IP in <work_dir>/hls/impl/ip."""
+    spec = make_spec("zcu104", "axi_master")
+    unified = tmp_path / "myproject_prj" / "hls" / "impl" / "ip"
+    unified.mkdir(parents=True)
+    (unified / "component.xml").write_text("<stand-in/>")
+    r = run_design(spec, tmp_path, hls_ip_repo=str(unified))
+    assert r.rc == 0 and not r.violations, r.explain()
+    assert r.called("update_ip_catalog") and (tmp_path / "myproject.bit").is_file()
+
+
+HLS_CONFIG_KEYS = {"part", "flow_target", "clock", "clock_uncertainty", "syn.top", "syn.file", "syn.cflags", "tb.file",
+                   "tb.cflags", "syn.interface.m_axi_addr64", "package.output.format", "package.ip.vendor",
+                   "package.ip.library", "package.ip.version"}  # UG1399 "HLS Config File Commands"
+
+
+def parse_hls_config(text: str):
+    """(global keys, [hls] keys) of an hls_config.cfg: {key: [values]}, comments skipped."""
+    sections, cur = {"": {}}, ""
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        if line.startswith("["):
+            cur = line.strip("[]")
+            sections[cur] = {}
+            continue
+        k, v = line.split("=", 1)
+        sections[cur].setdefault(k, []).append(v)
+    return sections
+
+
+@pytest.mark.parametrize("board,interface,weights", [("pynq-z2", "axi_stream", "embedded"),
+                                                     ("kv260", "axi_master", "reprogrammable"),
+                                                     ("ultra96v2", "axi_lite", "embedded")])
+def test_hls_config_describes_the_build_script(board, interface, weights):
+    from hlsgen.backends.vivado_accelerator.hls_config import render_hls_config
+
+    spec = make_spec(board, interface, weights, clock_period_ns=4, clock_uncertainty="12.5%")
+    cfg = parse_hls_config(render_hls_config(spec))
+    assert set(cfg) == {"", "hls"}
+    assert cfg[""] == {"part": [spec.board.part]}
+    hls = cfg["hls"]
+    assert set(hls) <= HLS_CONFIG_KEYS, set(hls) - HLS_CONFIG_KEYS
+    assert hls["flow_target"] == ["vivado"] and hls["clock"] == ["4ns"] and hls["clock_uncertainty"] == ["12.5%"]
+    assert hls["syn.top"] == ["myproject_axi"]
+    assert hls["syn.file"] == ["firmware/myproject.cpp", "firmware/myproject_axi.cpp"]
+    assert hls["tb.file"] == ["myproject_test.cpp", "tb_data"]
+    assert hls["syn.cflags"] == [spec.hls_cflags] and hls["syn.interface.m_axi_addr64"] == ["1"]
+    assert (hls["package.output.format"], hls["package.ip.vendor"], hls["package.ip.library"],
+            hls["package.ip.version"]) == (["ip_catalog"], ["xilinx.com"], ["hls"], ["1.0"])
 
 
 # --------------------------------------------------------------------------- design.tcl failures
@@ -559,6 +674,10 @@ BUILD_MATRIX = [(b, i, w, t) for b in BOARDS for i in INTERFACES for w in WEIGHT
 def test_build_tcl_runs(tmp_path, board, interface, weights, tool):
     spec = make_spec(board, interface, weights, clock_period_ns=5)
     r = run_build(spec, tmp_path, tool)
+    if tool not in spec.board.hls_tools:  # the K26 parts are not in vivado_hls: refused before any project
+        assert r.rc == 1 and f"board {board} (part {spec.board.part}) cannot be built with {tool}" in r.stderr
+        assert r.called("open_project") == [] and r.called("set_part") == []
+        return
     assert r.rc == 0 and not r.violations and not r.errors, r.explain()
     names = [c[0] for c in r.calls]
     assert names[:2] == ["open_project", "set_top"]

@@ -107,6 +107,23 @@ def test_c_driver_reports_timeouts_instead_of_hanging(projects):
     assert "predict failed: timeout waiting for the accelerator (-5)" in r.stdout
 
 
+@needs_gxx
+@pytest.mark.parametrize("style,itf", [("sdt", "axi_stream"), ("sdt", "axi_master"), ("sdt", "axi_lite"),
+                                       ("sdt-canonical", "axi_stream")])
+def test_c_driver_with_system_device_tree_xparameters(style, itf, projects, tmp_path):
+    """Vitis 2023.2+ (SDT flow): xparameters.h has only XPAR_<INSTANCE>_BASEADDR (or the canonical
+    XPAR_X<IP>_<n>_BASEADDR) names and SDT is defined; the driver finds both devices and runs."""
+    hm = projects[(itf, "embedded")]
+    exe = build_c_host(hm.output_dir, build_dir=tmp_path / "b", sw_reference=False, xparameters=style)
+    xp = (tmp_path / "b" / "xparameters.h").read_text()
+    want = "XPAR_MYPROJECT_AXI_0_BASEADDR" if style == "sdt" else "XPAR_XMYPROJECT_AXI_0_BASEADDR"
+    assert want in xp and "S_AXI_CONTROL" not in xp and "DEVICE_ID" not in xp
+    assert ("XPAR_AXI_DMA_0_BASEADDR" in xp or "XPAR_XAXIDMA_0_BASEADDR" in xp) == (itf == "axi_stream")
+    r = run_c_host(exe)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "RESULT: PASS" in r.stdout and "accelerator: 0 mismatches" in r.stdout
+
+
 def _cross_compile(cc, drv, include, extra=()):
     for src in ("main.c", "myproject_driver.c"):
         cmd = [cc, "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", f"-I{include}", f"-I{drv}",
@@ -217,6 +234,72 @@ def test_python_driver_errors_and_constructor(projects, pynq, X):
     assert pynq.live_buffers() == 0
 
 
+@needs_gxx
+def test_python_driver_splits_runs_to_fit_the_dma_length_register(pynq, tmp_path):
+    """PYNQ refuses DMA transfers above 2^26 - 1 bytes (the simulated DMA too): 20,000 float inputs are
+    80,000 bytes a sample, so the default batch of 1024 (81.9 MB) must shrink to 838 samples."""
+    keras.utils.set_random_seed(5)
+    model = keras.Sequential([keras.Input((20000,), name="input"), keras.layers.Dense(3, name="d")])
+    hm = hlsgen.convert_from_keras_model(model, output_dir=tmp_path / "prj", backend="VivadoAccelerator",
+                                         board="pynq-z2", interface="axi_stream", driver="python",
+                                         io_type="io_stream", input_data_tb=np.zeros((2, 20000)))
+    hm.compile()
+    desc = json.loads((hm.output_dir / "registers.json").read_text())
+    assert desc["dma"] == dict(length_width=26, max_transfer_bytes=(1 << 26) - 1, max_samples_per_transfer=838)
+    X = grid(np.random.default_rng(2), (1100, 20000), -1, 1, 6)
+    drv = _driver(hm, pynq)
+    acc = drv.MyprojectAccelerator(str(hm.output_dir / "myproject.bit"))
+    assert acc.batch_size == 838
+    y = acc.predict(X)
+    np.testing.assert_array_equal(y, hm.predict(X))
+    assert acc.profile["runs"] == 2
+    dma = acc.dma
+    assert dma.sendchannel.transfers == 2 and dma.sendchannel.largest == 838 * 80000 <= (1 << 26) - 1
+    acc.close()
+    # a user's larger batch is clamped with a warning; a narrower length register (from the .hwh) is obeyed
+    drv = _driver(hm, pynq, dma_length_width=20)
+    with pytest.warns(UserWarning, match="batch_size=4096: one DMA transfer moves at most 13 samples here; using 13"):
+        acc = drv.MyprojectAccelerator(str(hm.output_dir / "myproject.bit"), batch_size=4096)
+    np.testing.assert_array_equal(acc.predict(X[:40]), y[:40])
+    assert acc.profile["runs"] == 4 and acc.dma.recvchannel.largest <= (1 << 20) - 1
+    acc.close()
+    assert pynq.live_buffers() == 0
+
+
+def test_c_driver_runs_fit_one_dma_transfer(projects):
+    """MAX_RUN_SAMPLES: within 2^26 - 1 bytes a direction for any sample size (the old 64-sample minimum
+    overflowed above ~1 MiB a sample), whole 64-byte blocks of both buffers where possible."""
+    from hlsgen.drivers import driver_files, max_run_samples
+
+    def desc(n_in, n_out, in_bits=32, out_bits=32):
+        return dict(words_per_sample_in=n_in, words_per_sample_out=n_out, input_bus=dict(word_bits=in_bits),
+                    output_bus=dict(word_bits=out_bits))
+
+    for n_in, n_out, bits, want in ((16, 5, 32, 1048560), (20000, 3, 32, 832), (262144, 5, 32, 48),
+                                    (300000, 5, 32, 48), (4194304, 5, 32, 3), (16777215, 1, 32, 1), (15, 5, 8, 4473920)):
+        m = max_run_samples(desc(n_in, n_out, bits, bits))
+        assert m == want, (n_in, m)
+        assert m * max(n_in, n_out) * bits // 8 <= (1 << 26) - 1
+        if m >= 64:
+            assert (m * n_in * bits // 8) % 64 == 0 and (m * n_out * bits // 8) % 64 == 0
+    # in a generated driver: a project's description with 300,000 float inputs (1.2 MB a sample) and its
+    # 5 ufixed<8> output words: 55 samples (no whole 64-byte blocks of 5-byte outputs below 64 samples)
+    d = json.loads((projects[("axi_master", "embedded")].output_dir / "registers.json").read_text())
+    assert d["input_bus"]["word_bits"] == 16 and d["output_bus"]["word_bits"] == 8
+    d.update(words_per_sample_in=150000, input_bus=dict(d["input_bus"], word_bits=64, numpy="int64"))
+    h = dict(driver_files(d, "myproject", "c"))["drivers/c/myproject_driver.h"]
+    assert "#define MYPROJECT_MAX_RUN_SAMPLES 55u" in h and 55 * 150000 * 8 <= (1 << 26) - 1 < 56 * 150000 * 8
+
+
+def test_axi_stream_refuses_a_sample_larger_than_one_dma_transfer(tmp_path):
+    model = keras.Sequential([keras.Input((16777216,), name="input"), keras.layers.Dense(1, name="d")])
+    with pytest.raises(ValueError, match=r"one sample is 67108864 bytes on the bus, more than an AXI DMA transfer "
+                                         r"can move \(67108863 bytes, a 26-bit length register\); use interface='axi_master'"):
+        hlsgen.convert_from_keras_model(model, output_dir=tmp_path / "p", backend="VivadoAccelerator",
+                                        board="pynq-z2", interface="axi_stream").write()
+    assert not (tmp_path / "p").exists()
+
+
 def test_python_driver_bus_encoding_matches_hlsgen(projects, pynq):
     """The driver's own quantizer (numpy only, no hlsgen on the board) against hlsgen's."""
     drv = _driver(projects[("axi_stream", "embedded")], pynq)
@@ -242,6 +325,22 @@ def test_driver_option_selects_files(models, tmp_path):
         assert want in names and absent not in names
     readme = dict(hm.files())["drivers/c/README.md"]
     assert "psu_cortexa53_0" in readme and "XPAR_MYPROJECT_AXI_0_S_AXI_CONTROL_BASEADDR" in readme
+
+
+def test_docs_match_what_the_scripts_write(models, tmp_path):
+    """design.tcl writes an .xsa (write_hw_platform, Vivado 2019.2+): the C README builds from it, with no
+    SDK/.hdf flow; build_prj.tcl does not claim Vitis HLS defaults to the kernel flow (UG1399: Vivado IP)."""
+    a, _ = models
+    hm = hlsgen.convert_from_keras_model(a, output_dir=tmp_path / "p", backend="VivadoAccelerator",
+                                         board="pynq-z2", interface="axi_stream", driver="c")
+    files = dict(hm.files())
+    readme, design, build = files["drivers/c/README.md"], files["design.tcl"], files["build_prj.tcl"]
+    assert "write_hw_platform" in design and "myproject.xsa" in design
+    assert "myproject.xsa" in readme and "platform create -name hw -hw myproject.xsa" in readme
+    assert ".hdf" not in readme.replace("`.hdf` ended", "") and "createhw" not in readme and "hwspec" not in readme
+    assert "SDK" not in files["drivers/c/Makefile"] and "SDK" not in files["drivers/c/myproject_driver.h"]
+    assert "XPAR_MYPROJECT_AXI_0_BASEADDR" in readme and "XPAR_XMYPROJECT_AXI_0_BASEADDR" in readme
+    assert "default flow makes a Vitis kernel" not in build and "Vitis HLS's default (UG1399)" in build
 
 
 @needs_gxx

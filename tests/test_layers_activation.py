@@ -199,7 +199,7 @@ def test_activation_vs_float(case):
     assert (err <= tol).all(), f"{case.id}: max error {err.max():.3g} > tolerance at x={x.reshape(-1)[np.argmax(err)]}"
 
 
-def test_table_accuracy_summary(capsys):
+def test_table_accuracy_summary(report):
     """Measured worst errors for fixed<16,6> inputs (the numbers in the report)."""
     rows = []
     for c in _act_cases():
@@ -225,10 +225,7 @@ def test_table_accuracy_summary(capsys):
             continue
         rows.append((c.id, c.layer.spec.n, c.layer.spec.lo, c.layer.spec.step, float(err.max())))
         assert err.max() <= TABLE_TOL[c.layer.fn] + c.layer.types["table"].lsb + res.lsb
-    with capsys.disabled():
-        print()
-        for r in rows:
-            print("  %-28s n=%5d lo=%8.4f step=%.6f max_err=%.2e" % r)
+    report("\n" + "\n".join("  %-28s n=%5d lo=%8.4f step=%.6f max_err=%.2e" % r for r in rows))
 
 
 def _softmax_float(x):
@@ -265,7 +262,7 @@ def test_softmax_vs_float_and_order(case):
         assert (g2.argmax(axis=1)[clear] == top[clear]).all()
 
 
-def test_softmax_relative_error_measured(capsys):
+def test_softmax_relative_error_measured(report):
     """1e-3 relative accuracy for outputs above 1e-2, over a huge input range."""
     rng = np.random.default_rng(7)
     for in_type, scale in (("fixed<16,6>", 3.0), ("fixed<24,14>", 2000.0), ("fixed<24,14>", 2.0)):
@@ -278,9 +275,8 @@ def test_softmax_relative_error_measured(capsys):
         m = f > 1e-2
         rel = (np.abs(g - f) / np.maximum(f, 1e-300))[m].max()
         rel1 = (np.abs(g - f) / np.maximum(f, 1e-300))[f > 0.1].max()
-        with capsys.disabled():
-            print(f"\n  softmax {in_type} scale {scale}: max rel err (f > 0.01) {rel:.2e}, (f > 0.1) {rel1:.2e}, "
-                  f"max abs {np.abs(g - f).max():.2e}")
+        report(f"\n  softmax {in_type} scale {scale}: max rel err (f > 0.01) {rel:.2e}, (f > 0.1) {rel1:.2e}, "
+               f"max abs {np.abs(g - f).max():.2e}")
         assert rel1 < 1e-3
         assert rel < 1e-3 + 2 * c.layer.types["result"].lsb / 1e-2
         assert (g.argmax(axis=1) == x.argmax(axis=1)).mean() >= 0.999

@@ -61,12 +61,15 @@ def _machine_id() -> str:
     return f"{platform.machine()} {model.strip()}"
 
 
-def include_dirs(project: Path, ap_types: str | None = None) -> list:
+def include_dirs(project: Path, ap_types=None) -> list:
     """Include path, relative to the project folder: its firmware, then its ap_types
-    (or another copy, e.g. Xilinx's, given as an absolute path), then nnet_utils."""
+    (or another copy, e.g. Xilinx's: a folder, or several as a list or an os.pathsep-separated
+    string, searched in order; absolute paths), then nnet_utils."""
     ap = ap_types or os.environ.get("HLSGEN_AP_TYPES")
-    ap = str(Path(ap).resolve()) if ap else "firmware/ap_types"
-    return ["firmware", ap, "firmware/nnet_utils"]
+    if not ap:
+        return ["firmware", "firmware/ap_types", "firmware/nnet_utils"]
+    dirs = ap.split(os.pathsep) if isinstance(ap, str) else [ap] if isinstance(ap, os.PathLike) else list(ap)
+    return ["firmware", *[str(Path(d).resolve()) for d in dirs if str(d)], "firmware/nnet_utils"]
 
 
 def source_hash(project: Path, flags: list, cxx: str) -> str:
@@ -86,7 +89,7 @@ def source_hash(project: Path, flags: list, cxx: str) -> str:
     return h.hexdigest()[:20]
 
 
-def build(project, ap_types: str | None = None, verbose: bool = True) -> Path:
+def build(project, ap_types=None, verbose: bool = True) -> Path:
     """Compile the project's C simulation library; returns its path (cached)."""
     project = Path(project).resolve()
     meta = json.loads((project / "hlsgen_meta.json").read_text())
@@ -150,7 +153,7 @@ class Simulation:
 
     PROGRESS_MIN = 20000  # samples; smaller batches run in one call, silently
 
-    def __init__(self, project, ap_types: str | None = None, verbose: bool = True):
+    def __init__(self, project, ap_types=None, verbose: bool = True):
         self.project = Path(project).resolve()
         self.meta = json.loads((self.project / "hlsgen_meta.json").read_text())
         self.lib_path = build(self.project, ap_types, verbose)

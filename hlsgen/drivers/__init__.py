@@ -86,6 +86,21 @@ def _fmt(words: np.ndarray, per_line: int = 8) -> str:
     return Code("    " + ",\n    ".join(lines) if lines else "    0")
 
 
+def max_run_samples(desc: dict, align: int = 64) -> int:
+    """Samples per hardware run of the C driver: as many as one AXI DMA transfer (2^26 - 1 bytes)
+    holds in each direction, rounded down to a whole number of ``align``-byte blocks of both
+    buffers when that leaves at least one such block (every run then starts cache-line aligned);
+    at least one sample."""
+    from math import gcd
+
+    in_b = desc["words_per_sample_in"] * desc["input_bus"]["word_bits"] // 8
+    out_b = desc["words_per_sample_out"] * desc["output_bus"]["word_bits"] // 8
+    limit = ((1 << 26) - 1) // max(in_b, out_b, 1)
+    period = (align // gcd(align, in_b)) * (align // gcd(align, out_b)) // gcd(align // gcd(align, in_b),
+                                                                              align // gcd(align, out_b))
+    return max(1, limit // period * period if limit >= period else limit)
+
+
 def _context(desc: dict, project: str) -> dict:
     d = dict(desc)
     d["input_bus"] = _c_bus(desc["input_bus"], "input")
@@ -94,9 +109,7 @@ def _context(desc: dict, project: str) -> dict:
     d["inputs"] = [dict(i, cpp=parse_type(i["model_type"]).cpp()) for i in desc["inputs"]]
     d["outputs"] = [dict(o, cpp=parse_type(o["model_type"]).cpp()) for o in desc["outputs"]]
     n_w = sum(w["size"] for w in desc["weights"])
-    in_b, out_b = desc["input_bus"]["word_bits"] // 8, desc["output_bus"]["word_bits"] // 8
-    per_sample = max(desc["words_per_sample_in"] * in_b, desc["words_per_sample_out"] * out_b, 1)
-    max_run = max(64, ((1 << 26) - 1) // per_sample // 64 * 64)
+    max_run = max_run_samples(desc)
     project, top = Code(project), Code(desc["top"])  # checked C identifiers
     return dict(d=d, p=project, P=Code(project.upper()), TOP=Code(top.upper()), X=Code("X" + top.upper()),
                 stream=desc["interface"] == "axi_stream", interface=desc["interface"],

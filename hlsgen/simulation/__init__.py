@@ -53,12 +53,29 @@ def install_pynq(project=None, **layout):
     return mod
 
 
-def xparameters_h(desc: dict) -> str:
+XPARAMETERS_STYLES = ("xsa", "sdt", "sdt-canonical")
+
+
+def xparameters_h(desc: dict, style: str = "xsa") -> str:
+    """An xparameters.h with the names a BSP gives the accelerator (cell ``<top>_0``) and the DMA:
+    ``xsa``: the classic BSP (``..._S_AXI_CONTROL_BASEADDR``, DMA device IDs); ``sdt``: the
+    system-device-tree flow of Vitis 2023.2+ (lopper's baremetal_xparameters_xlnx.py: only
+    ``XPAR_<INSTANCE>_BASEADDR``); ``sdt-canonical``: only its ``XPAR_X<DRIVER>_<n>_BASEADDR``."""
+    if style not in XPARAMETERS_STYLES:
+        raise ValueError(f"unknown xparameters style {style!r}; valid: {', '.join(XPARAMETERS_STYLES)}")
     top = desc["top"].upper()
-    lines = ["/* xparameters.h stand-in for the hlsgen host simulation */", "#ifndef XPARAMETERS_H",
-             "#define XPARAMETERS_H", f"#define XPAR_{top}_0_S_AXI_CONTROL_BASEADDR 0x{SIM_CTRL_BASE:X}U"]
-    if desc["interface"] == "axi_stream":
-        lines += [f"#define XPAR_AXI_DMA_0_DEVICE_ID {SIM_DMA_ID}U", f"#define XPAR_AXI_DMA_0_BASEADDR 0x{SIM_DMA_BASE:X}U"]
+    stream = desc["interface"] == "axi_stream"
+    lines = [f"/* xparameters.h stand-in ({style} naming) for the hlsgen host simulation */", "#ifndef XPARAMETERS_H",
+             "#define XPARAMETERS_H"]
+    if style == "xsa":
+        lines.append(f"#define XPAR_{top}_0_S_AXI_CONTROL_BASEADDR 0x{SIM_CTRL_BASE:X}U")
+        if stream:
+            lines += [f"#define XPAR_AXI_DMA_0_DEVICE_ID {SIM_DMA_ID}U", f"#define XPAR_AXI_DMA_0_BASEADDR 0x{SIM_DMA_BASE:X}U"]
+    else:
+        acc, dma = (f"{top}_0", "AXI_DMA_0") if style == "sdt" else (f"X{top}_0", "XAXIDMA_0")
+        lines.append(f"#define XPAR_{acc}_BASEADDR 0x{SIM_CTRL_BASE:X}")
+        if stream:
+            lines.append(f"#define XPAR_{dma}_BASEADDR 0x{SIM_DMA_BASE:X}")
     return "\n".join(lines + ["#endif", ""])
 
 
@@ -79,10 +96,12 @@ def device_map_h(desc: dict, project: Path, lib: Path) -> str:
 
 
 def build_c_host(project, build_dir=None, sources=None, sw_reference: bool = True, cflags=(), cc="gcc",
-                 cxx="g++", exe_name="main") -> Path:
+                 cxx="g++", exe_name="main", xparameters: str = "xsa") -> Path:
     """Compile ``drivers/c`` (driver + main.c, or ``sources``) of a written project against
     the simulated device; returns the executable. ``sw_reference`` adds sw_reference.cpp
-    (the firmware network compiled for the host, as on the ARM)."""
+    (the firmware network compiled for the host, as on the ARM). ``xparameters``: the naming
+    of the BSP's xparameters.h (see :func:`xparameters_h`); the ``sdt`` styles also define SDT,
+    as the system-device-tree BSP does."""
     from ..csim import build, include_dirs
 
     project = Path(project).resolve()
@@ -93,7 +112,9 @@ def build_c_host(project, build_dir=None, sources=None, sw_reference: bool = Tru
     out = Path(build_dir or project / "build" / "c_host").resolve()
     out.mkdir(parents=True, exist_ok=True)
     lib = build(project, verbose=False)
-    (out / "xparameters.h").write_text(xparameters_h(desc))
+    (out / "xparameters.h").write_text(xparameters_h(desc, xparameters))
+    if xparameters != "xsa":
+        cflags = ["-DSDT", *cflags]
     (out / "hlsgen_device_map.h").write_text(device_map_h(desc, project, lib))
     p = desc["project"]
     srcs = [str(s) for s in (sources or [drv / "main.c", drv / f"{p}_driver.c"])]

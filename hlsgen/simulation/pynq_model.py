@@ -47,15 +47,17 @@ board = _Board()
 
 
 def attach(project, ip_name: str | None = None, dma_name: str = "axi_dma_0", ctrl_base: int = 0x40000000,
-           dma_base: int = 0x40400000):
+           dma_base: int = 0x40400000, dma_length_width: int = 26):
     """Simulate the bitstream of ``project`` (a written VivadoAccelerator project).
-    ``ip_name``/``dma_name`` place the IPs in the design (hierarchies with '/')."""
+    ``ip_name``/``dma_name`` place the IPs in the design (hierarchies with '/'); ``dma_length_width``
+    is the DMA's c_sg_length_width in the .hwh (a transfer moves at most 2^width - 1 bytes)."""
     project = Path(project).resolve()
     desc = json.loads((project / "registers.json").read_text())
     board.reset()
     board.project = project
     board.desc = desc
-    board.layout = dict(ip=ip_name or f"{desc['top']}_0", dma=dma_name, ctrl_base=ctrl_base, dma_base=dma_base)
+    board.layout = dict(ip=ip_name or f"{desc['top']}_0", dma=dma_name, ctrl_base=ctrl_base, dma_base=dma_base,
+                        dma_length_width=dma_length_width)
     board.device = Device(project)
     board.accelerator = Accelerator(board.device, board.memory)
     board.bus[ctrl_base] = board.accelerator
@@ -220,9 +222,11 @@ class DefaultIP:
 
 
 class _Channel:
-    def __init__(self, send: bool):
+    def __init__(self, send: bool, max_size: int):
         self.send = send
+        self.max_size = max_size  # bytes: 2^c_sg_length_width - 1, as PYNQ's DMA driver allows
         self.transfers = 0
+        self.largest = 0
 
     @property
     def running(self) -> bool:
@@ -244,10 +248,12 @@ class _Channel:
         nbytes = nbytes or array.nbytes - start
         if not 0 < nbytes <= array.nbytes - start:
             raise ValueError(f"transfer of {nbytes} bytes from offset {start} of a {array.nbytes}-byte buffer")
-        if nbytes >= 1 << 26:
-            raise ValueError("transfer longer than the DMA's buffer length register (c_sg_length_width 26)")
+        if nbytes > self.max_size:  # PYNQ refuses it (pynq/lib/dma.py); the DMA would take its length mod 2^width
+            raise ValueError(f"Transfer size is {nbytes} bytes, which exceeds the maximum DMA buffer size "
+                             f"{self.max_size}.")
         view = board.memory.view(array.physical_address + start, nbytes, np.uint8)
         self.transfers += 1
+        self.largest = max(self.largest, nbytes)
         if self.send:
             board.accelerator.dma_send(view)
         else:
@@ -266,8 +272,9 @@ class DMA(DefaultIP):
 
     def __init__(self, description):
         self.description = description
-        self.sendchannel = _Channel(True)
-        self.recvchannel = _Channel(False)
+        max_size = (1 << int(description.get("parameters", {}).get("c_sg_length_width", 26))) - 1
+        self.sendchannel = _Channel(True, max_size)
+        self.recvchannel = _Channel(False, max_size)
 
 
 # ------------------------------------------------------------------------------ overlay
@@ -297,7 +304,7 @@ def _ip_dict(desc: dict, layout: dict) -> dict:
                               fullpath=layout["ip"], registers=regs, parameters={}, state=None)}
     if desc["interface"] == "axi_stream":
         ips[layout["dma"]] = dict(phys_addr=layout["dma_base"], addr_range=0x10000, type=DMA_VLNV,
-                                  fullpath=layout["dma"], registers={}, parameters={"c_sg_length_width": "26"},
+                                  fullpath=layout["dma"], registers={}, parameters={"c_sg_length_width": str(layout.get("dma_length_width", 26))},
                                   state=None)
     for d in ips.values():
         d["driver"] = _ip_drivers.get(d["type"], DefaultIP)

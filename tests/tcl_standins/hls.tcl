@@ -9,7 +9,8 @@
 #
 # Differences between the tools that are modelled:
 #   - vivado_hls (<= 2020.1) has no -flow_target option on open_solution (unknown option error);
-#   - vitis_hls without -flow_target vivado would build a Vitis kernel, not a Vivado IP.
+#   - vitis_hls: the Vivado IP flow is its default (UG1399), but hlsgen's script must name it
+#     (-flow_target vivado) so that no init script or user default can make it a Vitis kernel.
 
 namespace eval ::hh {
     variable prj ""
@@ -95,7 +96,7 @@ proc open_solution {args} {
     } else {
         set o [::standin::opts open_solution {-reset 0 -flow_target 1} $args]
         if {![dict exists $o -flow_target] || [dict get $o -flow_target] ne "vivado"} {
-            ::standin::fail "vitis_hls open_solution without -flow_target vivado builds a Vitis kernel, not an IP"
+            ::standin::fail "vitis_hls open_solution without -flow_target vivado: the script must name the Vivado IP flow (the default) explicitly"
         }
         set ::hh::flow vivado
     }

@@ -17,6 +17,9 @@
 #   hls_interface  axi_stream | axi_master | axi_lite, hls_reprogrammable 0|1
 #   hls_in_width, hls_out_width  stream widths (bits) of the accelerator
 #   pl_clock_mhz   the PL clock frequency the PS must be asked for
+#   preset_clock_override  1 (default): the zynq_ultra_ps_e board preset sets PSU__OVERRIDE__BASIC_CLOCK=1
+#                  and its own PL0 clock (100 MHz), as Avnet's Ultra96-V2 preset does; while the override
+#                  is 1, a requested PSU__CRL_APB__PL<n>_REF_CTRL__FREQMHZ is ignored
 #   fail_run       "" | synth_1 | impl_1: that run fails
 
 namespace eval ::vv {
@@ -34,6 +37,7 @@ namespace eval ::vv {
     variable wrapper ""
     variable runs {}             ;# dict run -> dict progress status dir
     variable launched 0
+    variable ignored {}          ;# property settings the modelled IP ignored
 }
 
 proc ::vv::tick {} {
@@ -88,7 +92,7 @@ proc ::vv::known_props {kind} {
             return $k
         }
         zynq_ultra_ps_e {
-            set k {PSU__USE__IRQ0 PSU__USE__IRQ1 PSU__USE__FABRIC__RST}
+            set k {PSU__USE__IRQ0 PSU__USE__IRQ1 PSU__USE__FABRIC__RST PSU__OVERRIDE__BASIC_CLOCK}
             foreach n {0 1 2} {
                 lappend k PSU__USE__M_AXI_GP$n PSU__MAXIGP${n}__DATA_WIDTH
             }
@@ -521,6 +525,11 @@ proc ::vv::set_one {obj k v} {
     if {$key ni [::vv::known_props $kind]} {
         ::standin::fail "cell $obj ($kind) has no property CONFIG.$key"
     }
+    if {$kind eq "zynq_ultra_ps_e" && [string match PSU__CRL_APB__PL*_REF_CTRL__FREQMHZ $key]
+            && [::vv::is_on $obj PSU__OVERRIDE__BASIC_CLOCK 0]} {
+        lappend ::vv::ignored "$obj: CONFIG.$key $v ignored (PSU__OVERRIDE__BASIC_CLOCK is 1)"
+        return
+    }
     dict set ::vv::cells $obj config $key $v
 }
 
@@ -641,6 +650,10 @@ proc apply_bd_automation {args} {
             # the ZCU102 / ZCU104 / Ultra96 presets turn both FPD masters on
             dict set ::vv::cells $cell config PSU__USE__M_AXI_GP0 1
             dict set ::vv::cells $cell config PSU__USE__M_AXI_GP1 1
+            if {[::standin::cfg preset_clock_override 1]} {
+                dict set ::vv::cells $cell config PSU__OVERRIDE__BASIC_CLOCK 1
+                dict set ::vv::cells $cell config PSU__CRL_APB__PL0_REF_CTRL__FREQMHZ 100
+            }
         }
     }
     if {[dict exists $c make_external]} {
@@ -880,7 +893,7 @@ proc ::vv::check_clock {cell key errsVar} {
     set want [::standin::cfg pl_clock_mhz]
     set have [::vv::cfgval $cell $key ""]
     if {$have eq "" || abs($have - $want) > 1e-6} {
-        lappend errs "$cell: $key is '$have', want $want MHz"
+        lappend errs "$cell: $key is '$have', want $want MHz[join [concat {""} $::vv::ignored] {; }]"
     }
 }
 

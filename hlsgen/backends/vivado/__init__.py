@@ -167,10 +167,12 @@ class ProjectCode:
         return stream_code(self)
 
 
-def firmware_files(code: ProjectCode, strategy_dataflow: bool, reprogrammable: bool = False):
-    """The HLS firmware: top function, typedefs, configs, weights, and the C++ libraries."""
+def firmware_files(code: ProjectCode, strategy_dataflow: bool, reprogrammable: bool = False, synth_top: bool = True):
+    """The HLS firmware: top function, typedefs, configs, weights, and the C++ libraries.
+    ``synth_top``: the network function is the synthesis top (backend 'Vivado'); under an
+    accelerator top it is a sub-function, which must carry no INTERFACE pragmas."""
     p = code.project
-    ctx = code.context(dataflow=strategy_dataflow, reprogrammable=reprogrammable)
+    ctx = code.context(dataflow=strategy_dataflow, reprogrammable=reprogrammable, synth_top=synth_top)
     files = [
         (f"firmware/{p}.cpp", render("firmware/myproject.cpp.j2", **ctx)),
         (f"firmware/{p}.h", render("firmware/myproject.h.j2", **ctx)),
@@ -189,9 +191,9 @@ def firmware_files(code: ProjectCode, strategy_dataflow: bool, reprogrammable: b
 
 
 def csim_files(code: ProjectCode, tb_inputs: list, tb_expected: list, tb_reference, accel_ctx=None,
-               accel_desc=None):
-    """The C-simulation side: bridge for Python, testbench, its data, and the manifest.
-    With ``accel_ctx`` the bridge and the testbench also drive the accelerator top."""
+               accel_desc=None, board: str | None = None):
+    """The C-simulation side: bridge for Python, testbench, its data, and the manifest (which
+    names the ``board``). With ``accel_ctx`` the bridge and the testbench also drive the accelerator top."""
     p = code.project
     ctx = dict(accel_ctx) if accel_ctx else code.context(accel=False)
     files = [
@@ -220,20 +222,23 @@ def csim_files(code: ProjectCode, tb_inputs: list, tb_expected: list, tb_referen
                     shape=list(code.graph.tensors[lc.layer.outputs[0]].shape), size=lc.out_size)
                for lc in code.layers],
         tb_samples=int(tb_inputs[0].shape[0]),
+        board=board,
         accelerator=accel_desc,
     )
     files.append(("hlsgen_meta.json", json.dumps(meta, indent=1) + "\n"))
     return files
 
 
-def build_script(code: ProjectCode, options: dict) -> str:
-    """build_prj.tcl for the bare network top (backend 'Vivado'): HLS csim/synth/cosim/export."""
+def build_files(code: ProjectCode, options: dict) -> list:
+    """build_prj.tcl (and hls_config.cfg, the same for the Vitis unified flow) for the bare network
+    top (backend 'Vivado'): HLS csim/synth/cosim/export."""
+    from ..vivado_accelerator.hls_config import render_hls_config
     from ..vivado_accelerator.tcl import BlockDesignSpec, render_build_tcl
 
     p = code.project
     spec = BlockDesignSpec(project_name=p, board=options["board"], top_name=p, ip_vlnv=f"xilinx.com:hls:{p}:1.0",
                            hls_sources=[f"firmware/{p}.cpp"], clock_period_ns=float(options["clock_period"]))
-    return render_build_tcl(spec)
+    return [("build_prj.tcl", render_build_tcl(spec)), ("hls_config.cfg", render_hls_config(spec))]
 
 
 def project_readme(code: ProjectCode, options: dict, accel_desc: dict | None, estimate=None) -> str:

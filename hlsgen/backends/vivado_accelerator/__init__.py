@@ -7,6 +7,7 @@ import json
 
 from ..templating import render
 from .interface import AcceleratorOptions, check_bus_types, describe, resolve_options  # noqa: F401
+from .hls_config import render_hls_config
 from .tcl import BlockDesignSpec, render_build_tcl, render_design_tcl
 
 
@@ -89,6 +90,7 @@ def accelerator_files(code, opts: AcceleratorOptions, tb_samples: int = 1):
         (f"firmware/{p}_axi.cpp", render("vivado_accelerator/myproject_axi.cpp.j2", **ctx)),
         (f"{p}_axi_host.h", render("vivado_accelerator/myproject_axi_host.h.j2", **ctx)),
         ("build_prj.tcl", render_build_tcl(s)),
+        ("hls_config.cfg", render_hls_config(s)),
         ("design.tcl", render_design_tcl(s)),
         ("registers.json", json.dumps(desc, indent=1) + "\n"),
         ("registers.md", render("vivado_accelerator/registers.md.j2", d=desc)),

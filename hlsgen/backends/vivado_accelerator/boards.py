@@ -9,6 +9,7 @@ or unknown key is an error naming the file and the key.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
@@ -17,10 +18,12 @@ import yaml
 
 __all__ = [
     "Board", "PsIp", "PsPort", "PsPin", "PlClock", "Interrupt",
-    "boards_dir", "load_board", "available_boards", "check_part", "FAMILIES",
+    "boards_dir", "load_board", "available_boards", "check_part", "FAMILIES", "HLS_FAMILIES",
 ]
 
 FAMILIES = ("zynq", "zynquplus")
+HLS_FAMILIES = ("vivado_hls", "vitis_hls")   # Vivado HLS 2019.2-2020.1; Vitis HLS 2020.2+ (vitis_hls, vitis-run)
+DEFAULT_MIN_VIVADO = "2019.2"                 # design.tcl's write_hw_platform (.xsa) needs Vivado 2019.2+
 INTERCONNECTS = ("axi_interconnect", "smartconnect")
 ENV_VAR = "HLSGEN_BOARDS_DIR"
 
@@ -59,6 +62,7 @@ class PlClock:
     default_mhz: float
     freq_property: str
     enable: Dict[str, Any]
+    unlock: Dict[str, Any] = field(default_factory=dict)  # set before the frequency (a preset may lock it)
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,8 @@ class Board:
     reset: PsPin
     interrupt: Interrupt
     ps_disable: Dict[str, Any]
+    min_vivado: str = DEFAULT_MIN_VIVADO      # oldest Vivado release with this board's files and part
+    hls_tools: Tuple[str, ...] = HLS_FAMILIES  # HLS tools whose part list has the board's part
     path: Path = field(compare=False, default=Path())
 
     @property
@@ -154,10 +160,12 @@ _SCHEMA: Dict[str, Any] = {
     "control": (_PORT, True),
     "memory_ports": ([_PORT], True),
     "pl_clock": ({"pin": (str, True), "default_mhz": ((int, float), True),
-                  "freq_property": (str, True), "enable": (dict, True)}, True),
+                  "freq_property": (str, True), "enable": (dict, True), "unlock": (dict, False)}, True),
     "reset": ({"pin": (str, True), "enable": (dict, True)}, True),
     "interrupt": ({"pin": (str, True), "width": (int, True), "enable": (dict, True)}, True),
     "ps_disable": (dict, True),
+    "min_vivado": (str, False),
+    "hls_tools": (list, False),
 }
 
 
@@ -250,6 +258,11 @@ def _build(data: Dict[str, Any], path: Path) -> Board:
     for key in ("aliases", "board_part_alternates"):
         if not all(isinstance(a, str) for a in data.get(key) or []):
             raise BoardFileError(f"{path}: '{key}' must be a list of strings")
+    if not re.fullmatch(r"\d{4}\.\d", data.get("min_vivado") or DEFAULT_MIN_VIVADO):
+        raise BoardFileError(f"{path}: 'min_vivado' must be a Vivado release like 2022.1, got {data['min_vivado']!r}")
+    tools = data.get("hls_tools") or list(HLS_FAMILIES)
+    if not tools or any(t not in HLS_FAMILIES for t in tools):
+        raise BoardFileError(f"{path}: 'hls_tools' must list some of {', '.join(HLS_FAMILIES)}, got {tools!r}")
     if path.stem != data["name"]:
         raise BoardFileError(f"{path}: 'name' is {data['name']!r} but the file is named {path.name}")
     ps, pl, rst, irq = data["ps"], data["pl_clock"], data["reset"], data["interrupt"]
@@ -269,10 +282,13 @@ def _build(data: Dict[str, Any], path: Path) -> Board:
         control=_port(data["control"]),
         memory_ports=tuple(_port(p) for p in data["memory_ports"]),
         pl_clock=PlClock(pin=pl["pin"], default_mhz=float(pl["default_mhz"]),
-                         freq_property=pl["freq_property"], enable=dict(pl["enable"])),
+                         freq_property=pl["freq_property"], enable=dict(pl["enable"]),
+                         unlock=dict(pl.get("unlock") or {})),
         reset=PsPin(pin=rst["pin"], enable=dict(rst["enable"])),
         interrupt=Interrupt(pin=irq["pin"], width=irq["width"], enable=dict(irq["enable"])),
         ps_disable=dict(data["ps_disable"]),
+        min_vivado=data.get("min_vivado") or DEFAULT_MIN_VIVADO,
+        hls_tools=tuple(tools),
         path=path,
     )
 

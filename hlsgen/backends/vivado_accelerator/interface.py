@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from ... import validate
 from ...fixed import FixedType, parse_type
 from .boards import Board, check_part, load_board
-from .tcl import INTERFACES
+from .tcl import DMA_LENGTH_WIDTH, INTERFACES
 
 WEIGHT_MODES = ("embedded", "reprogrammable")
 DRIVERS = ("python", "c", "both")
@@ -186,7 +186,17 @@ def describe(code, opts: AcceleratorOptions) -> dict:
         off += 4 * (words + 1)
 
     buffers = []
+    dma = None
     if opts.interface == "axi_stream":
+        # one DMA transfer per direction and run: a run is at most what the length register allows
+        max_bytes = (1 << DMA_LENGTH_WIDTH) - 1
+        sample = max(n_in * opts.input_type.word_bits // 8, n_out * opts.output_type.word_bits // 8)
+        if sample > max_bytes:
+            raise ValueError(f"interface='axi_stream': one sample is {sample} bytes on the bus, more than an AXI DMA "
+                             f"transfer can move ({max_bytes} bytes, a {DMA_LENGTH_WIDTH}-bit length register); "
+                             "use interface='axi_master'")
+        dma = dict(length_width=DMA_LENGTH_WIDTH, max_transfer_bytes=max_bytes,
+                   max_samples_per_transfer=max_bytes // sample)
         add("n_samples", 1, "samples in the next DMA transfer (TLAST after the last output word)")
         buffers += [dict(name="in", kind="stream", port="in_stream", words_per_sample=n_in),
                     dict(name="out", kind="stream", port="out_stream", words_per_sample=n_out)]
@@ -235,4 +245,5 @@ def describe(code, opts: AcceleratorOptions) -> dict:
                  for w in weights],
         words_per_sample_in=n_in,
         words_per_sample_out=n_out,
+        **({"dma": dma} if dma else {}),
     )

@@ -30,13 +30,16 @@ from .boards import Board, load_board
 __all__ = [
     "BlockDesignSpec", "render_design_tcl", "render_build_tcl",
     "design_context", "build_context", "hls_ip_interfaces",
-    "INTERFACES", "HLS_TOOLS", "DMA_STREAM_WIDTHS", "XILINX_IP",
+    "INTERFACES", "HLS_TOOLS", "DMA_STREAM_WIDTHS", "DMA_LENGTH_WIDTH", "XILINX_IP",
 ]
 
 INTERFACES = ("axi_stream", "axi_master", "axi_lite")
 HLS_TOOLS = ("auto", "vivado_hls", "vitis_hls")
 # AXI DMA 7.1 stream data widths (PG021)
 DMA_STREAM_WIDTHS = (8, 16, 32, 64, 128, 256, 512, 1024)
+# AXI DMA buffer length register (c_sg_length_width, PG021: 8..26 bits): a transfer moves at most
+# 2^26 - 1 bytes, and PYNQ's DMA driver refuses longer ones
+DMA_LENGTH_WIDTH = 26
 # Xilinx catalog IP used besides the PS; versions current from Vivado 2019.2 to 2023.x
 # (design.tcl takes the newest in the catalog if one of these is missing).
 XILINX_IP = {
@@ -75,7 +78,7 @@ class BlockDesignSpec:
     vivado_dir: Optional[str] = None   # default f"{project_name}_vivado"
     bd_name: Optional[str] = None      # default f"{project_name}_bd"
     jobs: int = 2                      # launch_runs -jobs default (argv jobs=N overrides)
-    dma_length_width: int = 26         # AXI DMA buffer length register width (bits)
+    dma_length_width: int = DMA_LENGTH_WIDTH  # AXI DMA buffer length register width (bits)
     # HLS build script
     hls_tool: str = "auto"             # "auto" detects vivado_hls / vitis_hls at run time
     hls_prj_name: Optional[str] = None  # default f"{project_name}_prj"
@@ -306,6 +309,11 @@ def design_context(spec: BlockDesignSpec) -> Dict[str, Any]:
     for i, src in enumerate(irq_sources):
         nets.append({"comment": "", "pins": [src, f"irq_concat/In{i}"]})
 
+    # properties that must be set on their own before the PL clock frequency (see the board file)
+    ps_unlock = [{"comment": f"before the PL clock frequency: {', '.join(f'{k}={v}' for k, v in b.pl_clock.unlock.items())} "
+                             "(a board preset may lock the PL clocks)", "props": _props(b.pl_clock.unlock)}
+                 ] if b.pl_clock.unlock else []
+
     preset = []
     if b.apply_board_preset:
         cfg = f'apply_board_preset "1"'
@@ -329,6 +337,7 @@ def design_context(spec: BlockDesignSpec) -> Dict[str, Any]:
         "interface": spec.interface,
         "reprogrammable": "yes" if spec.reprogrammable else "no",
         "part": b.part,
+        "min_vivado": b.min_vivado,
         "board_part": b.board_part,
         "board_part_candidates": [b.board_part] + list(b.board_part_alternates),
         "board_connections": [b.board_connections] if b.board_connections else [],
@@ -336,6 +345,9 @@ def design_context(spec: BlockDesignSpec) -> Dict[str, Any]:
         "vivado_project": f"{spec.project_name}_vivado",
         "bd_name": spec.bd_name,
         "ip_repo": spec.ip_repo,
+        # where the HLS IP may be: the Tcl flow's solution, else the unified flow's component (hls_config.cfg)
+        "ip_repos": [spec.ip_repo] + ([f"{spec.hls_prj_name}/hls/impl/ip"]
+                                      if spec.ip_repo == f"{spec.hls_prj_name}/solution1/impl/ip" else []),
         "ip_vlnv": spec.ip_vlnv,
         "output_dir": spec.output_dir,
         "output_name": spec.output_name,
@@ -343,6 +355,7 @@ def design_context(spec: BlockDesignSpec) -> Dict[str, Any]:
         "pl_clock_mhz": _fmt(spec.pl_clock_mhz),
         "ps": {"cell": ps, "vlnv": b.ps.full_vlnv},
         "ps_preset": preset,
+        "ps_unlock": ps_unlock,
         "ps_props": _props(ps_props),
         "cells": cells,
         "intf_nets": intf_nets,
@@ -368,6 +381,8 @@ def build_context(spec: BlockDesignSpec) -> Dict[str, Any]:
         "top_name": spec.top_name,
         "hls_prj_name": spec.hls_prj_name,
         "part": spec.board.part,
+        "board_file": spec.board.path.name,
+        "hls_tools": list(spec.board.hls_tools),
         "clock_period": _fmt_period(spec.clock_period_ns),
         "clock_uncertainty": [spec.clock_uncertainty] if spec.clock_uncertainty else [],
         "hls_tool": spec.hls_tool,
