@@ -112,7 +112,7 @@ def _prepare(fn: str, kwargs: dict, hls_config, options: dict):
     return options, accel_kwargs, hls_config
 
 
-def build_model(graph, hls_config, options, accel_kwargs=None, calibration_data=None) -> HLSModel:
+def build_model(graph, hls_config, options, accel_kwargs=None, calibration_data=None, check_fit=True) -> HLSModel:
     """Validate the configuration, apply it, run the passes, and wrap the result."""
     if not graph.layers:
         raise ValueError("the model has no layers after its inputs: there is nothing to compute; add a layer")
@@ -150,7 +150,8 @@ def build_model(graph, hls_config, options, accel_kwargs=None, calibration_data=
         from .backends.vivado_accelerator import check_bus_types
 
         check_bus_types(accel, graph)
-    return _fit(HLSModel(graph, config, options))
+    hm = HLSModel(graph, config, options)
+    return _fit(hm) if check_fit else hm
 
 
 def _is_auto(v) -> bool:

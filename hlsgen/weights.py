@@ -47,9 +47,10 @@ def weight_words(hm, source) -> np.ndarray:
 def _arrays_from_model(hm, model, specs):
     from .convert import _keras_graph, build_model
 
-    opts = dict(hm.options, accelerator=None, backend="Vivado")
+    opts = dict(hm.options, accelerator=None, backend="Vivado", board=hm.accelerator.board,
+                clock_period=hm.accelerator.clock_period)
     config = {k: v for k, v in hm.config.items() if k not in ("AcceleratorConfig", "LayerName")}
-    other = build_model(_keras_graph(model), config, opts)
+    other = build_model(_keras_graph(model), config, opts, check_fit=False)  # only its weights are used
     # layers correspond by position (a second instance of an architecture has other names)
     mine, theirs = hm.graph.layers, other.graph.layers
     if [lay.kind for lay in mine] != [lay.kind for lay in theirs]:

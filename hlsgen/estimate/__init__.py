@@ -13,6 +13,7 @@ import dataclasses
 import json
 from dataclasses import dataclass, field
 
+from ..escape import _CONTROL
 from .model import costs, elementwise_row, fifo_row, mac_row
 from .parts import RESOURCES, Part, part_info
 
@@ -60,43 +61,41 @@ class Estimate:
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=1) + "\n"
 
-    def _table(self, sep: str, head_rule: bool) -> list:
+    def _rows(self) -> list:
+        """The table: a header, one row per layer (and FIFO, top), the total and the part."""
         cols = ("name", "kind") + METRICS
-        rows = [cols] + [tuple(r[c] for c in cols) for r in self.layers]
+        rows = [tuple(r[c] for c in cols) for r in self.layers]
         rows.append(("total", "") + tuple(self.total[c] for c in METRICS))
         if self.part.capacity:
             rows.append(("part", self.part.name) + tuple(self.part.capacity.get(c, "") for c in RESOURCES)
                         + ("", "", ""))
-        text = [[(f"{v:,.0f}" if isinstance(v, (int, float)) else str(v)) for v in row] for row in rows]
-        widths = [max(len(row[k]) for row in text) for k in range(len(cols))]
-        out = [sep.join(v.rjust(w) if k > 1 else v.ljust(w) for k, (v, w) in enumerate(zip(row, widths)))
-               for row in text]
-        if head_rule:
-            out.insert(1, sep.join("-" * w for w in widths))
-        return out
+        return [cols] + [tuple(f"{v:,.0f}" if isinstance(v, (int, float)) else str(v) for v in row) for row in rows]
+
+    def _utilization_text(self) -> str:
+        return ", ".join(f"{r} {100 * v:.1f}%" for r, v in self.utilization.items())
 
     def __str__(self):
+        rows = [[_CONTROL.sub("?", v) for v in row] for row in self._rows()]  # no terminal control codes
+        widths = [max(len(row[k]) for row in rows) for k in range(len(rows[0]))]
         lines = [f"hlsgen estimate: {self.part.name} ({self.part.family}, {self.part.dsp_slice}), "
-                 f"clock {self.clock_ns:g} ns"] + self._table("  ", False)
-        u = self.utilization
-        if u:
-            lines.append("utilization: " + ", ".join(f"{r} {100 * v:.1f}%" for r, v in u.items())
-                         + f" -> {'fits' if self.fits else 'does NOT fit'} within {100 * self.share:.0f}%")
+                 f"clock {self.clock_ns:g} ns"]
+        lines += ["  ".join(v.rjust(w) if k > 1 else v.ljust(w) for k, (v, w) in enumerate(zip(row, widths)))
+                  for row in rows]
+        if self.utilization:
+            lines.append(f"utilization: {self._utilization_text()} -> "
+                         f"{'fits' if self.fits else 'does NOT fit'} within {100 * self.share:.0f}%")
         lines += [f"note: {n}" for n in self.notes]
         return "\n".join(lines)
 
     def to_markdown(self) -> str:
-        lines = [f"# Estimate before synthesis", "",
-                 f"Part `{self.part.name}` ({self.part.family}, {self.part.dsp_slice}), clock {self.clock_ns:g} ns. "
-                 "Latency and interval in clock cycles per sample. First-order numbers from the generated "
-                 "design (hlsgen.estimate); only C synthesis confirms them.", ""]
-        lines += ["| " + row + " |" for row in self._table(" | ", True)]
-        u = self.utilization
-        if u:
-            lines += ["", "Utilization: " + ", ".join(f"{r} {100 * v:.1f}%" for r, v in u.items())
-                      + f"; {'fits' if self.fits else 'does not fit'} within {100 * self.share:.0f}% of the part."]
-        lines += [f"- {n}" for n in self.notes]
-        return "\n".join(lines) + "\n"
+        from ..backends.templating import render
+
+        rows = self._rows()
+        return render("estimate.md.j2", part=self.part.name, family=self.part.family, dsp_slice=self.part.dsp_slice,
+                      clock=f"{self.clock_ns:g}", header=list(rows[0]), rows=rows[1:],
+                      utilization=self._utilization_text() if self.utilization else "",
+                      verdict="fits" if self.fits else "does not fit", share=f"{100 * self.share:.0f}",
+                      notes=self.notes)
 
 
 def _longest_path(graph, rows_by_tensor, key: str) -> int:
