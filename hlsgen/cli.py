@@ -172,8 +172,13 @@ def cmd_demo(args):
     t_keras = time.perf_counter() - t0
     hm = convert_from_keras_model(model, output_dir=args.output_dir, input_data_tb=X[:100],
                                   output_data_tb=y_keras[:100], backend="VivadoAccelerator", board=args.board,
-                                  interface=args.interface)
+                                  interface=args.interface, hls_config={"Model": {"ReuseFactor": "auto"}})
     print(hm.summary())
+    est = hm.estimate()
+    t = est.total
+    print(f"estimate (ReuseFactor auto): {t['dsp']:,} DSP, {t['lut']:,} LUT, {t['ff']:,} FF, {t['bram_18k']} BRAM_18K "
+          f"on {est.part.name} ({'fits' if est.fits else 'does NOT fit'}); {t['ii']:,} cycles per sample at "
+          f"{t['clock_ns']:g} ns")
     hm.write()
     t0 = time.perf_counter()
     hm.compile()
