@@ -165,3 +165,19 @@ def test_error_on_public_reports():
     s = cd.summary([r[2] for r in rows])
     # the numbers measured when the constants were calibrated (see hlsgen/estimate/costs.yml)
     assert s["dsp"][0] <= 0.45 and s["lut"][0] <= 0.40 and s["ff"][0] <= 0.45 and s["ii"][0] <= 0.05
+
+
+def test_command_line_estimate(tmp_path, capsys):
+    from hlsgen.cli import EXAMPLES, main
+
+    model = str(EXAMPLES / "jet_tagger.keras")
+    assert main(["estimate", model, "--board", "pynq-z2", "--reuse-factor", "auto"]) == 0
+    out = capsys.readouterr().out
+    assert "hlsgen estimate: xc7z020clg400-1" in out and "fits within 80%" in out
+    with pytest.warns(FitWarning):
+        assert main(["estimate", model, "--board", "pynq-z2", "--json"]) == 1  # ReuseFactor 1 does not fit
+    assert json.loads(capsys.readouterr().out)["fits"] is False
+    assert main(["convert", model, "-o", str(tmp_path / "p"), "--reuse-factor", "auto"]) == 0
+    capsys.readouterr()
+    assert main(["estimate", str(tmp_path / "p")]) == 0
+    assert "# Estimate before synthesis" in capsys.readouterr().out
