@@ -33,9 +33,6 @@ class Code(str):
 
     __slots__ = ()
 
-    def __add__(self, other):  # Code + Code stays Code; anything else is text again
-        return Code(str.__add__(self, other)) if isinstance(other, Code) else str.__add__(self, other)
-
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import hlsgen
-from conftest import grid, needs_gxx
+from conftest import needs_gxx
 
 keras = pytest.importorskip("keras")
 

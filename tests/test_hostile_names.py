@@ -13,9 +13,7 @@ same model with plain names bit for bit.
 """
 from __future__ import annotations
 
-import itertools
 import json
-import os
 import py_compile
 import re
 import shutil

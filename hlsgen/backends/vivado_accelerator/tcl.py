@@ -18,9 +18,7 @@ top ``{project}_axi`` exported as ``xilinx.com:hls:{project}_axi:1.0`` from
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from ... import escape
