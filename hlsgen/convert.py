@@ -5,6 +5,7 @@ checked here, before a single file is written.
 """
 from __future__ import annotations
 
+import functools
 import os
 import re
 
@@ -167,16 +168,19 @@ def _fit(hm: HLSModel) -> HLSModel:
     auto = {lay.name for lay in graph.layers if _is_auto(lay.cfg.reuse_factor)}
     fit.check_reuse_factors(graph, io, auto)
     if auto:
-        def fresh():  # the search changes reuse factors: estimate a fresh lowering each time
-            hm._lowering = None
-            return hm.estimate()
-
-        fit.choose_reuse_factors(graph, [lay for lay in graph.layers if lay.name in auto], fresh, io)
+        fit.choose_reuse_factors(graph, [lay for lay in graph.layers if lay.name in auto],
+                                 functools.partial(_fresh_estimate, hm), io)
         hm._lowering = None
     est = hm.estimate()
     if est.fits is False:
-        fit.warn_if_unfit(est, graph, io, _suggestion(hm))
+        fit.warn_if_unfit(est, _suggestion(hm))
     return hm
+
+
+def _fresh_estimate(hm):
+    """The estimate after reuse factors changed: the cached lowering holds the old ones."""
+    hm._lowering = None
+    return hm.estimate()
 
 
 def _suggestion(hm) -> str:
@@ -189,12 +193,8 @@ def _suggestion(hm) -> str:
     trial.graph = copy.deepcopy(hm.graph)
     trial._lowering = None
     layers = [lay for lay in trial.graph.layers if lay.plan(trial.graph, hm.options["io_type"]).shared]
-
-    def fresh():
-        trial._lowering = None
-        return trial.estimate()
-
-    est = fit.choose_reuse_factors(trial.graph, layers, fresh, hm.options["io_type"])
+    est = fit.choose_reuse_factors(trial.graph, layers, functools.partial(_fresh_estimate, trial),
+                                   hm.options["io_type"])
     chosen = ", ".join(f"{lay.source_name}: {lay.cfg.reuse_factor}" for lay in layers)
     if est.fits:
         return f"ReuseFactor 'auto' fits it, choosing {chosen}."

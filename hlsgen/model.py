@@ -180,7 +180,7 @@ class HLSModel:
         if est.fits is False and not force:
             from .estimate.fit import advice
 
-            raise BuildError(f"the estimate exceeds {est.part.name}: {advice(est, self.graph, self.options['io_type'])}. "
+            raise BuildError(f"the estimate exceeds {est.part.name}: {advice(est)}. "
                              "Raise ReuseFactor (or set it to 'auto'), use Strategy Resource, or pass force=True "
                              "to synthesize anyway")
         if not self._written:

@@ -128,7 +128,7 @@ def estimate_code(code, part: str, clock_ns: float, accelerator=None, share: flo
                 r["ff"] += geo["filt_height"] * (geo["in_width"] + geo["pad_left"] + geo["pad_right"]) * \
                     geo["n_chan"] * lay.in_types[0].width
         else:
-            r = elementwise_row(lay, plan, clock_ns, info, g)
+            r = elementwise_row(lay, plan, clock_ns, info)
         r = dict(name=lay.source_name, kind=lay.kind, **{k: int(round(v)) for k, v in r.items()})
         rows.append(r)
         by_tensor[lay.outputs[0]] = r
@@ -148,7 +148,7 @@ def estimate_code(code, part: str, clock_ns: float, accelerator=None, share: flo
         lat_min = lat_max
     notes = []
     if accelerator is not None:
-        top = _top_row(code, accelerator, lat_max, ii)
+        top = _top_row(code, accelerator, lat_max)
         rows.append(top)
         for res in RESOURCES:
             total[res] += top[res]
@@ -171,7 +171,7 @@ def _array_bits(code, arr_name: str) -> int:
     return 16
 
 
-def _top_row(code, acc, net_latency: int, net_ii: int) -> dict:
+def _top_row(code, acc, net_latency: int) -> dict:
     c = costs()
     n_in = sum(i["size"] for i in code.inputs)
     n_out = sum(o["size"] for o in code.outputs)

@@ -11,10 +11,6 @@ class FitWarning(UserWarning):
     """The estimate exceeds the target share of the part."""
 
 
-def _mac_layers(graph, io_type):
-    return [lay for lay in graph.layers if lay.plan(graph, io_type).shared]
-
-
 def valid_for(lay, graph, io_type) -> list:
     return valid_reuse_factors(lay.plan(graph, io_type).shared)
 
@@ -84,7 +80,7 @@ def _rows_without(est, layers):
     return [r for r in est.layers if r["name"] not in names and r["kind"] not in ("AcceleratorTop", "FIFO")]
 
 
-def advice(est, graph, io_type) -> str:
+def advice(est) -> str:
     """What would make a design that does not fit fit: its largest layers and settings."""
     parts = []
     for res in est.over():
@@ -95,7 +91,7 @@ def advice(est, graph, io_type) -> str:
     return "; ".join(parts)
 
 
-def warn_if_unfit(est, graph, io_type, suggestion: str = "") -> None:
+def warn_if_unfit(est, suggestion: str = "") -> None:
     if est.fits is False:
-        warnings.warn(f"the design does not fit {100 * est.share:.0f}% of {est.part.name}: {advice(est, graph, io_type)}."
+        warnings.warn(f"the design does not fit {100 * est.share:.0f}% of {est.part.name}: {advice(est)}."
                       f"{(' ' + suggestion) if suggestion else ''}", FitWarning, stacklevel=3)

@@ -103,7 +103,7 @@ def lay_outputs_per_iteration(lay, plan) -> int:
     return int(w.shape[-1]) if w is not None else 1
 
 
-def elementwise_row(lay, plan, clock_ns: float, part, graph) -> dict:
+def elementwise_row(lay, plan, clock_ns: float, part) -> dict:
     c = costs()
     if plan.style == "view":
         return dict(dsp=0, lut=0, ff=0, bram_18k=0, latency_min=0, latency_max=0, ii=1)
