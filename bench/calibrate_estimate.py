@@ -17,10 +17,12 @@ import csynth_designs as cd  # noqa: E402
 from hlsgen.estimate import estimate_code  # noqa: E402
 from hlsgen.estimate.model import costs  # noqa: E402
 
-KNOBS = ["lut_mult_max_width", "lut_per_mult_bit2", "lut_per_add_bit", "ff_per_add_bit", "lut_per_mux_bit_per_level",
-         "layer_lut", "layer_ff", "lut_per_elem_bit", "ff_per_elem_bit", "t_dsp_mult_ns", "t_lut_mult_ns", "t_add_ns",
-         "t_add_ns_per_bit", "t_table_ns", "bram_min_bits"]
-INTEGER = {"lut_mult_max_width", "bram_min_bits"}
+KNOBS = ["lut_mult_max_width", "lut_per_mult_bit2", "lut_per_add_bit", "ff_per_add_bit", "lut_per_mux_input_bit",
+         "layer_lut", "layer_ff", "lut_per_elem_bit", "ff_per_elem_bit", "t_lut_mult_ns", "t_add_ns", "t_add_ns_per_bit",
+         "t_table_ns", "bram_min_bits", "clock_margin", "layer_latency", "dsp_latency", "ff_per_dsp", "rom_ports",
+         "tools.vivado_hls.lut_mult_max_width"]
+INTEGER = {"lut_mult_max_width", "bram_min_bits", "layer_latency", "dsp_latency", "ff_per_dsp", "rom_ports",
+           "tools.vivado_hls.lut_mult_max_width"}
 
 
 def prepared():
@@ -41,28 +43,40 @@ def score(items):
     errs = []
     for e, est0 in items:
         est = estimate_code(est0._code, e["part"], float(e["clock_ns"]), None,
-                            multipliers="fabric" if e.get("multiplier_impl") == "LUT" else "auto")
+                            multipliers="fabric" if e.get("multiplier_impl") == "LUT" else "auto", tool=cd.tool(e))
         errs.append(cd.compare(est, e["report"]))
     s = cd.summary(errs)
     return sum(v[0] + 0.5 * v[1] for v in s.values() if v[0] is not None), s
 
 
+def _get(c, key):
+    for p in key.split("."):
+        c = c[p]
+    return round(c, 3)
+
+
 def main():
+    global KNOBS
+    KNOBS = sys.argv[1:] or KNOBS  # python bench/calibrate_estimate.py [knob ...]
     items = prepared()
     c = costs()
     best, summ = score(items)
     print(f"start {best:.3f}", summ)
     for rnd in range(3):
         for k in KNOBS:
+            *path, leaf = k.split(".")
+            d = c
+            for p in path:  # e.g. tools.vivado_hls.lut_mult_max_width
+                d = d[p]
             for f in (0.5, 0.7, 0.85, 1.2, 1.4, 2.0):
-                old = c[k]
-                c[k] = max(1, round(old * f)) if k in INTEGER else old * f
+                old = d[leaf]
+                d[leaf] = max(1, round(old * f)) if k in INTEGER else old * f
                 s, summ2 = score(items)
                 if s < best - 1e-6:
                     best, summ = s, summ2
                 else:
-                    c[k] = old
-        print(f"round {rnd}: {best:.3f}", {k: round(c[k], 3) for k in KNOBS})
+                    d[leaf] = old
+        print(f"round {rnd}: {best:.3f}", {k: _get(c, k) for k in KNOBS})
     print(summ)
 
 

@@ -55,6 +55,8 @@ def keras_model(entry, seed=0):
         if lay.get("reuse_factor"):
             entry_cfg["ReuseFactor"] = int(lay["reuse_factor"])
         prec = {key: _t(lay.get(key)) for key in ("weight", "result", "accum") if _t(lay.get(key))}
+        if t in ("Dense", "Conv2D", "Conv1D") and "weight" not in prec and entry.get("weight_inferred"):
+            prec["weight"] = _t(entry["weight_inferred"])
         if t == "Dense":
             if len(x.shape) > 2:
                 x = keras.layers.Flatten(name=f"{name}_flat")(x)
@@ -104,7 +106,11 @@ def keras_model(entry, seed=0):
 
 def _weights(layer, rng, n_zeros):
     ws = layer.get_weights()
-    k = rng.uniform(-1, 1, ws[0].shape)
+    # at the scale of a trained layer: Keras's default initialiser (Glorot uniform)
+    shape = ws[0].shape
+    field = int(np.prod(shape[:-2])) if len(shape) > 2 else 1
+    limit = np.sqrt(6.0 / (field * (shape[-2] + shape[-1])))
+    k = rng.uniform(-limit, limit, shape)
     if n_zeros:
         flat = k.reshape(-1)
         flat[rng.choice(flat.size, min(int(n_zeros), flat.size), replace=False)] = 0.0
@@ -128,22 +134,32 @@ def estimate_entry(entry, tmp="/tmp/hlsgen-bench-estimate"):
         hm = hlsgen.convert_from_keras_model(model, hls_config=cfg, output_dir=tmp, io_type=entry["io_type"])
     fabric = entry.get("multiplier_impl") == "LUT"
     est = estimate_code(hm.lowering, entry["part"], float(entry["clock_ns"]), None,
-                        multipliers="fabric" if fabric else "auto")
+                        multipliers="fabric" if fabric else "auto", tool=tool(entry))
     return est, entry["report"]
+
+
+def tool(entry) -> str:
+    """The estimator's tool for a report: 'vivado_hls' or 'vitis_hls'."""
+    return "vivado_hls" if str(entry.get("tool", "")).startswith("vivado_hls") else "vitis_hls"
 
 
 def compare(est, rep) -> dict:
     """Relative error per metric (None where the report has no number or is 0)."""
     got = dict(est.total)
     got["latency"] = got["latency_max"]
+    return compare_numbers(got, rep)
+
+
+def compare_numbers(got: dict, rep: dict) -> dict:
+    """Relative error per metric of ``got`` (metric -> number) against a report."""
     want = dict(rep)
     want["latency"] = rep.get("latency_max")
     want["ii"] = rep.get("ii_max")
     out = {}
     for m in METRICS:
         w = want.get(m)
-        if w in (None, 0):
-            out[m] = None if w is None or got[m] == 0 else math.inf if False else None
+        if w in (None, 0) or got.get(m) is None:  # no relative error against 0
+            out[m] = None
             continue
         out[m] = abs(got[m] - w) / w
     return out

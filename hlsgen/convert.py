@@ -195,7 +195,10 @@ def _suggestion(hm) -> str:
     layers = [lay for lay in trial.graph.layers if lay.plan(trial.graph, hm.options["io_type"]).shared]
     est = fit.choose_reuse_factors(trial.graph, layers, functools.partial(_fresh_estimate, trial),
                                    hm.options["io_type"])
-    chosen = ", ".join(f"{lay.source_name}: {lay.cfg.reuse_factor}" for lay in layers)
+    before = {lay.name: lay.cfg.strategy for lay in hm.graph.layers}
+    chosen = ", ".join(f"{lay.source_name}: {lay.cfg.reuse_factor}"
+                       + (f" (Strategy {lay.cfg.strategy})" if lay.cfg.strategy != before[lay.name] else "")
+                       for lay in layers)
     if est.fits:
         return f"ReuseFactor 'auto' fits it, choosing {chosen}."
     return (f"Even the largest reuse factors ({chosen}) do not fit; use Strategy Resource, narrower precisions "

@@ -47,6 +47,8 @@ class HLSModel:
             prec.update({k: str(lay.types[k]) for k in lay.precision_keys if k in lay.types})
             entry["Precision"] = prec
             entry["ReuseFactor"] = int(lay.cfg.reuse_factor)
+            if lay.plan(self.graph, self.options["io_type"]).style == "mac":
+                entry["Strategy"] = lay.cfg.strategy  # as chosen ('auto' may switch to Resource)
         return cfg
 
     # ------------------------------------------------------------------ lowering and hardware
@@ -68,13 +70,15 @@ class HLSModel:
         acc = self.accelerator
         return float(acc.clock_period if acc is not None else self.options["clock_period"])
 
-    def estimate(self, share: float | None = None):
+    def estimate(self, share: float | None = None, tool: str = "vitis_hls"):
         """Resources, latency and interval before synthesis (``hlsgen.estimate.Estimate``):
-        ``.total``, ``.layers``, ``.utilization``, ``.fits``; printing it gives a table."""
+        ``.total``, ``.layers``, ``.utilization``, ``.fits``; printing it gives a table.
+        ``tool``: 'vitis_hls' (default) or 'vivado_hls', which binds more constant
+        products to LUTs."""
         from .estimate import DEFAULT_SHARE, estimate_code
 
         share = share if share is not None else self.options.get("fit_share", DEFAULT_SHARE)
-        return estimate_code(self.lowering, self.part, self.clock_period, self.accelerator, share)
+        return estimate_code(self.lowering, self.part, self.clock_period, self.accelerator, share, tool=tool)
 
     # ------------------------------------------------------------------ files
     def _tb_data(self):

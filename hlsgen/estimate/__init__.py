@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass, field
 
 from ..escape import _CONTROL
-from .model import costs, elementwise_row, fifo_row, mac_row
+from .model import costs, elementwise_row, fifo_row, mac_row, tool_costs
 from .parts import RESOURCES, Part, part_info
 
 DEFAULT_SHARE = 0.8
@@ -108,10 +108,12 @@ def _longest_path(graph, rows_by_tensor, key: str) -> int:
 
 
 def estimate_code(code, part: str, clock_ns: float, accelerator=None, share: float = DEFAULT_SHARE,
-                  multipliers: str = "auto") -> Estimate:
+                  multipliers: str = "auto", tool: str = "vitis_hls") -> Estimate:
     """The estimate of a lowered project (``ProjectCode``) on ``part`` at ``clock_ns``.
     ``multipliers='fabric'``: every product in LUTs (as when the HLS run binds them to
-    fabric, e.g. ``config_op mul -impl fabric``)."""
+    fabric, e.g. ``config_op mul -impl fabric``).  ``tool``: the HLS tool the design is for
+    ('vitis_hls' or 'vivado_hls': they bind constant products differently)."""
+    tool_costs(tool)  # a clear error for an unknown tool
     info = part_info(part)
     if multipliers == "fabric":
         info = dataclasses.replace(info, dsp_a=0, dsp_b=0)
@@ -122,7 +124,7 @@ def estimate_code(code, part: str, clock_ns: float, accelerator=None, share: flo
         lay = lc.layer
         plan = lay.plan(g, code.io_type)
         if plan.style == "mac":
-            r = mac_row(lay, plan, clock_ns, info, reprogrammable)
+            r = mac_row(lay, plan, clock_ns, info, reprogrammable, tool)
             if code.io_stream and hasattr(lay, "geometry"):  # the line buffer, partitioned into registers
                 geo = lay.geometry(g.input_shapes(lay)[0])
                 r["ff"] += geo["filt_height"] * (geo["in_width"] + geo["pad_left"] + geo["pad_right"]) * \

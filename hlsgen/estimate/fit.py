@@ -44,12 +44,32 @@ def choose_reuse_factors(graph, layers: list, estimate_fn, io_type: str):
     """'auto' reuse factors: the shortest design interval T at which the design fits the
     estimate's share, each layer at the largest valid reuse factor whose cycles stay within
     T (so the layers' intervals are balanced and nothing is faster than it needs to be).
-    ``estimate_fn()`` estimates the graph as it stands. Returns the final estimate."""
+    When no reuse factor fits with Strategy Latency (whose adders and constant products
+    are not shared), the 'auto' multiply-accumulate layers switch to Strategy Resource
+    (weights in block RAM, every operator shared) and the search runs again; the switch
+    stays only if the design then fits.  ``estimate_fn()`` estimates the graph as it
+    stands. Returns the final estimate."""
     layers = [lay for lay in layers if lay.plan(graph, io_type).shared]
     if not layers:
         return estimate_fn()
+    best = _choose(graph, layers, estimate_fn, io_type)
+    latency = [lay for lay in layers if lay.cfg.strategy.lower() == "latency"]
+    if best.fits is not False or not latency:
+        return best
+    for lay in latency:
+        lay.cfg.strategy = "Resource"
+    resource = _choose(graph, layers, estimate_fn, io_type)
+    if resource.fits is not False:
+        return resource
+    for lay in latency:
+        lay.cfg.strategy = "Latency"
+    return _choose(graph, layers, estimate_fn, io_type)
+
+
+def _choose(graph, layers: list, estimate_fn, io_type: str):
     options = {}
     for lay in layers:  # (reuse factor, cycles per sample) of every valid choice
+        lay.cfg.reuse_factor = 1
         plan = lay.plan(graph, io_type)
         per_rf = plan.cycles / plan.reuse_factor
         options[lay.name] = [(v, v * per_rf) for v in valid_for(lay, graph, io_type)]

@@ -23,6 +23,18 @@ def costs() -> dict:
     return yaml.safe_load((Path(__file__).parent / "costs.yml").read_text())
 
 
+#: the HLS tools whose behaviour costs.yml records; Vitis HLS is the current one
+TOOLS = ("vitis_hls", "vivado_hls")
+
+
+def tool_costs(tool: str = "vitis_hls") -> dict:
+    """costs.yml with the overrides of ``tool`` (where the tools bind operators differently)."""
+    if tool not in TOOLS:
+        raise ValueError(f"tool {tool!r}: expected one of {', '.join(TOOLS)}")
+    c = costs()
+    return {**c, **(c.get("tools") or {}).get(tool, {})}
+
+
 def _cycles(ns: float, clock_ns: float) -> int:
     return max(0, math.ceil(ns / clock_ns - 1e-9))
 
@@ -43,57 +55,125 @@ def _adder_tree_cycles(terms: int, acc_bits: int, clock_ns: float) -> int:
 
 
 def memory(bits_per_word: int, words: int) -> tuple:
-    """(bram_18k, lut) of an on-chip array of ``words`` words of ``bits_per_word`` bits."""
+    """(bram_18k, lut) of an on-chip array of ``words`` words of ``bits_per_word`` bits.
+    An 18 Kb block RAM is 16K x 1, 8K x 2, 4K x 4, 2K x 9, 1K x 18 or 512 x 36 (UG473,
+    UG573); a wider word takes several side by side."""
     c = costs()
     if bits_per_word * words < c["bram_min_bits"]:
         return 0, ceil_div(bits_per_word * words, 64)  # LUTRAM: 64 bits per LUT6
-    return ceil_div(bits_per_word, c["bram_width"]) * ceil_div(words, c["bram_depth"]), 0
+    best = None
+    for width, depth in ((1, 16384), (2, 8192), (4, 4096), (9, 2048), (18, 1024), (36, 512)):
+        n = ceil_div(bits_per_word, width) * ceil_div(words, depth)
+        best = n if best is None else min(best, n)
+    return best, 0
 
 
-def _weight_stats(lay, constant: bool):
-    """(products that need a multiplier, products that are shifts) as fractions of all
-    products: with constant weights zeros vanish and powers of two become shifts."""
-    if not constant or "weight" not in lay.weights:
-        return 1.0, 0.0
-    q = np.abs(lay.types["weight"].quantize(lay.weights["weight"])).ravel()
-    if q.size == 0:
-        return 0.0, 0.0
-    nz = q[q > 0]
-    pow2 = np.isclose(np.exp2(np.round(np.log2(nz))), nz).sum() if nz.size else 0
-    return (nz.size - pow2) / q.size, pow2 / q.size
+def constant_widths(q: np.ndarray, lsb: float) -> np.ndarray:
+    """Significant bits of each constant weight: HLS drops a constant's trailing zero
+    bits (a shift) and its redundant sign bits, so a product by ``q`` is as wide as the
+    odd integer left (0: a zero weight, no product; 1: a power of two, a shift)."""
+    k = np.abs(np.rint(np.asarray(q, dtype=np.float64).ravel() / lsb)).astype(np.int64)
+    out = np.zeros(k.shape, dtype=np.int64)
+    nz = k > 0
+    odd = k[nz] // (k[nz] & -k[nz])  # strip trailing zeros
+    out[nz] = np.floor(np.log2(odd)).astype(np.int64) + 1
+    return out
 
 
-def mac_row(lay, plan, clock_ns: float, part, reprogrammable: bool) -> dict:
+def product_mix(lay, x_width: int, constant: bool, part, tool: str = "vitis_hls") -> dict:
+    """Per product of one iteration (fractions of all products): how many need a DSP
+    slice, how many a fabric multiplier (and its mean operand-bit area), how many are
+    shifts, and how many vanish.  Embedded weights are constants at synthesis."""
+    c = tool_costs(tool)
+    w_t = lay.types["weight"]
+    if "weight" not in lay.weights:
+        return dict(dsp=1.0, fabric=0.0, area=0.0, shift=0.0, nonzero=1.0)
+    if not constant:  # weights read from memory or a port: every product is a full multiplier
+        d = dsp_per_product(x_width, w_t.width, part) > 0
+        return dict(dsp=float(d), fabric=float(not d), area=float(x_width * w_t.width) * (not d),
+                    shift=0.0, nonzero=1.0)
+    q = lay.types["weight"].quantize(lay.weights["weight"])
+    bits = constant_widths(q, w_t.lsb)
+    n = max(bits.size, 1)
+    mult = bits > 1
+    # a signed constant of b significant bits is a (b + 1)-bit operand
+    on_dsp = mult & (np.minimum(bits + 1, x_width) > c["lut_mult_max_width"]) & bool(part.dsp_a)
+    fabric = mult & ~on_dsp
+    return dict(dsp=on_dsp.sum() / n, fabric=fabric.sum() / n,
+                area=float(x_width * bits[fabric].mean()) if fabric.any() else 0.0,
+                shift=(bits == 1).sum() / n, nonzero=(bits > 0).sum() / n)
+
+
+def _pipeline(t_ns: float, clock_ns: float) -> int:
+    """Register stages of a path of ``t_ns`` at ``clock_ns`` (HLS registers a path where
+    it crosses a clock edge, leaving the margin of costs.yml for routing)."""
+    return _cycles(t_ns, clock_ns * costs()["clock_margin"])
+
+
+def mac_row(lay, plan, clock_ns: float, part, reprogrammable: bool, tool: str = "vitis_hls") -> dict:
+    """One multiply-accumulate layer: products per iteration from the plan, each mapped
+    to a DSP slice, a fabric multiplier, a shift or nothing (constant weights); an adder
+    tree per output; pipeline registers where the path crosses the clock."""
     c = costs()
     x_t, w_t, acc_t = lay.in_types[0], lay.types["weight"], lay.types["accum"]
     constant = not reprogrammable and plan.storage == "registers"
-    f_mult, f_shift = _weight_stats(lay, constant)
+    mix = product_mix(lay, x_t.width, constant, part, tool)
     per_iter = plan.products / max(plan.iterations, 1)
     rf = plan.reuse_factor
-    if plan.block:  # Dense Resource: block * n_out products per cycle, one block each of rf cycles
-        mult = plan.multipliers
-        shifts = 0
+    outs = max(lay_outputs_per_iteration(lay, plan), 1)
+    # HLS's ALLOCATION limit caps the multipliers; where the kernel pipelines at II=rf
+    # (convolutions) every operator is shared rf times; in Dense Latency (unrolled in the
+    # top's pipeline) only the multipliers are; Dense Resource's iteration is one cycle
+    share = rf if "pipeline_ii" in plan.cpp_names else 1
+    hard = math.ceil(per_iter * mix["dsp"])
+    d = dsp_per_product(x_t.width, w_t.width if not constant else c["lut_mult_max_width"] + 1, part) or 1
+    if plan.block:
+        dsp_units = plan.multipliers if mix["dsp"] else 0
     else:
-        mult = ceil_div(round(per_iter * f_mult), rf) if f_mult else 0
-        shifts = ceil_div(round(per_iter * f_shift), rf) if f_shift else 0
-    d = dsp_per_product(x_t.width, w_t.width, part)
-    dsp = mult * d
-    lut = c["layer_lut"] + (mult + shifts) * acc_t.width * c["lut_per_add_bit"]
-    if d == 0:
-        lut += mult * x_t.width * w_t.width * c["lut_per_mult_bit2"]
-    if rf > 1:
-        lut += mult * (x_t.width + w_t.width) * c["lut_per_mux_bit_per_level"] * math.ceil(math.log2(rf))
-    ff = c["layer_ff"] + (mult + shifts) * acc_t.width * c["ff_per_add_bit"]
+        dsp_units = min(hard, plan.multipliers)
+    fabric = math.ceil(per_iter * mix["fabric"] / share)
+    adds = max(per_iter * mix["nonzero"] - outs, 0) / share
+    dsp = dsp_units * d
+    lut = c["layer_lut"] + adds * acc_t.width * c["lut_per_add_bit"] + fabric * mix["area"] * c["lut_per_mult_bit2"]
+    # multipliers shared over `ways` products: each data value reaches its multiplier
+    # through a multiplexer (a stream of inputs per multiplexer: about n_inputs x bits / 3
+    # LUT6 in all, whatever the sharing); each constant weight through a LUT ROM of `ways`
+    # words per bit (64 per LUT6), a weight in registers through a multiplexer, one read
+    # from block RAM through nothing
+    ways = ceil_div(hard, dsp_units) if dsp_units and hard > dsp_units else (rf if plan.block else 1)
+    if ways > 1:
+        n_inputs = max(1, round(per_iter / outs))
+        x_ways = min(ways, n_inputs)
+        lut += ceil_div(n_inputs, x_ways) * x_t.width * (x_ways - 1) * c["lut_per_mux_input_bit"]
+        if plan.storage != "memory":
+            lut += dsp_units * (w_t.width * ceil_div(ways, 64) if constant
+                                else w_t.width * (ways - 1) * c["lut_per_mux_input_bit"])
+    # pipeline: the products (a DSP slice registers its own), then the adder tree of each
+    # output, registered where a clock edge falls
+    levels = math.ceil(math.log2(per_iter * mix["nonzero"] / outs + 1))
+    t_level = c["t_add_ns"] + c["t_add_ns_per_bit"] * acc_t.width
+    t0 = 0.0 if dsp_units else c["t_lut_mult_ns"] if fabric else 0.0
+    budget = clock_ns * c["clock_margin"]
+    stages = _cycles(t0 + levels * t_level, budget)
+    depth = stages + (c["dsp_latency"] if dsp_units else 0)
+    live = per_iter * mix["nonzero"] / share  # values entering the trees
+    regs = 0.0
+    for stage in range(1, stages + 1):  # what is alive where each stage ends
+        t = stage * budget
+        if t < t0:  # inside the fabric products: their partial products
+            regs += live * (x_t.width + w_t.width)
+            continue
+        done = min(levels, math.floor((t - t0) / t_level))
+        regs += max(live / 2 ** done, outs) * acc_t.width
+    regs += outs * acc_t.width  # the results
+    ff = c["layer_ff"] + regs * c["ff_per_add_bit"] + dsp * c["ff_per_dsp"]
     bram = 0
     if plan.storage == "memory":
         b, l = memory(plan.reshape_factor * w_t.width, ceil_div(plan.weight_words, max(plan.reshape_factor, 1)))
         bram, lut = bram + b, lut + l
     elif reprogrammable:  # weights in registers that the top rewrites
         ff += plan.weight_words * w_t.width
-    t_mult = c["t_dsp_mult_ns"] if d else c["t_lut_mult_ns"]
-    terms = per_iter / max(lay_outputs_per_iteration(lay, plan), 1)
-    depth = 1 + _cycles(t_mult, clock_ns) + _adder_tree_cycles(int(terms), acc_t.width, clock_ns)
-    lat = (plan.iterations - 1) * plan.ii + rf + depth - 1 if not plan.block else plan.iterations + depth
+    lat = c["layer_latency"] + depth + ((plan.iterations - 1) * plan.ii + rf - 1 if not plan.block else plan.iterations)
     return dict(dsp=dsp, lut=lut, ff=ff, bram_18k=bram, latency_min=lat, latency_max=lat, ii=plan.cycles)
 
 
@@ -115,8 +195,8 @@ def elementwise_row(lay, plan, clock_ns: float, part) -> dict:
     dsp = bram = 0
     depth = 1
     tables = lay.tables()
-    for _, (t, values) in tables.items():  # one ROM copy per parallel lookup (dual port: two)
-        copies = ceil_div(per_cycle, 2)
+    for _, (t, values) in tables.items():  # a ROM copy per rom_ports parallel lookups
+        copies = ceil_div(per_cycle, c["rom_ports"])
         b, l = memory(t.width, len(values))
         bram, lut = bram + b * copies, lut + l * copies
         depth += _cycles(c["t_table_ns"], clock_ns)
@@ -140,6 +220,6 @@ def fifo_row(name: str, width_bits: int, depth: int) -> dict:
     if depth <= c["srl_max_depth"]:
         lut, bram = width_bits * ceil_div(depth, 32) + 10, 0
     else:
-        bram, lut = ceil_div(width_bits, c["bram_width"]) * ceil_div(depth, c["bram_depth"]), 20
+        bram, lut = memory(width_bits, depth)[0], 20
     return dict(name=name, kind="FIFO", dsp=0, lut=lut, ff=2 * math.ceil(math.log2(depth + 1)) + 4,
                 bram_18k=bram, latency_min=0, latency_max=0, ii=1)

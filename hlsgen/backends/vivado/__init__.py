@@ -245,10 +245,12 @@ def project_readme(code: ProjectCode, options: dict, accel_desc: dict | None, es
     """The generated project's README: what is in it and how to build and check it."""
     rows = []
     for i in code.inputs:
-        rows.append(("input", i["source_name"], i["shape"], i["precision"], ""))
+        rows.append(("input", i["source_name"], i["shape"], i["precision"], "", ""))
     for lc in code.layers:
         t = code.graph.tensors[lc.layer.outputs[0]]
-        rows.append((lc.layer.kind, lc.layer.source_name, list(t.shape), str(t.type), lc.layer.cfg.reuse_factor))
+        mac = lc.layer.plan(code.graph, code.io_type).style == "mac"
+        rows.append((lc.layer.kind, lc.layer.source_name, list(t.shape), str(t.type), lc.layer.cfg.reuse_factor,
+                     lc.layer.cfg.strategy if mac else ""))
     t = estimate.total if estimate is not None else None
     summary = (f"{t['dsp']:,} DSP, {t['lut']:,} LUT, {t['ff']:,} FF, {t['bram_18k']:,} BRAM_18K; latency "
                f"{t['latency_max']:,} cycles, interval {t['ii']:,} cycles at {t['clock_ns']:g} ns") if t else "none"
