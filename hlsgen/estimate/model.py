@@ -173,8 +173,14 @@ def mac_row(lay, plan, clock_ns: float, part, reprogrammable: bool, tool: str = 
         bram, lut = bram + b, lut + l
     elif reprogrammable:  # weights in registers that the top rewrites
         ff += plan.weight_words * w_t.width
-    lat = c["layer_latency"] + depth + ((plan.iterations - 1) * plan.ii + rf - 1 if not plan.block else plan.iterations)
-    return dict(dsp=dsp, lut=lut, ff=ff, bram_18k=bram, latency_min=lat, latency_max=lat, ii=plan.cycles)
+    ii = plan.ii
+    if not plan.block and share == 1 and rf > 1:
+        # Dense Latency: unrolled in the top's pipeline, its interval is what the ALLOCATION
+        # limit forces, the DSP products over the multipliers allowed (constant products in
+        # LUTs are not limited), and at most the reuse factor
+        ii = min(rf, max(1, ceil_div(hard, max(plan.multipliers, 1))))
+    lat = c["layer_latency"] + depth + ((plan.iterations - 1) * ii + ii - 1 if not plan.block else plan.iterations)
+    return dict(dsp=dsp, lut=lut, ff=ff, bram_18k=bram, latency_min=lat, latency_max=lat, ii=plan.iterations * ii)
 
 
 def lay_outputs_per_iteration(lay, plan) -> int:
