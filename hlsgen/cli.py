@@ -1,4 +1,4 @@
-"""Command line: ``hlsgen convert``, ``hlsgen estimate``, ``hlsgen predict``, ``hlsgen demo``."""
+"""Command line: ``hlsgen convert``, ``hlsgen estimate``, ``hlsgen predict``, ``hlsgen explore``, ``hlsgen demo``."""
 from __future__ import annotations
 
 import argparse
@@ -198,6 +198,26 @@ def cmd_demo(args):
     return 0 if agree >= 0.99 else 1
 
 
+def cmd_explore(args):
+    import yaml
+
+    from .explore import explore
+
+    with open(args.space, encoding="utf-8") as f:
+        space = yaml.safe_load(f)
+    accel = {k: v for k, v in dict(board=args.board, interface=args.interface).items() if v is not None}
+    backend = args.backend or ("VivadoAccelerator" if accel else "Vivado")
+    res = explore(args.model, np.load(args.data), space, y_ref=np.load(args.y_ref) if args.y_ref else None,
+                  backend=backend, io_type=args.io_type, workers=args.workers, scheduler_address=args.scheduler,
+                  results_dir=args.results, hls_config=args.config, **accel)
+    print(res)
+    if args.csv:
+        print(f"table written to {res.to_csv(args.csv)}")
+    if args.plot:
+        print(f"picture written to {res.plot(args.plot)}")
+    return 0 if not res.failed else 1
+
+
 def _convert_args(c):
     c.add_argument("model")
     c.add_argument("-o", "--output-dir", default="hlsgen_prj")
@@ -241,6 +261,24 @@ def main(argv=None):
     pr.add_argument("inputs")
     pr.add_argument("-o", "--output", help="save the predictions to this .npy file")
     pr.set_defaults(func=cmd_predict)
+    x = sub.add_parser("explore", help="sweep configurations on Dask: accuracy against the framework and the "
+                                       "estimate of every point")
+    x.add_argument("model", help="a Keras (.keras, .h5) or ONNX (.onnx, with --y-ref) model")
+    x.add_argument("--data", required=True, help="inputs (.npy)")
+    x.add_argument("--space", required=True, help="YAML: {axis: [values]} or a list of points (see hlsgen.explore.space)")
+    x.add_argument("--y-ref", help="the framework's outputs on the data (.npy); computed for Keras models")
+    x.add_argument("--config", help="base YAML configuration the points change")
+    x.add_argument("--backend")
+    x.add_argument("--board")
+    x.add_argument("--interface")
+    x.add_argument("--io-type", default="io_parallel")
+    where = x.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, help="worker processes of a local Dask cluster (default: one per core)")
+    where.add_argument("--scheduler", help="the address of a running Dask scheduler, e.g. tcp://host:8786")
+    x.add_argument("--results", help="folder where each finished point is written; a rerun skips them")
+    x.add_argument("--plot", help="write the accuracy/resources/latency picture here (.png, .svg)")
+    x.add_argument("--csv", help="write the table here")
+    x.set_defaults(func=cmd_explore)
     d = sub.add_parser("demo", help="convert, compile and check the bundled example model")
     d.add_argument("-o", "--output-dir", default="hlsgen_demo_prj")
     d.add_argument("--board", default="pynq-z2")
@@ -249,7 +287,7 @@ def main(argv=None):
     args = p.parse_args(argv)
     try:
         return args.func(args)
-    except (ValueError, OSError, RuntimeError) as e:
+    except (ValueError, OSError, RuntimeError, ImportError) as e:
         print(f"hlsgen: error: {e}", file=sys.stderr)
         return 2
 

@@ -304,3 +304,22 @@ def convert_from_onnx_model(model, hls_config=None, output_dir=DEFAULT_OUTPUT_DI
     else:
         config = _with_onnx_input_types(hls_config, graph)
     return build_model(graph, config, options, accel_kwargs, calibration_data)
+
+
+# ---------------------------------------------------------------------- parsed graphs
+def convert_from_graph(graph, frontend: str = "keras", hls_config=None, output_dir=DEFAULT_OUTPUT_DIR,
+                       project_name=DEFAULT_PROJECT, backend="Vivado", io_type="io_parallel", input_data_tb=None,
+                       output_data_tb=None, calibration_data=None, **kwargs) -> HLSModel:
+    """Convert a graph a frontend already parsed (``frontend``: 'keras' or 'onnx', whose
+    input-type rules it follows), with the options of :func:`convert_from_keras_model`.
+    The graph is used as it is (pass a copy to convert it again): a sweep parses a model
+    once and converts it at every point (``hlsgen.explore``)."""
+    if frontend not in ("keras", "onnx"):
+        raise ValueError(f"frontend {frontend!r}: expected 'keras' or 'onnx'")
+    options, accel_kwargs, hls_config = _prepare("convert_from_graph", kwargs, hls_config, dict(
+        output_dir=output_dir, project_name=project_name, backend=backend, io_type=io_type,
+        input_data_tb=input_data_tb, output_data_tb=output_data_tb))
+    if frontend == "onnx":
+        hls_config = _with_onnx_input_types(hls_config or cfgmod.make_config(_layer_list(graph)), graph,
+                                            force=hls_config is None)
+    return build_model(graph, hls_config, options, accel_kwargs, calibration_data)
