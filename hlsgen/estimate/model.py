@@ -137,17 +137,17 @@ def mac_row(lay, plan, clock_ns: float, part, reprogrammable: bool, tool: str = 
     lut = c["layer_lut"] + adds * acc_t.width * c["lut_per_add_bit"] + fabric * mix["area"] * c["lut_per_mult_bit2"]
     # multipliers shared over `ways` products: each data value reaches its multiplier
     # through a multiplexer (a stream of inputs per multiplexer: about n_inputs x bits / 3
-    # LUT6 in all, whatever the sharing); each constant weight through a LUT ROM of `ways`
-    # words per bit (64 per LUT6), a weight in registers through a multiplexer, one read
-    # from block RAM through nothing
+    # LUT6 in all, whatever the sharing); a weight in registers through a multiplexer too;
+    # constant weights and weights read from block RAM need none (public reports of the
+    # same Dense Latency design at reuse factor 1 and 2 use the same LUTs: 85,140 and
+    # 84,841, hector-tutorial-part1/-part2-rf2 in bench/data/csynth_reports.yml)
     ways = ceil_div(hard, dsp_units) if dsp_units and hard > dsp_units else (rf if plan.block else 1)
     if ways > 1:
         n_inputs = max(1, round(per_iter / outs))
         x_ways = min(ways, n_inputs)
         lut += ceil_div(n_inputs, x_ways) * x_t.width * (x_ways - 1) * c["lut_per_mux_input_bit"]
-        if plan.storage != "memory":
-            lut += dsp_units * (w_t.width * ceil_div(ways, 64) if constant
-                                else w_t.width * (ways - 1) * c["lut_per_mux_input_bit"])
+        if plan.storage != "memory" and not constant:
+            lut += dsp_units * w_t.width * (ways - 1) * c["lut_per_mux_input_bit"]
     # pipeline: the products (a DSP slice registers its own), then the adder tree of each
     # output, registered where a clock edge falls
     levels = math.ceil(math.log2(per_iter * mix["nonzero"] / outs + 1))
