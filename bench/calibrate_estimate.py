@@ -19,9 +19,9 @@ from hlsgen.estimate.model import costs  # noqa: E402
 
 KNOBS = ["lut_mult_max_width", "lut_per_mult_bit2", "lut_per_add_bit", "ff_per_add_bit", "lut_per_mux_input_bit",
          "layer_lut", "layer_ff", "lut_per_elem_bit", "ff_per_elem_bit", "t_lut_mult_ns", "t_add_ns", "t_add_ns_per_bit",
-         "t_table_ns", "bram_min_bits", "clock_margin", "layer_latency", "dsp_latency", "ff_per_dsp", "rom_ports",
+         "t_table_ns", "bram_min_bits", "layer_latency", "dsp_latency", "ff_per_dsp", "ff_per_fabric_product_bit", "rom_ports",
          "tools.vivado_hls.lut_mult_max_width"]
-INTEGER = {"lut_mult_max_width", "bram_min_bits", "layer_latency", "dsp_latency", "ff_per_dsp", "rom_ports",
+INTEGER = {"lut_mult_max_width", "bram_min_bits", "layer_latency", "dsp_latency", "ff_per_dsp", "ff_per_fabric_product_bit", "rom_ports",
            "tools.vivado_hls.lut_mult_max_width"}
 
 
@@ -43,7 +43,8 @@ def score(items):
     errs = []
     for e, est0 in items:
         est = estimate_code(est0._code, e["part"], float(e["clock_ns"]), None,
-                            multipliers="fabric" if e.get("multiplier_impl") == "LUT" else "auto", tool=cd.tool(e))
+                            multipliers="fabric" if e.get("multiplier_impl") == "LUT" else "auto", tool=cd.tool(e),
+                            clock_uncertainty=cd.HLS4ML_UNCERTAINTY)
         errs.append(cd.compare(est, e["report"]))
     s = cd.summary(errs)
     return sum(v[0] + 0.5 * v[1] for v in s.values() if v[0] is not None), s

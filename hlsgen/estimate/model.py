@@ -104,13 +104,8 @@ def product_mix(lay, x_width: int, constant: bool, part, tool: str = "vitis_hls"
                 shift=(bits == 1).sum() / n, nonzero=(bits > 0).sum() / n)
 
 
-def _pipeline(t_ns: float, clock_ns: float) -> int:
-    """Register stages of a path of ``t_ns`` at ``clock_ns`` (HLS registers a path where
-    it crosses a clock edge, leaving the margin of costs.yml for routing)."""
-    return _cycles(t_ns, clock_ns * costs()["clock_margin"])
-
-
-def mac_row(lay, plan, clock_ns: float, part, reprogrammable: bool, tool: str = "vitis_hls") -> dict:
+def mac_row(lay, plan, clock_ns: float, part, reprogrammable: bool, tool: str = "vitis_hls",
+            uncertainty: float | None = None) -> dict:
     """One multiply-accumulate layer: products per iteration from the plan, each mapped
     to a DSP slice, a fabric multiplier, a shift or nothing (constant weights); an adder
     tree per output; pipeline registers where the path crosses the clock."""
@@ -153,7 +148,7 @@ def mac_row(lay, plan, clock_ns: float, part, reprogrammable: bool, tool: str = 
     levels = math.ceil(math.log2(per_iter * mix["nonzero"] / outs + 1))
     t_level = c["t_add_ns"] + c["t_add_ns_per_bit"] * acc_t.width
     t0 = 0.0 if dsp_units else c["t_lut_mult_ns"] if fabric else 0.0
-    budget = clock_ns * c["clock_margin"]
+    budget = clock_ns * (1 - (c["clock_uncertainty"] if uncertainty is None else uncertainty))
     stages = _cycles(t0 + levels * t_level, budget)
     depth = stages + (c["dsp_latency"] if dsp_units else 0)
     live = per_iter * mix["nonzero"] / share  # values entering the trees
@@ -167,6 +162,8 @@ def mac_row(lay, plan, clock_ns: float, part, reprogrammable: bool, tool: str = 
         regs += max(live / 2 ** done, outs) * acc_t.width
     regs += outs * acc_t.width  # the results
     ff = c["layer_ff"] + regs * c["ff_per_add_bit"] + dsp * c["ff_per_dsp"]
+    if fabric:  # a fabric product's result is registered: its bits (data + significant weight bits)
+        ff += fabric * (x_t.width + mix["area"] / x_t.width) * c["ff_per_fabric_product_bit"]
     bram = 0
     if plan.storage == "memory":
         b, l = memory(plan.reshape_factor * w_t.width, ceil_div(plan.weight_words, max(plan.reshape_factor, 1)))
