@@ -389,6 +389,17 @@ class Activation(Layer):
             self.func = self.fn  # linear, hard_sigmoid
         self.recip = None
 
+    # ------------------------------------------------------------------ capabilities
+    @property
+    def is_plain_relu(self) -> bool:
+        a = self.attrs
+        return a.get("activation") == "relu" and not any(a.get(k) for k in ("max_value", "negative_slope", "threshold"))
+
+    @property
+    def rounds_once(self) -> bool:
+        """ReLU without a negative slope selects x or 0: one cast of an exact value."""
+        return self.attrs.get("activation") == "relu" and not self.attrs.get("negative_slope")
+
     # ------------------------------------------------------------------ types
     def _auto_result(self, ctx) -> FixedType:
         d = ctx.default
@@ -785,6 +796,7 @@ class Softmax(Layer):
 @register
 class BatchNormalization(Layer):
     kind = "BatchNormalization"
+    is_channel_affine = rounds_once = True
     precision_keys = ("result", "scale", "bias", "accum")
     weight_vars = {"scale": "s", "bias": "b"}
     cpp_headers = ("nnet_batchnorm.h",)

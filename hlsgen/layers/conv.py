@@ -97,6 +97,7 @@ def stream_lag(layer, in_shape) -> int:
 
 
 class _Conv(Layer):
+    folds_affine = fuses_relu = rounds_once = True
     precision_keys = ("result", "weight", "bias", "accum")
     weight_vars = {"weight": "w", "bias": "b"}
     cpp_headers = ("nnet_array.h", "nnet_conv.h")

@@ -107,6 +107,7 @@ def accumulate(x: np.ndarray, w: np.ndarray, b: np.ndarray, acc_t: FixedType, pr
 @register
 class Dense(Layer):
     kind = "Dense"
+    folds_affine = fuses_relu = rounds_once = True
     precision_keys = ("result", "weight", "bias", "accum")
     weight_vars = {"weight": "w", "bias": "b"}
     cpp_headers = ("nnet_dense.h",)

@@ -29,6 +29,7 @@ from .dense import exact_sum_type
 
 
 class _Pool(Layer):
+    rounds_once = True  # max: a selection; average: exact sum times the reciprocal (exact for 2^k windows)
     precision_keys = ("result", "accum", "recip")
     cpp_headers = ("nnet_array.h", "nnet_pooling.h")
     ndim = 2
