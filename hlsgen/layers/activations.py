@@ -115,6 +115,7 @@ import numpy as np
 from ..fixed import FixedType, bits_for_range
 from .base import Layer, register
 from .dense import WEIGHT_MODES, exact_sum_type, linear_types, weight_type
+from .exactness import running_sum
 
 RND_SAT = dict(rounding="RND", saturation="SAT")
 CONST_WIDTH = 18  # width of the auto types of multiplicative constants
@@ -758,13 +759,8 @@ class Softmax(Layer):
         e = np.ldexp(e_raw.astype(np.float64), -et.fractional)
         e = np.where(d == 0, 1.0, e)
         # 3: sum
-        exact = at.fractional >= et.fractional and at.max_value >= shape[-1] * 1.0 and at.saturation == "WRAP"
-        if exact:
-            s = at.quantize(e.sum(axis=1))
-        else:
-            s = np.zeros(e.shape[0])
-            for j in range(e.shape[1]):
-                s = at.quantize(s + e[:, j])
+        s = running_sum(at, np.zeros(e.shape[0]), lambda: (e[:, j] for j in range(e.shape[1])),
+                        term_frac=et.fractional, bound=float(shape[-1]), total=lambda: e.sum(axis=1))  # e <= 1
         # 4: reciprocal
         inv_s = reciprocal_golden(s, at, inv_tab, R, self._max_shift)
         # 5: product and cast
