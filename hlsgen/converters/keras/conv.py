@@ -68,7 +68,7 @@ def _depthwise_weights(kernel):
     return k.reshape(k.shape[:-2] + (k.shape[-2] * k.shape[-1],))
 
 
-def _add_conv(kl, b, kind, source, inputs, weight, bias, **attrs):
+def _add_conv(b, kind, source, inputs, weight, bias, **attrs):
     """An IR convolution layer of ``kind`` (attributes ``attrs``) with its weight and optional bias."""
     weights = {"weight": weight}
     if bias is not None:
@@ -84,7 +84,7 @@ def _bias(kl, index):
 def conv(kl, inputs, b):
     ndim = _ndim(kl)
     pad = _check_common(kl, ndim)
-    out = _add_conv(kl, b, kl.class_name, kl.name, inputs, kl.weight("kernel", 0), _bias(kl, 1), padding=pad,
+    out = _add_conv(b, kl.class_name, kl.name, inputs, kl.weight("kernel", 0), _bias(kl, 1), padding=pad,
                     **_geom_attrs(kl, ndim))
     return add_layer_activation(kl, b, out)
 
@@ -97,7 +97,7 @@ def depthwise(kl, inputs, b):
     if kernel is None:
         kernel = kl.weight("kernel", 0)
     dm = int(kl.config.get("depth_multiplier", 1))
-    out = _add_conv(kl, b, kl.class_name, kl.name, inputs, _depthwise_weights(kernel), _bias(kl, 1), padding=pad,
+    out = _add_conv(b, kl.class_name, kl.name, inputs, _depthwise_weights(kernel), _bias(kl, 1), padding=pad,
                     depth_multiplier=dm, **_geom_attrs(kl, ndim))
     return add_layer_activation(kl, b, out)
 
@@ -108,12 +108,12 @@ def separable(kl, inputs, b):
     ndim = _ndim(kl)
     pad = _check_common(kl, ndim)
     dm = int(kl.config.get("depth_multiplier", 1))
-    mid = _add_conv(kl, b, f"DepthwiseConv{ndim}D", f"{kl.name}_depthwise", inputs,
+    mid = _add_conv(b, f"DepthwiseConv{ndim}D", f"{kl.name}_depthwise", inputs,
                     _depthwise_weights(kl.weight("depthwise_kernel", 0)), None, padding=pad, depth_multiplier=dm,
                     **_geom_attrs(kl, ndim))
     pk = np.asarray(kl.weight("pointwise_kernel", 1))  # (1, C*DM, F) or (1, 1, C*DM, F)
     one = (1, 1)
-    out = _add_conv(kl, b, f"Conv{ndim}D", kl.name, [mid], pk, _bias(kl, 2), padding="valid", kernel=one, strides=one)
+    out = _add_conv(b, f"Conv{ndim}D", kl.name, [mid], pk, _bias(kl, 2), padding="valid", kernel=one, strides=one)
     return add_layer_activation(kl, b, out)
 
 
