@@ -20,7 +20,7 @@ from ... import validate
 from ...ir.graph import Graph, GraphInput
 from ...ir.names import sanitize
 from ...layers import LAYER_KINDS
-from ...passes.base import run_to_fixed_point
+from ...passes.base import Pass, run_to_fixed_point
 from ...passes.fold_batchnorm import FoldBatchNorm
 from .layout import Val, channels_last, demanded_perm, find_perm, identity, perm_index, permuted_shape
 from .loader import (OnnxConversionError, check_model, constant_names, graph_inputs, is_quant_node,
@@ -347,32 +347,45 @@ class Converter:
         return types
 
     def _merge_casts(self):
-        changed = True
-        while changed:
-            changed = False
-            for cast in list(self.graph.layers):
-                if cast.name not in self.casts:
-                    continue
-                src = cast.inputs[0]
-                t = cast.attrs["types"]["result"]
-                gi = next((g for g in self.graph.inputs if g.tensor == src), None)
-                if gi is not None and self._single_use(src) and gi.source_name not in self.input_types:
-                    self.input_types[gi.source_name] = t
-                    self.graph.remove_layer(cast)
-                    self.casts.discard(cast.name)
-                    changed = True
-                    break
-                prev = self.graph.producer(src)
-                if prev is None or not self._single_use(src):
-                    continue
-                # a layer whose output is one cast of an exact value: the QONNX cast replaces that cast
-                if not prev.rounds_once or "result" in prev.attrs.get("types", {}):
-                    continue
-                prev.attrs["types"] = dict(prev.attrs.get("types", {}), result=t)
-                self.graph.merge_into(prev, cast)
+        run_to_fixed_point(self.graph, MergeCasts(self))
+
+    def _merge_one_cast(self) -> bool:
+        """Merge the first QONNX cast that can go; True if one went."""
+        for cast in list(self.graph.layers):
+            if cast.name not in self.casts:
+                continue
+            src = cast.inputs[0]
+            t = cast.attrs["types"]["result"]
+            gi = next((g for g in self.graph.inputs if g.tensor == src), None)
+            if gi is not None and self._single_use(src) and gi.source_name not in self.input_types:
+                self.input_types[gi.source_name] = t
+                self.graph.remove_layer(cast)
                 self.casts.discard(cast.name)
-                changed = True
-                break
+                return True
+            prev = self.graph.producer(src)
+            if prev is None or not self._single_use(src):
+                continue
+            # a layer whose output is one cast of an exact value: the QONNX cast replaces that cast
+            if not prev.rounds_once or "result" in prev.attrs.get("types", {}):
+                continue
+            prev.attrs["types"] = dict(prev.attrs.get("types", {}), result=t)
+            self.graph.merge_into(prev, cast)
+            self.casts.discard(cast.name)
+            return True
+        return False
+
+
+class MergeCasts(Pass):
+    """QONNX casts (Quant nodes on data) merge into the layer that computes their input
+    exactly (one rounding instead of two), or become the type of the graph input they read."""
+
+    name = "merge_qonnx_casts"
+
+    def __init__(self, converter: Converter):
+        self.converter = converter
+
+    def apply(self, graph, ctx=None):
+        return graph, self.converter._merge_one_cast()
 
 
 def parse_onnx_model(model_or_path) -> Graph:
