@@ -217,7 +217,10 @@ def build_program(cases: list, work: Path, ap_include: Path, extra_flags=()) -> 
     src = work / "cases.cpp"
     src.write_text("\n\n".join(parts))
     exe = work / "cases"
-    cmd = [gxx(), "-std=c++14", "-O2", "-w", f"-I{NNET}", f"-I{ap_include}", *extra_flags, str(src), "-o", str(exe)]
+    # HLSGEN_CXXFLAGS as for hlsgen.csim (CI sets -DHLSGEN_NO_FAST_CSIM to test the synthesizable code path)
+    env_flags = os.environ.get("HLSGEN_CXXFLAGS", "").split()
+    cmd = [gxx(), "-std=c++14", "-O2", "-w", f"-I{NNET}", f"-I{ap_include}", *env_flags, *extra_flags, str(src), "-o",
+           str(exe)]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     if r.returncode != 0:
         raise RuntimeError(f"g++ failed:\n{' '.join(cmd)}\n{r.stderr[-20000:]}")

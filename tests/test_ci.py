@@ -97,3 +97,16 @@ def test_ci_exit_status_follows_pytest_and_treats_no_tests_as_success(tmp_path, 
     r = _run(repo, env)
     assert r.returncode == want, r.stdout + r.stderr
     assert ("no tests collected" in r.stdout) == (pytest_rc == 5)
+
+
+def test_ci_runs_the_layer_tests_with_the_fast_paths_off_and_fails_when_they_fail(tmp_path):
+    repo, env, log = _machine(tmp_path, [p for pk in TOOLS.values() for p in pk])
+    # a python whose pytest fails only without the C-simulation fast paths
+    _exe(tmp_path / "bin" / "python", f'echo "python $* [${{HLSGEN_CXXFLAGS:-}}]" >> "{log}"\n'
+                                      '[ "$2" = pytest ] && [ -n "${HLSGEN_CXXFLAGS:-}" ] && exit 1\nexit 0\n')
+    r = _run(repo, env)
+    assert r.returncode == 1, r.stdout + r.stderr
+    runs = [c for c in log.read_text().splitlines() if " pytest " in c]
+    assert runs[0].startswith("python -m pytest -q tests/test_layers_") and "test_keras_layers.py" in runs[0]
+    assert runs[0].endswith("[-DHLSGEN_NO_FAST_CSIM]")
+    assert runs[-1] == "python -m pytest -q tests []"  # README's command still runs, last, with the fast paths

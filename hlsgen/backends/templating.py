@@ -6,6 +6,10 @@ template (from its file name, see :func:`hlsgen.escape.language_of`): text is es
 :class:`hlsgen.escape.Code` (what hlsgen generated itself) is printed as is.  The
 rendered result is ``Code`` too, so a rendered fragment can be placed in another
 template of the same language.
+
+Every template sees the C-simulation ABI as the global ``abi`` (:mod:`hlsgen.csim.abi`:
+entry-point and macro names, version, device-info layout), so the bridge and the ctypes
+side cannot disagree.
 """
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from pathlib import Path
 
 import jinja2
 
+from ..csim import abi
 from ..escape import FILTERS, Code, escape, language_of
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -38,6 +43,7 @@ def environment() -> jinja2.Environment:
         finalize=_finalize,
     )
     env.filters.update(FILTERS)
+    env.globals["abi"] = abi.template_values()
     return env
 
 

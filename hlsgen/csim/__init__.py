@@ -22,8 +22,10 @@ from pathlib import Path
 
 import numpy as np
 
+from . import abi
+
 CXXFLAGS = ["-O2", "-std=c++14", "-fPIC", "-shared", "-fno-gnu-unique", "-pthread", "-march=native",
-            "-DHLSGEN_RUNTIME_WEIGHTS", "-DHLSGEN_TRACE_ENABLED"]
+            *[f"-D{d}" for d in abi.BUILD_DEFINES]]
 
 
 class CompileError(RuntimeError):
@@ -158,16 +160,12 @@ class Simulation:
         self.meta = json.loads((self.project / "hlsgen_meta.json").read_text())
         self.lib_path = build(self.project, ap_types, verbose)
         self.lib = _private_load(self.lib_path)
-        if self.lib.hlsgen_abi_version() != self.meta["abi"]:
+        if abi.version(self.lib) != self.meta["abi"] or self.meta["abi"] != abi.VERSION:
             raise RuntimeError(f"{self.lib_path} does not match the project's bridge version")
-        pp = ctypes.POINTER(ctypes.c_void_p)
-        self.lib.hlsgen_set_weight.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_long]
-        self.lib.hlsgen_predict.argtypes = [pp, pp, ctypes.c_long, ctypes.c_int, pp]
+        abi.bind_network(self.lib)
         self.accelerator = self.meta.get("accelerator")
         if self.accelerator:
-            self.lib.hlsgen_accel_predict.argtypes = [pp, pp, ctypes.c_long, ctypes.c_int]
-            if self.accelerator["weights"]:
-                self.lib.hlsgen_accel_load_weights.argtypes = [ctypes.c_void_p, ctypes.c_long]
+            abi.bind_accelerator(self.lib, bool(self.accelerator["weights"]))
         self.load_weights_from_project()
         self.threads = max(1, min(os.cpu_count() or 1, int(os.environ.get("HLSGEN_THREADS", "64"))))
 
@@ -180,7 +178,7 @@ class Simulation:
 
     def set_weight(self, wid: int, values):
         v = np.ascontiguousarray(np.asarray(values, dtype=np.float64).ravel())
-        rc = self.lib.hlsgen_set_weight(wid, v.ctypes.data, v.size)
+        rc = getattr(self.lib, abi.SET_WEIGHT)(wid, v.ctypes.data, v.size)
         if rc != 0:
             w = self.meta["weights"][wid]
             raise ValueError(f"weight {w['var']} ({w['layer']}.{w['key']}) expects {w['size']} values, got {v.size}")
@@ -220,7 +218,7 @@ class Simulation:
             raise ValueError("this project has no weight port: convert with weights='reprogrammable'")
         v = np.ascontiguousarray(np.asarray(words, dtype=np.float64).ravel())
         n = sum(w["size"] for w in self.accelerator["weights"])
-        if v.size != n or self.lib.hlsgen_accel_load_weights(v.ctypes.data, v.size) != 0:
+        if v.size != n or getattr(self.lib, abi.ACCEL_LOAD_WEIGHTS)(v.ctypes.data, v.size) != 0:
             raise ValueError(f"the weight port takes {n} values, got {v.size}")
 
     def run(self, X, trace_ids=(), top=False):
@@ -238,9 +236,9 @@ class Simulation:
             if tr:
                 pt = (ctypes.c_void_p * nlayers)(*[tr[k][b:e].ctypes.data if k in tr else None for k in range(nlayers)])
             if top:
-                self.lib.hlsgen_accel_predict(px, py, e - b, self.threads)
+                getattr(self.lib, abi.ACCEL_PREDICT)(px, py, e - b, self.threads)
             else:
-                self.lib.hlsgen_predict(px, py, e - b, self.threads, pt)
+                getattr(self.lib, abi.PREDICT)(px, py, e - b, self.threads, pt)
             if n >= self.PROGRESS_MIN:
                 _progress(e, n, t0)
         ys = [y.reshape((n, *o["shape"])) for y, o in zip(ys, self.meta["outputs"])]

@@ -53,6 +53,25 @@ class Layer:
     #: True when the C++ call does nothing but reinterpret memory (Flatten, Reshape).
     is_view: bool = False
 
+    # Capabilities: what passes and frontends may do with a layer, declared by its kind
+    # (so that no pass keeps a list of kind names).
+    #: Computes nothing at inference (Dropout, noise layers): removed by ``passes.remove_identity``.
+    is_identity: bool = False
+    #: Is y = x * scale + bias per channel of the last axis (``weights`` ``scale`` and ``bias``).
+    is_channel_affine: bool = False
+    #: Each output channel (last axis) is ``bias`` plus a sum of ``weight`` x input products
+    #: (``weights['weight']`` with channels last, ``weights['bias']`` per channel): a
+    #: channel affine after it folds into those weights (``passes.fold_batchnorm``).
+    folds_affine: bool = False
+    #: Can apply a ReLU to its accumulator before the cast to its result type
+    #: (``attrs['activation'] = 'relu'``, ``passes.fuse_activation``).
+    fuses_relu: bool = False
+    #: Is max(x, 0) and nothing else (the ReLU that ``fuses_relu`` layers absorb).
+    is_plain_relu: bool = False
+    #: Its output is one cast of a value computed without rounding, so a quantizer after
+    #: it can take the place of that cast (one rounding instead of two; the ONNX frontend).
+    rounds_once: bool = False
+
     def __init__(self, name, source_name, inputs, outputs, attrs=None, weights=None):
         self.name = name  # sanitized, unique
         self.source_name = source_name  # as the user's model names it

@@ -41,8 +41,9 @@ import dataclasses
 import numpy as np
 
 from .base import Layer, register
-from .plan import mac_plan
 from .dense import accumulate, linear_types, result_type
+from .exactness import running_sum
+from .plan import mac_plan
 
 GOLDEN_CHUNK = 256  # samples per im2col block in the golden models (bounds memory)
 
@@ -97,6 +98,7 @@ def stream_lag(layer, in_shape) -> int:
 
 
 class _Conv(Layer):
+    folds_affine = fuses_relu = rounds_once = True
     precision_keys = ("result", "weight", "bias", "accum")
     weight_vars = {"weight": "w", "bias": "b"}
     cpp_headers = ("nnet_array.h", "nnet_conv.h")
@@ -223,13 +225,11 @@ class _Conv(Layer):
                 dm = g["depth_multiplier"]
                 pr = np.repeat(p, dm, axis=4).reshape(n * oh * ow, nt, c * dm)  # input channel of output o
                 wm = wq.reshape(nt, c * dm)
-                acc = np.broadcast_to(acc_t.quantize(bq), (pr.shape[0], c * dm)).copy()
-                exact = acc_t.fractional >= prod_frac and acc_t.saturation == "WRAP" and acc_t.sat_bits == 0
-                if exact:  # same argument as dense.accumulate: one wrap at the end
-                    acc = acc_t.quantize(acc + np.einsum("ptc,tc->pc", pr, wm))
-                else:
-                    for t in range(nt):
-                        acc = acc_t.quantize(acc + pr[:, t, :] * wm[t])
+                b0 = acc_t.quantize(bq)
+                bound = np.abs(pr).max(initial=0) * np.abs(wm).sum(axis=0).max(initial=0) + np.abs(b0).max(initial=0)
+                acc = running_sum(acc_t, np.broadcast_to(b0, (pr.shape[0], c * dm)),
+                                  lambda: (pr[:, t, :] * wm[t] for t in range(nt)), term_frac=prod_frac,
+                                  bound=bound, total=lambda: np.einsum("ptc,tc->pc", pr, wm))
             else:
                 acc = accumulate(p.reshape(n * oh * ow, nt * c), wq.reshape(nt * c, -1), bq, acc_t, prod_frac)
             outs.append(acc.reshape(n, oh, ow, -1))

@@ -11,6 +11,7 @@ import numpy as np
 
 from ..fixed import FixedType, bits_for_range
 from .base import Layer, register
+from .exactness import running_sum
 from .plan import dense_plan
 
 WEIGHT_MODES = dict(rounding="RND_CONV", saturation="SAT")
@@ -93,20 +94,16 @@ def result_type(layer, accum: FixedType, ctx) -> FixedType:
 def accumulate(x: np.ndarray, w: np.ndarray, b: np.ndarray, acc_t: FixedType, prod_frac: int) -> np.ndarray:
     """Bit-exact model of ``acc = bias; for i: acc += x[i] * w[i]`` in ``acc_t``."""
     b_q = acc_t.quantize(b)
-    on_grid = acc_t.fractional >= prod_frac
-    bound = (np.abs(x).max(initial=0) * np.abs(w).sum(axis=0).max(initial=0) + np.abs(b).max(initial=0))
-    if on_grid and acc_t.saturation == "WRAP" and acc_t.sat_bits == 0 and bound * 2.0 ** acc_t.fractional < 2**52:
-        # modular accumulation of exact terms: one final wrap equals wrapping at each step
-        return acc_t.quantize(x @ w + b_q)
-    acc = np.broadcast_to(b_q, (x.shape[0], w.shape[1])).copy()
-    for i in range(w.shape[0]):
-        acc = acc_t.quantize(acc + x[:, i : i + 1] * w[i])
-    return acc
+    bound = np.abs(x).max(initial=0) * np.abs(w).sum(axis=0).max(initial=0) + np.abs(b_q).max(initial=0)
+    return running_sum(acc_t, np.broadcast_to(b_q, (x.shape[0], w.shape[1])),
+                       lambda: (x[:, i : i + 1] * w[i] for i in range(w.shape[0])),
+                       term_frac=prod_frac, bound=bound, total=lambda: x @ w)
 
 
 @register
 class Dense(Layer):
     kind = "Dense"
+    folds_affine = fuses_relu = rounds_once = True
     precision_keys = ("result", "weight", "bias", "accum")
     weight_vars = {"weight": "w", "bias": "b"}
     cpp_headers = ("nnet_dense.h",)

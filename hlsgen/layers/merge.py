@@ -32,6 +32,7 @@ def _make(w, i, signed):
 
 
 class _Merge(Layer):
+    rounds_once = True  # every operation is exact, then one cast
     cpp_headers = ("nnet_array.h", "nnet_merge.h")
     op = ""
     cpp_config_tpl = """struct {{ config }} : nnet::merge_config {

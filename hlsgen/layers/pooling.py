@@ -26,9 +26,11 @@ from ..fixed import FixedType
 from .base import Layer, register
 from .conv import GOLDEN_CHUNK, as_2d, conv_geometry, extract_patches
 from .dense import exact_sum_type
+from .exactness import running_sum
 
 
 class _Pool(Layer):
+    rounds_once = True  # max: a selection; average: exact sum times the reciprocal (exact for 2^k windows)
     precision_keys = ("result", "accum", "recip")
     cpp_headers = ("nnet_array.h", "nnet_pooling.h")
     ndim = 2
@@ -138,14 +140,10 @@ class _Pool(Layer):
                 continue
             p = extract_patches(xc, kern, strides, pads, fill=0.0)
             cnt = extract_patches(np.ones(xc.shape[:3] + (1,)), kern, strides, pads, fill=0.0).sum(axis=(3, 4))
-            acc = np.zeros(p.shape[:3] + (p.shape[4],))
-            exact = acc_t.fractional >= self.in_types[0].fractional and acc_t.saturation == "WRAP" \
-                and acc_t.sat_bits == 0
-            if exact:
-                acc = acc_t.quantize(p.sum(axis=3))
-            else:
-                for t in range(p.shape[3]):
-                    acc = acc_t.quantize(acc + p[:, :, :, t, :])
+            acc = running_sum(acc_t, np.zeros(p.shape[:3] + (p.shape[4],)),
+                              lambda: (p[:, :, :, t, :] for t in range(p.shape[3])),
+                              term_frac=self.in_types[0].fractional, bound=np.abs(p).max(initial=0) * p.shape[3],
+                              total=lambda: p.sum(axis=3))
             recip = self._recip_t.quantize(1.0 / cnt)[..., None]
             outs.append(res_t.quantize(acc * recip))
         y = np.concatenate(outs, axis=0)

@@ -50,3 +50,4 @@ class Reshape(_View):
 @register
 class Identity(_View):
     kind = "Identity"
+    is_identity = True

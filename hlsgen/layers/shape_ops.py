@@ -14,6 +14,7 @@ from .conv import as_2d
 
 
 class _Shape(Layer):
+    rounds_once = True  # values are moved (or zeros inserted), then one cast
     cpp_headers = ("nnet_array.h", "nnet_shape.h")
     ndim = 2
     fn = ""

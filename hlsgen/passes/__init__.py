@@ -1,17 +1,19 @@
-"""Graph passes. A pass is a function ``apply(graph, ctx) -> bool`` (True if it changed
-the graph); a flow is a list of passes run in order, each until it reports no change."""
-from .fold_batchnorm import fold_batchnorm
-from .fuse_activation import fuse_activation
-from .infer_types import infer_types
-from .remove_identity import remove_identity
+"""Graph passes (the contract: :mod:`hlsgen.passes.base`).
+
+A pass is a :class:`~hlsgen.passes.base.Pass` object, ``apply(graph, ctx) -> (graph,
+changed)``; a flow is a list of passes, run in order, each to its fixed point
+(:func:`run_flow`), with a loud :class:`PassError` naming a pass that does not settle.
+"""
+from .base import Pass, PassError, check_graph, run_flow, run_to_fixed_point  # noqa: F401
+from .fold_batchnorm import FoldBatchNorm
+from .fuse_activation import FuseActivation
+from .infer_types import InferTypes
+from .remove_identity import RemoveIdentity
+
+remove_identity = RemoveIdentity()
+fold_batchnorm = FoldBatchNorm()
+infer_types = InferTypes()
+fuse_activation = FuseActivation()
 
 OPTIMIZE = [remove_identity, fold_batchnorm]
 TYPED = [infer_types, fuse_activation, infer_types]
-
-
-def run_flow(graph, flow, ctx=None):
-    for p in flow:
-        for _ in range(1000):
-            if not p(graph, ctx):
-                break
-    return graph

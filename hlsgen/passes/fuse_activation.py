@@ -1,6 +1,7 @@
-"""Fuse a ReLU into the Dense layer before it, where that changes no result.
+"""Fuse a ReLU into the Dense/Conv layer before it, where that changes no result.
 
-Legal when the Dense output feeds only the ReLU, and both have the same result type
+Legal when the layer before can apply a ReLU to its accumulator (its kind declares
+``fuses_relu``), its output feeds only the ReLU, and both have the same result type
 with a saturating overflow mode: then quantize(relu(acc)) == relu(quantize(acc)),
 because rounding is monotone and keeps 0, and saturation commutes with max(., 0).
 (With AP_WRAP a large positive sum could wrap negative before the ReLU, so no fusion.)
@@ -9,23 +10,18 @@ result type (recorded in the layer's configuration so later inference keeps it).
 choice is made whether or not the pair is then fused (a traced Dense stays separate),
 so tracing a layer never changes any result.
 """
+from .base import Pass
 
-FUSABLE = ("Dense", "Conv1D", "Conv2D", "DepthwiseConv1D", "DepthwiseConv2D")
 SATURATING = ("SAT", "SAT_ZERO", "SAT_SYM")
 
 
-def _plain_relu(layer):
-    return layer.kind == "Activation" and layer.attrs.get("activation") == "relu" and not any(
-        layer.attrs.get(k) for k in ("max_value", "negative_slope", "threshold")
-    )
-
-
 def fuse_activation(graph, ctx=None) -> bool:
+    """Fuse the first fusable ReLU; True if one was fused."""
     for act in graph.layers:
-        if not _plain_relu(act):
+        if not act.is_plain_relu:
             continue
         prev = graph.producer(act.inputs[0])
-        if prev is None or prev.kind not in FUSABLE or prev.attrs.get("activation") != "linear":
+        if prev is None or not prev.fuses_relu or prev.attrs.get("activation") != "linear":
             continue
         if len(graph.consumers(act.inputs[0])) != 1 or graph.is_output(act.inputs[0]):
             continue
@@ -43,3 +39,12 @@ def fuse_activation(graph, ctx=None) -> bool:
         graph.merge_into(prev, act)
         return True
     return False
+
+
+class FuseActivation(Pass):
+    """Needs a typed graph (run after ``infer_types``); the types must be inferred again after it."""
+
+    name = "fuse_activation"
+
+    def apply(self, graph, ctx=None):
+        return graph, fuse_activation(graph, ctx)

@@ -11,6 +11,7 @@ default: no saturation where the data go beyond the default range, more fraction
 bits where they stay small.
 """
 from ..fixed import FixedType, bits_for_range
+from .base import Pass
 
 HEADROOM_BITS = 1
 
@@ -37,3 +38,14 @@ def infer_types(graph, ctx) -> bool:
     finally:
         ctx.types.default = default
     return False
+
+
+class InferTypes(Pass):
+    """Types every tensor and layer parameter (one application; it always reaches its fixed point)."""
+
+    name = "infer_types"
+
+    def apply(self, graph, ctx=None):
+        if ctx is None:
+            raise ValueError("infer_types needs a pass context (input types and the type context)")
+        return graph, infer_types(graph, ctx)

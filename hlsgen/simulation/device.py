@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..csim import build
+from ..csim import abi, build
 
 AP_START, AP_DONE, AP_IDLE, AP_READY, AUTO_RESTART = 0x1, 0x2, 0x4, 0x8, 0x80
 
@@ -43,14 +43,11 @@ class Device:
         self.lib_path = Path(self._tmp) / lib.name
         shutil.copy(lib, self.lib_path)
         self.lib = ctypes.CDLL(str(self.lib_path))
-        self.lib.hlsgen_device_run.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint, ctypes.c_void_p,
-                                               ctypes.c_int]
-        self.lib.hlsgen_device_load_weight_files.argtypes = [ctypes.c_char_p]
-        if self.lib.hlsgen_device_load_weight_files(str(self.project).encode()) != 0:
+        abi.bind_device(self.lib)
+        if getattr(self.lib, abi.DEVICE_LOAD_WEIGHT_FILES)(str(self.project).encode()) != 0:
             raise DeviceError(f"cannot load the weights of {self.project}")
-        info = (ctypes.c_long * 6)()
-        self.lib.hlsgen_device_info(info)
-        self.n_in, self.n_out, self.n_weights = info[0], info[1], info[2]
+        info = abi.device_info(self.lib)
+        self.n_in, self.n_out, self.n_weights = info["n_in_words"], info["n_out_words"], info["n_weight_words"]
         self.in_dtype = word_dtype(self.desc["input_bus"])
         self.out_dtype = word_dtype(self.desc["output_bus"])
         self.w_dtype = word_dtype(self.desc["weights_bus"])
@@ -71,13 +68,13 @@ class Device:
             wp = weight_words.ctypes.data
         ip = in_words.ctypes.data if in_words is not None and in_words.size else None
         op = out_words.ctypes.data if out_words is not None and out_words.size else None
-        rc = self.lib.hlsgen_device_run(ip, op, n, wp, 1 if load_weights else 0)
+        rc = getattr(self.lib, abi.DEVICE_RUN)(ip, op, n, wp, 1 if load_weights else 0)
         self.runs += 1
-        if rc == -1:
+        if rc == abi.DEVICE_BAD_TLAST:
             raise DeviceError("TLAST was not on the last output word")
-        if rc == -2:
+        if rc == abi.DEVICE_WORDS_LEFT:
             raise DeviceError("the accelerator left words in its streams")
-        if rc == -3:
+        if rc == abi.DEVICE_NO_WEIGHT_PORT:
             raise DeviceError("load_weights set on a project without a weight port")
 
     def close(self):

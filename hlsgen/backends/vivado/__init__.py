@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ...csim import abi
 from ...escape import Code
 from ...writer import CopyFrom
 from ..templating import TEMPLATES, render, render_string
@@ -211,7 +212,7 @@ def csim_files(code: ProjectCode, tb_inputs: list, tb_expected: list, tb_referen
         files.append(("tb_data/tb_output_predictions.dat", dat(tb_reference)))
     meta = dict(
         project=p,
-        abi=1,
+        abi=abi.VERSION,
         inputs=[dict(name=i["source_name"], shape=i["shape"], size=i["size"], precision=i["precision"])
                 for i in code.inputs],
         outputs=[dict(shape=o["shape"], size=o["size"], precision=o["precision"]) for o in code.outputs],

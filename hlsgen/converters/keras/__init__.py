@@ -42,12 +42,15 @@ class KerasLayer:
     obj: object = None
     weight_names: list = field(default_factory=list)
 
-    def weight(self, suffix: str):
-        """The weight whose variable name ends with ``suffix`` (e.g. 'kernel'), or None."""
+    def weight(self, suffix: str, index: int | None = None):
+        """The weight whose variable name ends with ``suffix`` (e.g. 'kernel'); else the one at
+        ``index`` in get_weights() order (when given and present); else None."""
         for n, w in zip(self.weight_names, self.weights):
             base = n.split("/")[-1].split(":")[0]
             if base == suffix:
                 return w
+        if index is not None and len(self.weights) > index:
+            return self.weights[index]
         return None
 
 
@@ -132,7 +135,7 @@ def _io_list(entry):
 
 def parse_keras_model(model) -> Graph:
     """Convert a Keras model object into an IR graph (no passes applied yet)."""
-    from . import conv, core, qkeras  # noqa: F401  (registers the handlers)
+    from . import conv, core, merge, qkeras  # noqa: F401  (registers the handlers)
 
     flavour = keras_flavour(model)
     cfg = model.get_config()

@@ -1,4 +1,5 @@
-"""Keras handlers for CNN layers: convolutions, pooling, padding/cropping/upsampling, merges.
+"""Keras handlers for CNN layers: convolutions, pooling, padding/cropping/upsampling
+(merges: ``merge.py``).
 
 Options hlsgen does not implement raise a ValueError naming the layer and the option
 (before anything is written).
@@ -8,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import handler
-from .core import _activation_name, add_activation
+from .core import add_layer_activation
 
 
 def _tuple(v, n):
@@ -18,38 +19,38 @@ def _tuple(v, n):
     return (int(v),) * n
 
 
-def _check_common(kl, ndim):
-    c = kl.config
-    fmt = c.get("data_format") or "channels_last"
+def _ndim(kl) -> int:
+    return 1 if kl.class_name.endswith("1D") else 2
+
+
+def check_channels_last(kl):
+    fmt = kl.config.get("data_format") or "channels_last"
     if fmt != "channels_last":
         raise ValueError(f"{kl.class_name} layer {kl.name!r}: data_format={fmt!r} is not supported; "
                          "only 'channels_last'")
+
+
+def _padding(kl, detail=True) -> str:
+    pad = str(kl.config.get("padding", "valid")).lower()
+    if pad not in ("valid", "same"):
+        raise ValueError(f"{kl.class_name} layer {kl.name!r}: padding={pad!r} is not supported"
+                         + ("; valid: 'valid', 'same'" if detail else ""))
+    return pad
+
+
+def _check_common(kl, ndim):
+    """The options every convolution checks; returns its padding."""
+    c = kl.config
+    check_channels_last(kl)
     dil = _tuple(c.get("dilation_rate", 1), ndim)
     if any(d != 1 for d in dil):
         raise ValueError(f"{kl.class_name} layer {kl.name!r}: dilation_rate={c.get('dilation_rate')} is not "
                          "supported; only 1")
-    pad = str(c.get("padding", "valid")).lower()
-    if pad not in ("valid", "same"):
-        raise ValueError(f"{kl.class_name} layer {kl.name!r}: padding={pad!r} is not supported; "
-                         "valid: 'valid', 'same'")
+    pad = _padding(kl)
     groups = int(c.get("groups", 1) or 1)
     if groups != 1:
         raise ValueError(f"{kl.class_name} layer {kl.name!r}: groups={groups} is not supported; only 1")
     return pad
-
-
-def _weight(kl, name, index):
-    w = kl.weight(name)
-    if w is None and len(kl.weights) > index:
-        w = kl.weights[index]
-    return w
-
-
-def _finish_activation(kl, b, out):
-    act = _activation_name(kl.config.get("activation"))
-    if act != "linear":
-        out = add_activation(b, kl, act, [out], f"{kl.name}_{act}")
-    return out
 
 
 def _geom_attrs(kl, ndim, key="kernel_size"):
@@ -61,73 +62,66 @@ def _geom_attrs(kl, ndim, key="kernel_size"):
     return dict(kernel=k, strides=s)
 
 
-@handler("Conv1D", "Conv2D")
-def conv(kl, inputs, b):
-    ndim = 1 if kl.class_name == "Conv1D" else 2
-    pad = _check_common(kl, ndim)
-    kernel = _weight(kl, "kernel", 0)
-    use_bias = kl.config.get("use_bias", True)
-    bias = _weight(kl, "bias", 1) if use_bias else None
-    weights = {"weight": kernel}
-    if bias is not None:
-        weights["bias"] = bias
-    attrs = dict(padding=pad, **_geom_attrs(kl, ndim))
-    out = b.add(kl.class_name, kl.name, inputs, attrs, weights)
-    return _finish_activation(kl, b, out)
-
-
 def _depthwise_weights(kernel):
     """Keras (KH, KW, C, DM) / (KW, C, DM) -> (KH, KW, C*DM) / (KW, C*DM)."""
     k = np.asarray(kernel)
     return k.reshape(k.shape[:-2] + (k.shape[-2] * k.shape[-1],))
 
 
+def _add_conv(b, kind, source, inputs, weight, bias, **attrs):
+    """An IR convolution layer of ``kind`` (attributes ``attrs``) with its weight and optional bias."""
+    weights = {"weight": weight}
+    if bias is not None:
+        weights["bias"] = bias
+    return b.add(kind, source, inputs, attrs, weights)
+
+
+def _bias(kl, index):
+    return kl.weight("bias", index) if kl.config.get("use_bias", True) else None
+
+
+@handler("Conv1D", "Conv2D")
+def conv(kl, inputs, b):
+    ndim = _ndim(kl)
+    pad = _check_common(kl, ndim)
+    out = _add_conv(b, kl.class_name, kl.name, inputs, kl.weight("kernel", 0), _bias(kl, 1), padding=pad,
+                    **_geom_attrs(kl, ndim))
+    return add_layer_activation(kl, b, out)
+
+
 @handler("DepthwiseConv1D", "DepthwiseConv2D")
 def depthwise(kl, inputs, b):
-    ndim = 1 if kl.class_name.endswith("1D") else 2
+    ndim = _ndim(kl)
     pad = _check_common(kl, ndim)
-    kernel = _weight(kl, "depthwise_kernel", 0)
+    kernel = kl.weight("depthwise_kernel", 0)
     if kernel is None:
-        kernel = _weight(kl, "kernel", 0)
+        kernel = kl.weight("kernel", 0)
     dm = int(kl.config.get("depth_multiplier", 1))
-    weights = {"weight": _depthwise_weights(kernel)}
-    if kl.config.get("use_bias", True):
-        weights["bias"] = _weight(kl, "bias", 1)
-    attrs = dict(padding=pad, depth_multiplier=dm, **_geom_attrs(kl, ndim))
-    out = b.add(kl.class_name, kl.name, inputs, attrs, weights)
-    return _finish_activation(kl, b, out)
+    out = _add_conv(b, kl.class_name, kl.name, inputs, _depthwise_weights(kernel), _bias(kl, 1), padding=pad,
+                    depth_multiplier=dm, **_geom_attrs(kl, ndim))
+    return add_layer_activation(kl, b, out)
 
 
 @handler("SeparableConv1D", "SeparableConv2D")
 def separable(kl, inputs, b):
-    ndim = 1 if kl.class_name.endswith("1D") else 2
+    """A depthwise convolution (no bias), then a 1x1 convolution with the layer's bias."""
+    ndim = _ndim(kl)
     pad = _check_common(kl, ndim)
-    dk = _weight(kl, "depthwise_kernel", 0)
-    pk = _weight(kl, "pointwise_kernel", 1)
     dm = int(kl.config.get("depth_multiplier", 1))
-    dkind = "DepthwiseConv1D" if ndim == 1 else "DepthwiseConv2D"
-    attrs = dict(padding=pad, depth_multiplier=dm, **_geom_attrs(kl, ndim))
-    mid = b.add(dkind, f"{kl.name}_depthwise", inputs, attrs, {"weight": _depthwise_weights(dk)})
-    pk = np.asarray(pk)  # (1, C*DM, F) or (1, 1, C*DM, F)
-    pkind = "Conv1D" if ndim == 1 else "Conv2D"
-    weights = {"weight": pk}
-    if kl.config.get("use_bias", True):
-        weights["bias"] = _weight(kl, "bias", 2)
+    mid = _add_conv(b, f"DepthwiseConv{ndim}D", f"{kl.name}_depthwise", inputs,
+                    _depthwise_weights(kl.weight("depthwise_kernel", 0)), None, padding=pad, depth_multiplier=dm,
+                    **_geom_attrs(kl, ndim))
+    pk = np.asarray(kl.weight("pointwise_kernel", 1))  # (1, C*DM, F) or (1, 1, C*DM, F)
     one = (1, 1)
-    out = b.add(pkind, kl.name, [mid], dict(padding="valid", kernel=one, strides=one), weights)
-    return _finish_activation(kl, b, out)
+    out = _add_conv(b, f"Conv{ndim}D", kl.name, [mid], pk, _bias(kl, 2), padding="valid", kernel=one, strides=one)
+    return add_layer_activation(kl, b, out)
 
 
 # ---------------------------------------------------------------------- pooling
 def _pool_attrs(kl, ndim):
     c = kl.config
-    fmt = c.get("data_format") or "channels_last"
-    if fmt != "channels_last":
-        raise ValueError(f"{kl.class_name} layer {kl.name!r}: data_format={fmt!r} is not supported; "
-                         "only 'channels_last'")
-    pad = str(c.get("padding", "valid")).lower()
-    if pad not in ("valid", "same"):
-        raise ValueError(f"{kl.class_name} layer {kl.name!r}: padding={pad!r} is not supported")
+    check_channels_last(kl)
+    pad = _padding(kl, detail=False)
     pool = _tuple(c.get("pool_size", 2), ndim)
     strides = c.get("strides")
     strides = pool if strides is None else _tuple(strides, ndim)
@@ -139,7 +133,7 @@ def _pool_attrs(kl, ndim):
 @handler("MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D", "MaxPool1D", "MaxPool2D",
          "AvgPool1D", "AvgPool2D")
 def pooling(kl, inputs, b):
-    ndim = 1 if kl.class_name.endswith("1D") else 2
+    ndim = _ndim(kl)
     op = "max" if kl.class_name.startswith("Max") else "average"
     return b.add(f"Pooling{ndim}D", kl.name, inputs, dict(op=op, **_pool_attrs(kl, ndim)))
 
@@ -147,14 +141,10 @@ def pooling(kl, inputs, b):
 @handler("GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalAveragePooling1D", "GlobalAveragePooling2D",
          "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalAvgPool1D", "GlobalAvgPool2D")
 def global_pooling(kl, inputs, b):
-    ndim = 1 if kl.class_name.endswith("1D") else 2
-    fmt = kl.config.get("data_format") or "channels_last"
-    if fmt != "channels_last":
-        raise ValueError(f"{kl.class_name} layer {kl.name!r}: data_format={fmt!r} is not supported; "
-                         "only 'channels_last'")
+    check_channels_last(kl)
     op = "max" if "Max" in kl.class_name else "average"
     keep = bool(kl.config.get("keepdims", False))
-    return b.add(f"GlobalPooling{ndim}D", kl.name, inputs, dict(op=op, keepdims=keep))
+    return b.add(f"GlobalPooling{_ndim(kl)}D", kl.name, inputs, dict(op=op, keepdims=keep))
 
 
 # ---------------------------------------------------------------------- padding, cropping, upsampling
@@ -172,31 +162,24 @@ def _pairs(v, ndim):
     return (int(v),) * 4
 
 
-def _channels_last(kl):
-    fmt = kl.config.get("data_format") or "channels_last"
-    if fmt != "channels_last":
-        raise ValueError(f"{kl.class_name} layer {kl.name!r}: data_format={fmt!r} is not supported; "
-                         "only 'channels_last'")
-
-
 @handler("ZeroPadding1D", "ZeroPadding2D")
 def zero_padding(kl, inputs, b):
-    _channels_last(kl)
-    ndim = 1 if kl.class_name.endswith("1D") else 2
+    check_channels_last(kl)
+    ndim = _ndim(kl)
     return b.add(kl.class_name, kl.name, inputs, dict(pads=_pairs(kl.config.get("padding", 1), ndim)))
 
 
 @handler("Cropping1D", "Cropping2D")
 def cropping(kl, inputs, b):
-    _channels_last(kl)
-    ndim = 1 if kl.class_name.endswith("1D") else 2
+    check_channels_last(kl)
+    ndim = _ndim(kl)
     return b.add(kl.class_name, kl.name, inputs, dict(crops=_pairs(kl.config.get("cropping", 1), ndim)))
 
 
 @handler("UpSampling1D", "UpSampling2D")
 def upsampling(kl, inputs, b):
-    _channels_last(kl)
-    ndim = 1 if kl.class_name.endswith("1D") else 2
+    check_channels_last(kl)
+    ndim = _ndim(kl)
     c = kl.config
     interp = c.get("interpolation", "nearest")
     if interp != "nearest":
@@ -204,40 +187,3 @@ def upsampling(kl, inputs, b):
                          "only 'nearest'")
     size = (1, int(_tuple(c.get("size", 2), 1)[0])) if ndim == 1 else _tuple(c.get("size", 2), 2)
     return b.add(kl.class_name, kl.name, inputs, dict(size=size))
-
-
-# ---------------------------------------------------------------------- merges
-@handler("Add", "Multiply", "Maximum", "Minimum")
-def merge_assoc(kl, inputs, b):
-    """n-ary associative merges become a chain of two-input layers (exact types)."""
-    if len(inputs) < 2:
-        raise ValueError(f"{kl.class_name} layer {kl.name!r} needs at least 2 inputs, got {len(inputs)}")
-    out = inputs[0]
-    for i, t in enumerate(inputs[1:], start=1):
-        name = kl.name if i == len(inputs) - 1 else f"{kl.name}_{i}"
-        out = b.add(kl.class_name, name, [out, t])
-    return out
-
-
-@handler("Subtract", "Average")
-def merge_pair(kl, inputs, b):
-    if len(inputs) != 2:
-        raise ValueError(f"{kl.class_name} layer {kl.name!r} with {len(inputs)} inputs is not supported; "
-                         "only 2 inputs")
-    return b.add(kl.class_name, kl.name, inputs)
-
-
-@handler("Concatenate")
-def concatenate(kl, inputs, b):
-    if len(inputs) < 2:
-        raise ValueError(f"Concatenate layer {kl.name!r} needs at least 2 inputs")
-    rank = len(b.shape(inputs[0]))
-    axis = int(kl.config.get("axis", -1))
-    ax = axis - 1 if axis > 0 else axis + rank
-    if not 0 <= ax < rank:
-        raise ValueError(f"Concatenate layer {kl.name!r}: axis={axis} is out of range for rank-{rank} inputs")
-    out = inputs[0]
-    for i, t in enumerate(inputs[1:], start=1):
-        name = kl.name if i == len(inputs) - 1 else f"{kl.name}_{i}"
-        out = b.add("Concatenate", name, [out, t], dict(axis=ax))
-    return out

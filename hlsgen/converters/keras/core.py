@@ -32,6 +32,14 @@ def _activation_name(act):
     return str(act) if act is not None else "linear"
 
 
+def add_layer_activation(kl, b, out):
+    """The ``activation`` option of a Dense/Conv layer, as its own IR layer after ``out``."""
+    act = _activation_name(kl.config.get("activation"))
+    if act != "linear":
+        out = add_activation(b, kl, act, [out], f"{kl.name}_{act}")
+    return out
+
+
 def add_activation(b, kl, act, inputs, source_name):
     """Append the IR layer for Keras activation ``act``; returns the output tensor."""
     name = _activation_name(act)
@@ -60,20 +68,11 @@ def check_last_axis(kl, b, inputs, what="channels-last (axis=-1)"):
 
 @handler("Dense")
 def dense(kl, inputs, b):
-    kernel = kl.weight("kernel")
-    if kernel is None:
-        kernel = kl.weights[0]
-    bias = kl.weight("bias") if kl.config.get("use_bias", True) else None
-    if bias is None and kl.config.get("use_bias", True) and len(kl.weights) > 1:
-        bias = kl.weights[1]
-    weights = {"weight": kernel}
+    weights = {"weight": kl.weight("kernel", 0)}
+    bias = kl.weight("bias", 1) if kl.config.get("use_bias", True) else None
     if bias is not None:
         weights["bias"] = bias
-    out = b.add("Dense", kl.name, inputs, {}, weights)
-    act = _activation_name(kl.config.get("activation"))
-    if act != "linear":
-        out = add_activation(b, kl, act, [out], f"{kl.name}_{act}")
-    return out
+    return add_layer_activation(kl, b, b.add("Dense", kl.name, inputs, {}, weights))
 
 
 @handler("Activation")

@@ -27,7 +27,7 @@ from ...fixed import FixedType, parse_type
 from ...quantizers import (activation_plan, exact_type, parse_quantizer, quantize_weights, quantize_weights_qkeras,
                            warn_mismatch, weight_type)
 from . import handler
-from .conv import _check_common, _depthwise_weights, _geom_attrs, _weight
+from .conv import _check_common, _depthwise_weights, _geom_attrs, _pool_attrs
 from .core import _activation_name, add_activation, check_last_axis
 
 QUANTIZER_CLASSES = ("quantized_bits", "quantized_relu", "quantized_tanh", "quantized_sigmoid", "binary", "ternary",
@@ -113,9 +113,7 @@ def apply_plan(b, qz, inp, name):
 
 
 def _bias(kl, index):
-    if not kl.config.get("use_bias", True):
-        return None
-    return _weight(kl, "bias", index)
+    return kl.weight("bias", index) if kl.config.get("use_bias", True) else None
 
 
 def _typed_weights(kl, kernel, bias, kernel_attr="kernel_quantizer"):
@@ -130,7 +128,7 @@ def _typed_weights(kl, kernel, bias, kernel_attr="kernel_quantizer"):
 # ---------------------------------------------------------------------------- layers
 @handler("QDense")
 def qdense(kl, inputs, b):
-    kernel = _weight(kl, "kernel", 0)
+    kernel = kl.weight("kernel", 0)
     weights, types = _typed_weights(kl, kernel, _bias(kl, 1))
     out = b.add("Dense", kl.name, inputs, {"types": types, "result_exact": True}, weights)
     return _finish(kl, b, out)
@@ -140,7 +138,7 @@ def qdense(kl, inputs, b):
 def qconv(kl, inputs, b):
     ndim = 1 if kl.class_name == "QConv1D" else 2
     pad = _check_common(kl, ndim)
-    weights, types = _typed_weights(kl, _weight(kl, "kernel", 0), _bias(kl, 1))
+    weights, types = _typed_weights(kl, kl.weight("kernel", 0), _bias(kl, 1))
     attrs = dict(padding=pad, types=types, result_exact=True, **_geom_attrs(kl, ndim))
     out = b.add("Conv1D" if ndim == 1 else "Conv2D", kl.name, inputs, attrs, weights)
     return _finish(kl, b, out)
@@ -149,7 +147,7 @@ def qconv(kl, inputs, b):
 @handler("QDepthwiseConv2D")
 def qdepthwise(kl, inputs, b):
     pad = _check_common(kl, 2)
-    kernel = _weight(kl, "depthwise_kernel", 0)
+    kernel = kl.weight("depthwise_kernel", 0)
     weights, types = _typed_weights(kl, kernel, _bias(kl, 1), "depthwise_quantizer")
     weights["weight"] = _depthwise_weights(weights["weight"])
     dm = int(kl.config.get("depth_multiplier", 1))
@@ -162,8 +160,8 @@ def qdepthwise(kl, inputs, b):
 def qseparable(kl, inputs, b):
     ndim = 1 if kl.class_name.endswith("1D") else 2
     pad = _check_common(kl, ndim)
-    dv, dt = quantized(kl, "depthwise_quantizer", _weight(kl, "depthwise_kernel", 0))
-    pv, pt = quantized(kl, "pointwise_quantizer", _weight(kl, "pointwise_kernel", 1))
+    dv, dt = quantized(kl, "depthwise_quantizer", kl.weight("depthwise_kernel", 0))
+    pv, pt = quantized(kl, "pointwise_quantizer", kl.weight("pointwise_kernel", 1))
     dm = int(kl.config.get("depth_multiplier", 1))
     dkind = "DepthwiseConv1D" if ndim == 1 else "DepthwiseConv2D"
     attrs = dict(padding=pad, depth_multiplier=dm, types={"weight": dt, "bias": FixedType(2, 2, True)},
@@ -260,8 +258,6 @@ def _avg_factor(kl, area):
 
 @handler("QAveragePooling2D")
 def qavgpool(kl, inputs, b):
-    from .conv import _pool_attrs
-
     attrs = _pool_attrs(kl, 2)
     if attrs["padding"] != "valid":
         raise ValueError(f"QAveragePooling2D layer {kl.name!r}: padding='same' averages over partial windows "

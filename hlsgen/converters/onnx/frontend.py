@@ -20,6 +20,8 @@ from ... import validate
 from ...ir.graph import Graph, GraphInput
 from ...ir.names import sanitize
 from ...layers import LAYER_KINDS
+from ...passes.base import Pass, run_to_fixed_point
+from ...passes.fold_batchnorm import FoldBatchNorm
 from .layout import Val, channels_last, demanded_perm, find_perm, identity, perm_index, permuted_shape
 from .loader import (OnnxConversionError, check_model, constant_names, graph_inputs, is_quant_node,
                      load_onnx_model, to_numpy)
@@ -39,12 +41,6 @@ def handler(*ops):
 
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_GAMMA = 1.0507009873554804934193349852946
-# layer kinds whose output is one cast of an exactly computed value: a following QONNX
-# cast can replace that cast (one rounding, as the Quant node does on float values)
-EXACT_CAST = ("Dense", "Conv1D", "Conv2D", "DepthwiseConv1D", "DepthwiseConv2D", "BatchNormalization", "Add",
-              "Subtract", "Multiply", "Concatenate", "Maximum", "Minimum", "Pooling1D", "Pooling2D",
-              "GlobalPooling1D", "GlobalPooling2D", "ZeroPadding1D", "ZeroPadding2D", "Cropping1D", "Cropping2D")
-FOLDABLE = ("Dense", "Conv1D", "Conv2D", "DepthwiseConv1D", "DepthwiseConv2D")
 
 
 def _attrs(node) -> dict:
@@ -329,66 +325,67 @@ class Converter:
 
     def _fold_affine(self):
         """BatchNormalization (from BN nodes and constant Add/Sub/Mul/Div) into the Dense/Conv
-        before it, keeping quantized weight/bias types only where the folded values stay exact."""
-        changed = True
-        while changed:
-            changed = False
-            for bn in list(self.graph.layers):
-                if bn.kind != "BatchNormalization":
-                    continue
-                prev = self.graph.producer(bn.inputs[0])
-                if prev is None or prev.kind not in FOLDABLE or prev.attrs.get("activation", "linear") != "linear":
-                    continue
-                if not self._single_use(bn.inputs[0]) or bn.weights["scale"].size != prev.weights["bias"].size:
-                    continue
-                s, c = bn.weights["scale"], bn.weights["bias"]
-                types = dict(prev.attrs.get("types", {}))
-                unit = bool(np.all(s == 1.0))
-                if not unit:
-                    types.pop("weight", None)
-                    types.pop("bias", None)
-                had_bias = bool(np.any(prev.weights["bias"] != 0))
-                prev.weights["weight"] = prev.weights["weight"] * s
-                prev.weights["bias"] = prev.weights["bias"] * s + c
-                bt = self.bias_types.get(bn.name)
-                if unit and bt is not None and not had_bias:
-                    types["bias"] = bt
-                elif np.any(c != 0):
-                    types.pop("bias", None)
-                prev.attrs["types"] = types
-                self.graph.merge_into(prev, bn)
-                changed = True
-                break
+        before it: the one folding pass, with the ONNX rule for quantized weight/bias types."""
+        run_to_fixed_point(self.graph, FoldBatchNorm(self._carried_types))
+
+    def _carried_types(self, prev, bn, before) -> dict:
+        """Quantized weight/bias types are kept only where the folded values stay exact: a unit
+        scale keeps the weight type, a zero offset the bias type, and the quantized constant
+        of a bias Add becomes the bias type of a layer that had none."""
+        s, c = bn.weights["scale"], bn.weights["bias"]
+        types = dict(prev.attrs.get("types", {}))
+        unit = bool(np.all(s == 1.0))
+        if not unit:
+            types.pop("weight", None)
+            types.pop("bias", None)
+        had_bias = bool(np.any(before["bias"] != 0))
+        bt = self.bias_types.get(bn.name)
+        if unit and bt is not None and not had_bias:
+            types["bias"] = bt
+        elif np.any(c != 0):
+            types.pop("bias", None)
+        return types
 
     def _merge_casts(self):
-        changed = True
-        while changed:
-            changed = False
-            for cast in list(self.graph.layers):
-                if cast.name not in self.casts:
-                    continue
-                src = cast.inputs[0]
-                t = cast.attrs["types"]["result"]
-                gi = next((g for g in self.graph.inputs if g.tensor == src), None)
-                if gi is not None and self._single_use(src) and gi.source_name not in self.input_types:
-                    self.input_types[gi.source_name] = t
-                    self.graph.remove_layer(cast)
-                    self.casts.discard(cast.name)
-                    changed = True
-                    break
-                prev = self.graph.producer(src)
-                if prev is None or not self._single_use(src):
-                    continue
-                exact = prev.kind in EXACT_CAST or (
-                    prev.kind == "Activation" and prev.attrs.get("activation") == "relu"
-                    and not prev.attrs.get("negative_slope"))
-                if not exact or "result" in prev.attrs.get("types", {}):
-                    continue
-                prev.attrs["types"] = dict(prev.attrs.get("types", {}), result=t)
-                self.graph.merge_into(prev, cast)
+        run_to_fixed_point(self.graph, MergeCasts(self))
+
+    def _merge_one_cast(self) -> bool:
+        """Merge the first QONNX cast that can go; True if one went."""
+        for cast in list(self.graph.layers):
+            if cast.name not in self.casts:
+                continue
+            src = cast.inputs[0]
+            t = cast.attrs["types"]["result"]
+            gi = next((g for g in self.graph.inputs if g.tensor == src), None)
+            if gi is not None and self._single_use(src) and gi.source_name not in self.input_types:
+                self.input_types[gi.source_name] = t
+                self.graph.remove_layer(cast)
                 self.casts.discard(cast.name)
-                changed = True
-                break
+                return True
+            prev = self.graph.producer(src)
+            if prev is None or not self._single_use(src):
+                continue
+            # a layer whose output is one cast of an exact value: the QONNX cast replaces that cast
+            if not prev.rounds_once or "result" in prev.attrs.get("types", {}):
+                continue
+            prev.attrs["types"] = dict(prev.attrs.get("types", {}), result=t)
+            self.graph.merge_into(prev, cast)
+            self.casts.discard(cast.name)
+            return True
+        return False
+
+
+class MergeCasts(Pass):
+    """QONNX casts (Quant nodes on data) merge into the layer that computes their input
+    exactly (one rounding instead of two), or become the type of the graph input they read."""
+
+    name = "merge_qonnx_casts"
+
+    def __init__(self, converter: Converter):
+        self.converter = converter
+
+    def apply(self, graph, ctx=None):
+        return graph, self.converter._merge_one_cast()
 
 
 def parse_onnx_model(model_or_path) -> Graph:

@@ -67,8 +67,8 @@ static void init_device(void) {
         fprintf(stderr, "hlsgen host device: cannot load %s: %s\n", HLSGEN_DEV_LIB, dlerror());
         exit(2);
     }
-    dev_run = (run_fn)dlsym(h, "hlsgen_device_run");
-    load = (load_fn)dlsym(h, "hlsgen_device_load_weight_files");
+    dev_run = (run_fn)dlsym(h, HLSGEN_DEV_RUN_FN);
+    load = (load_fn)dlsym(h, HLSGEN_DEV_LOAD_FN);
     if (!dev_run || !load || load(HLSGEN_DEV_PROJECT) != 0) {
         fprintf(stderr, "hlsgen host device: %s lacks the device entry points or weights\n", HLSGEN_DEV_LIB);
         exit(2);

@@ -84,7 +84,7 @@ void stream_to_array(hls::stream<A>& in, T out[n]) {
 // extended).  The CNN headers then use integer fast paths that are proven
 // bit-identical to the synthesized code in the comments where they are used.  With
 // Xilinx's headers or under synthesis the plain ap_fixed code is used.
-#if defined(HLSGEN_AP_COMMON_H) && !defined(__SYNTHESIS__) && !defined(HLSGEN_NO_FAST_CSIM)
+#if defined(HLSGEN_AP_COMMON_H) && HLSGEN_FAST_CSIM
 #define HLSGEN_RAW_CSIM 1
 #else
 #define HLSGEN_RAW_CSIM 0
@@ -160,7 +160,8 @@ template <class res_T, int FV> struct raw_cast<res_T, FV, true> {
     }
 };
 
-// Raw multiply-accumulate for C simulation.
+// Raw multiply-accumulate for C simulation (the argument of HLSGEN_FAST_CSIM in nnet_common.h,
+// on raw integers).
 //
 // The synthesized code computes, per output, acc = bias; acc = accum_t(acc + x * w) for
 // every term, where accum_t is a signed AP_TRN / AP_WRAP type with W <= 64 bits and F

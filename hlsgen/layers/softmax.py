@@ -1,0 +1,199 @@
+"""The Softmax layer kind (``nnet_softmax.h``); its numpy golden is bit-exact with the C++
+(the exponent stage in int64; inputs up to 44 bits).
+
+Softmax (over the last axis; any leading dimensions)
+====================================================
+Robust to the input range: it never looks at absolute input values.
+1. m = max(x); d = x - m <= 0 (exact).
+2. e = 2^(d log2 e): t = d * log2e (log2e in ufixed<18,1>), floored onto 2^-E
+   (E = log2 ``exp_table_size``, default 1024 entries) and saturated at a value below
+   which every exponential is zero in the exp type; t = -k + f with k >= 1 integer and
+   f in [0, 1); e = exp_table[f * 2^E] >> k, where exp_table[j] = 2^((j + 1/2) / 2^E).
+   d == 0 gives e = 1 exactly.  Every other element has e <= 2^(-1/2^(E+1)) < 1, so the
+   maximum stays strictly the largest exponential and the map is monotone.
+3. s = sum e in ``accum`` (exact: ufixed<F_exp + I, I> with 2^I > N); 1 <= s <= N.
+4. 1/s: p = position of the leading one of s; s / 2^p in [1, 2) indexes
+   ``inv_table`` (``inv_table_size`` entries, default 1024, top R bits of the fraction),
+   entry j = 2 / (2 + (2j + 1) / 2^R) (minimax relative error over the bin); then >> p
+   (exact, the shifted type has p more fractional bits).
+5. y = e * inv (exact product), one cast to the result type.
+Relative error of each output <= ~8.5e-4 (exp bin 3.4e-4 + reciprocal bin 4.9e-4 +
+truncations) plus one result LSB; measured in the tests.
+Precision keys: ``result`` (auto ufixed<W,0,RND,SAT>: outputs lie in [0, 1], 1 saturates to
+1 - 2^-W, and all W bits are fraction), ``exp_table`` (auto ufixed<18,1,RND,SAT>: entries
+in [1, 2), 17 fractional bits), ``inv_table`` (auto ufixed<18,0,RND,SAT>: entries in
+(1/2, 1)), ``accum`` (auto exact, as above).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..fixed import FixedType, bits_for_range
+from .base import Layer, register
+from .exactness import running_sum
+from .tables import RND_SAT, cpp_literal, reciprocal_golden, reciprocal_table
+
+LOG2E = 1.4426950408889634
+
+
+@register
+class Softmax(Layer):
+    kind = "Softmax"
+    precision_keys = ("result", "exp_table", "inv_table", "accum")
+    cpp_headers = ("nnet_softmax.h",)
+    cpp_config_tpl = """struct {{ config }} : nnet::softmax_config {
+    static const unsigned n_in = {{ n_in }};
+    static const unsigned n_slice = {{ n_slice }};
+    static const unsigned reuse_factor = {{ reuse_factor }};
+    static const unsigned exp_table_size = {{ exp_table_size }};
+    static const int exp_index_bits = {{ exp_bits }};
+    static const unsigned inv_table_size = {{ inv_table_size }};
+    static const int inv_index_bits = {{ inv_bits }};
+    static const unsigned max_shift = {{ max_shift }};
+    typedef {{ t.exp_table }} exp_table_t;
+    typedef {{ t.inv_table }} inv_table_t;
+    typedef {{ t.accum }} accum_t;
+    typedef {{ diff_t }} diff_t;
+    typedef {{ log2e_t }} log2e_t;
+    typedef {{ exparg_t }} exparg_t;
+    typedef {{ expint_t }} expint_t;
+    typedef {{ exp_index_t }} exp_index_t;
+    typedef {{ inv_scaled_t }} inv_scaled_t;
+    static log2e_t log2e() { return log2e_t({{ log2e }}); }
+};"""
+    cpp_call_tpl = (
+        "nnet::softmax<{{ in_t[0] }}, {{ t.result }}, {{ config }}>"
+        "({{ ins[0] }}, {{ out }}, {{ tb.exp_table }}, {{ tb.inv_table }});"
+    )
+
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        a = self.attrs
+        a.setdefault("axis", -1)
+        a.setdefault("exp_table_size", 1024)
+        a.setdefault("inv_table_size", 1024)
+        for k in ("exp_table_size", "inv_table_size"):
+            v = int(a[k])
+            if v < 2 or v & (v - 1) or v > 65536:
+                raise ValueError(f"Softmax layer {self.source_name!r}: {k} must be a power of two in 2..65536, got {v}")
+        self.n = None
+
+    def output_shape(self, in_shapes):
+        shape = tuple(in_shapes[0])
+        axis = self.attrs["axis"]
+        if axis not in (-1, len(shape)) and not (isinstance(axis, int) and axis == len(shape) - 1):
+            raise ValueError(
+                f"Softmax layer {self.source_name!r}: only the last axis is supported (got axis={axis} "
+                f"on an input of shape {shape})"
+            )
+        self.n = int(shape[-1])
+        return shape
+
+    @property
+    def exp_bits(self):
+        return int(self.attrs["exp_table_size"]).bit_length() - 1
+
+    @property
+    def inv_bits(self):
+        return int(self.attrs["inv_table_size"]).bit_length() - 1
+
+    def infer_types(self, in_types, ctx):
+        if self.n is None:
+            raise ValueError(f"Softmax layer {self.source_name!r}: output_shape must run before infer_types")
+        x_t = in_types[0]
+        if x_t.width > 44:
+            raise ValueError(f"Softmax layer {self.source_name!r}: input type {x_t} is wider than 44 bits")
+        w = ctx.default.width
+        self.types["result"] = self.configured("result") or FixedType(w, 0, False, **RND_SAT)
+        et = self.configured("exp_table") or FixedType(18, 1, False, **RND_SAT)
+        ev = np.exp2((np.arange(1 << self.exp_bits) + 0.5) / (1 << self.exp_bits))
+        if np.abs(et.quantize(ev) - ev).max() > et.lsb or et.quantize(1.0) != 1.0:
+            raise ValueError(
+                f"Softmax layer {self.source_name!r}: exp_table type {et} must hold values in [1, 2) "
+                "(e.g. ufixed<18,1>)"
+            )
+        it = self.configured("inv_table") or FixedType(18, 0, False, **RND_SAT)
+        if it.max_value < 1.0 - 2.0 ** -self.inv_bits or it.min_value > 0.5:
+            raise ValueError(f"Softmax layer {self.source_name!r}: inv_table type {it} must hold values in (1/2, 1)")
+        ai = bits_for_range(0.0, float(self.n), signed=False)
+        at = self.configured("accum") or FixedType(et.fractional + ai, ai, False)
+        self.types.update(exp_table=et, inv_table=it, accum=at)
+        # internal types (derived, not configurable)
+        E = self.exp_bits
+        kmax = et.width + 1  # any shift beyond this gives zero
+        it_bits = bits_for_range(-(kmax + 1), 0.0, signed=True)
+        self._log2e_t = FixedType(18, 1, False, "RND_CONV", "SAT")
+        self._diff_t = FixedType(x_t.width + 1, x_t.integer + 1, True)
+        self._exparg_t = FixedType(E + it_bits, it_bits, True, "TRN", "SAT")
+        self._expint_t = FixedType(it_bits, it_bits, True, "TRN", "WRAP")
+        self._exp_index_t = FixedType(E, 0, False, "TRN", "SAT")
+        self._max_shift = max(at.integer - 1, 0)
+        if self._max_shift > 31:
+            raise ValueError(f"Softmax layer {self.source_name!r}: accum type {at} has too many integer bits")
+        self._inv_scaled_t = FixedType(it.width + self._max_shift, it.integer, it.signed)
+
+    def tables(self):
+        E, R = self.exp_bits, self.inv_bits
+        j = np.arange(1 << E)
+        exp_vals = np.exp2((j + 0.5) / (1 << E))
+        inv_vals = reciprocal_table(R)
+        return {
+            "exp_table": (self.types["exp_table"], self.types["exp_table"].quantize(exp_vals)),
+            "inv_table": (self.types["inv_table"], self.types["inv_table"].quantize(inv_vals)),
+        }
+
+    def golden(self, xs):
+        x = np.asarray(xs[0], dtype=np.float64)
+        shape = x.shape
+        x2 = x.reshape(-1, shape[-1])
+        x_t = self.in_types[0]
+        et, it, at, res = (self.types[k] for k in ("exp_table", "inv_table", "accum", "result"))
+        tabs = self.tables()
+        exp_tab, inv_tab = tabs["exp_table"][1], tabs["inv_table"][1]
+        E, R = self.exp_bits, self.inv_bits
+        # 1-2: exponentials, exponent stage in int64
+        d = x2 - x2.max(axis=1, keepdims=True)
+        d_raw = np.round(np.ldexp(d, x_t.fractional)).astype(np.int64)  # exact: d on the input grid
+        l2 = self._log2e_t
+        l_raw = int(l2.quantize_raw(LOG2E))
+        t_raw = d_raw * l_raw  # fractional bits: x_t.fractional + l2.fractional
+        sh = x_t.fractional + l2.fractional - E
+        t_q = (t_raw >> sh) if sh >= 0 else (t_raw << -sh)  # floor onto 2^-E (as an integer of 2^-E units)
+        lo_raw = self._exparg_t.min_raw
+        t_q = np.maximum(t_q, lo_raw)
+        ip = t_q >> E  # floor(t), <= 0
+        idx = t_q - (ip << E)
+        k = -ip
+        e_raw_tab = np.round(np.ldexp(exp_tab[idx], et.fractional)).astype(np.int64)
+        kk = np.minimum(k, 62)
+        e_raw = np.where(k >= et.width, 0, e_raw_tab >> kk)
+        e = np.ldexp(e_raw.astype(np.float64), -et.fractional)
+        e = np.where(d == 0, 1.0, e)
+        # 3: sum
+        s = running_sum(at, np.zeros(e.shape[0]), lambda: (e[:, j] for j in range(e.shape[1])),
+                        term_frac=et.fractional, bound=float(shape[-1]), total=lambda: e.sum(axis=1))  # e <= 1
+        # 4: reciprocal
+        inv_s = reciprocal_golden(s, at, inv_tab, R, self._max_shift)
+        # 5: product and cast
+        y = res.quantize(e * inv_s[:, None])
+        return y.reshape(shape)
+
+    def cpp_context(self, graph):
+        shape = graph.tensors[self.inputs[0]].shape
+        return dict(
+            n_in=int(np.prod(shape)),
+            n_slice=int(shape[-1]),
+            reuse_factor=self.cfg.reuse_factor,
+            exp_table_size=int(self.attrs["exp_table_size"]),
+            exp_bits=self.exp_bits,
+            inv_table_size=int(self.attrs["inv_table_size"]),
+            inv_bits=self.inv_bits,
+            max_shift=self._max_shift,
+            diff_t=self._diff_t.cpp(),
+            log2e_t=self._log2e_t.cpp(),
+            exparg_t=self._exparg_t.cpp(),
+            expint_t=self._expint_t.cpp(),
+            exp_index_t=self._exp_index_t.cpp(),
+            inv_scaled_t=self._inv_scaled_t.cpp(),
+            log2e=cpp_literal(float(self._log2e_t.quantize(LOG2E))),
+        )
