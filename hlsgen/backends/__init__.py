@@ -1,0 +1,1 @@
+"""Backends: a lowered graph -> the files of a project (see registry)."""
