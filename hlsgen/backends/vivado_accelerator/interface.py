@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from ... import validate
 from ...fixed import FixedType, parse_type
-from .boards import Board, check_part, load_board
+from ...boards import Board, check_part, load_board
 from .tcl import DMA_LENGTH_WIDTH, INTERFACES
 
 WEIGHT_MODES = ("embedded", "reprogrammable")

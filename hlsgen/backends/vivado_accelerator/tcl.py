@@ -22,17 +22,18 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from ... import escape
+from ...boards import Board, load_board
+from .. import hls_script
+from ..hls_script import HLS_TOOLS, STEPS
 from ..templating import render
-from .boards import Board, load_board
 
 __all__ = [
     "BlockDesignSpec", "render_design_tcl", "render_build_tcl",
-    "design_context", "build_context", "hls_ip_interfaces",
+    "design_context", "hls_ip_interfaces",
     "INTERFACES", "HLS_TOOLS", "DMA_STREAM_WIDTHS", "DMA_LENGTH_WIDTH", "XILINX_IP",
 ]
 
 INTERFACES = ("axi_stream", "axi_master", "axi_lite")
-HLS_TOOLS = ("auto", "vivado_hls", "vitis_hls")
 # AXI DMA 7.1 stream data widths (PG021)
 DMA_STREAM_WIDTHS = (8, 16, 32, 64, 128, 256, 512, 1024)
 # AXI DMA buffer length register (c_sg_length_width, PG021: 8..26 bits): a transfer moves at most
@@ -115,9 +116,9 @@ class BlockDesignSpec:
             raise ValueError(f"dma_length_width must be 8..26 bits (AXI DMA), got {self.dma_length_width}")
         if int(self.jobs) < 1:
             raise ValueError(f"jobs must be >= 1, got {self.jobs}")
-        unknown = set(self.steps) - {"reset", "csim", "synth", "cosim", "export"}
+        unknown = set(self.steps) - set(STEPS)
         if unknown:
-            raise ValueError(f"unknown HLS steps {sorted(unknown)}; valid: reset, csim, synth, cosim, export")
+            raise ValueError(f"unknown HLS steps {sorted(unknown)}; valid: {', '.join(STEPS)}")
         p = self.project_name
         self.top_name = self.top_name or f"{p}_axi"
         self.ip_vlnv = self.ip_vlnv or f"xilinx.com:hls:{self.top_name}:1.0"
@@ -145,6 +146,15 @@ class BlockDesignSpec:
     def part(self) -> str:
         return self.board.part
 
+    def hls_script(self) -> hls_script.HlsScript:
+        """The HLS project of the accelerator top (build_prj.tcl, hls_config.cfg)."""
+        return hls_script.HlsScript(
+            project_name=self.project_name, part=self.board.part, board=self.board, top_name=self.top_name,
+            ip_vlnv=self.ip_vlnv, sources=self.hls_sources, clock_period_ns=self.clock_period_ns,
+            hls_tool=self.hls_tool, hls_prj_name=self.hls_prj_name, tb_sources=self.hls_tb_sources,
+            tb_files=self.hls_tb_files, cflags=self.hls_cflags, tb_cflags=self.hls_tb_cflags,
+            clock_uncertainty=self.clock_uncertainty, steps=self.steps)
+
 
 # --------------------------------------------------------------------------- IP contract
 def hls_ip_interfaces(interface: str, reprogrammable: bool) -> Dict[str, Tuple[str, str]]:
@@ -167,12 +177,7 @@ def hls_ip_interfaces(interface: str, reprogrammable: bool) -> Dict[str, Tuple[s
 
 
 # --------------------------------------------------------------------------- design context
-def _fmt(v: Any) -> str:
-    if isinstance(v, bool):
-        return "1" if v else "0"
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return str(v)
+_fmt = hls_script.fmt_number
 
 
 def _props(d: Dict[str, Any]) -> List[Tuple[str, str]]:
@@ -366,35 +371,7 @@ def render_design_tcl(spec: BlockDesignSpec) -> str:
     return render("vivado_accelerator/design.tcl.j2", **design_context(spec))
 
 
-# --------------------------------------------------------------------------- HLS build context
-def _fmt_period(p: float) -> str:
-    return _fmt(round(float(p), 6))
-
-
-def build_context(spec: BlockDesignSpec) -> Dict[str, Any]:
-    vendor, library, name, version = spec.ip_vlnv.split(":")
-    return {
-        "project_name": spec.project_name,
-        "board_name": spec.board.name,
-        "top_name": spec.top_name,
-        "hls_prj_name": spec.hls_prj_name,
-        "part": spec.board.part,
-        "board_file": spec.board.path.name,
-        "hls_tools": list(spec.board.hls_tools),
-        "clock_period": _fmt_period(spec.clock_period_ns),
-        "clock_uncertainty": [spec.clock_uncertainty] if spec.clock_uncertainty else [],
-        "hls_tool": spec.hls_tool,
-        "sources": list(spec.hls_sources),
-        "tb_sources": list(spec.hls_tb_sources),
-        "tb_files": list(spec.hls_tb_files),
-        "cflags": spec.hls_cflags,
-        "tb_cflags": spec.hls_tb_cflags,
-        "ip_vendor": vendor, "ip_library": library, "ip_name": name, "ip_version": version,
-        "steps": [(k, "1" if spec.steps.get(k, False) else "0")
-                  for k in ("reset", "csim", "synth", "cosim", "export")],
-    }
-
-
+# --------------------------------------------------------------------------- HLS build script
 def render_build_tcl(spec: BlockDesignSpec) -> str:
-    """build_prj.tcl: the HLS project (vivado_hls 2019.2-2020.1 or vitis_hls 2021.1+)."""
-    return render("vivado_accelerator/build_prj.tcl.j2", **build_context(spec))
+    """build_prj.tcl of the accelerator top (:mod:`hlsgen.backends.hls_script`)."""
+    return hls_script.render_build_tcl(spec.hls_script())
