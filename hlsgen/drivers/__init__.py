@@ -174,11 +174,10 @@ def driver_files(desc: dict, project: str, driver: str, header: dict | None = No
 # ------------------------------------------------------------------------------ data.h
 def own_weight_values(hls_model) -> np.ndarray:
     """The converted model's own weights in weight-port order, quantized to their types."""
-    from ..backends.vivado import ProjectCode
     from ..weights import weight_words
 
     by_name = {lay.name: lay for lay in hls_model.graph.layers}
-    specs = [w for w in ProjectCode(hls_model.graph, hls_model.project_name).weights if w.kind == "weight"]
+    specs = [w for w in hls_model.lowering.weights if w.kind == "weight"]
     return weight_words(hls_model, [by_name[s.layer].weights[s.key] for s in specs])
 
 
@@ -253,7 +252,4 @@ def _split(hls_model, flat):
 
 
 def _describe(hls_model) -> dict:
-    from ..backends.vivado import ProjectCode
-    from ..backends.vivado_accelerator import describe
-
-    return describe(ProjectCode(hls_model.graph, hls_model.project_name), hls_model.accelerator)
+    return hls_model.description

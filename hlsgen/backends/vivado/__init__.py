@@ -16,6 +16,7 @@ import numpy as np
 
 from ...escape import Code
 from ...writer import CopyFrom
+from ..hls_script import HlsScript, render_build_tcl, render_hls_config
 from ..templating import TEMPLATES, render, render_string
 
 AP_TYPES_DIR = TEMPLATES / "ap_types"
@@ -229,20 +230,18 @@ def csim_files(code: ProjectCode, tb_inputs: list, tb_expected: list, tb_referen
     return files
 
 
-def build_files(code: ProjectCode, options: dict) -> list:
+def build_files(code: ProjectCode, part: str, board, clock_period: float) -> list:
     """build_prj.tcl (and hls_config.cfg, the same for the Vitis unified flow) for the bare network
-    top (backend 'Vivado'): HLS csim/synth/cosim/export."""
-    from ..vivado_accelerator.hls_config import render_hls_config
-    from ..vivado_accelerator.tcl import BlockDesignSpec, render_build_tcl
-
+    top (backend 'Vivado'): HLS csim/synth/cosim/export for ``part`` (on ``board``, if one is given)."""
     p = code.project
-    spec = BlockDesignSpec(project_name=p, board=options["board"], top_name=p, ip_vlnv=f"xilinx.com:hls:{p}:1.0",
-                           hls_sources=[f"firmware/{p}.cpp"], clock_period_ns=float(options["clock_period"]))
-    return [("build_prj.tcl", render_build_tcl(spec)), ("hls_config.cfg", render_hls_config(spec))]
+    s = HlsScript(project_name=p, part=part, board=board, top_name=p, ip_vlnv=f"xilinx.com:hls:{p}:1.0",
+                  sources=[f"firmware/{p}.cpp"], clock_period_ns=float(clock_period))
+    return [("build_prj.tcl", render_build_tcl(s)), ("hls_config.cfg", render_hls_config(s))]
 
 
-def project_readme(code: ProjectCode, options: dict, accel_desc: dict | None, estimate=None) -> str:
-    """The generated project's README: what is in it and how to build and check it."""
+def project_readme(code: ProjectCode, board: str | None, part: str, accel_desc: dict | None, estimate=None) -> str:
+    """The generated project's README: what is in it and how to build and check it, for
+    ``part`` (on ``board``, if there is one)."""
     rows = []
     for i in code.inputs:
         rows.append(("input", i["source_name"], i["shape"], i["precision"], ""))
@@ -253,5 +252,4 @@ def project_readme(code: ProjectCode, options: dict, accel_desc: dict | None, es
     summary = (f"{t['dsp']:,} DSP, {t['lut']:,} LUT, {t['ff']:,} FF, {t['bram_18k']:,} BRAM_18K; latency "
                f"{t['latency_max']:,} cycles, interval {t['ii']:,} cycles at {t['clock_ns']:g} ns") if t else "none"
     return render("project_README.md.j2", project=code.project, io_type=code.io_type, rows=rows, estimate=summary,
-                  accel=accel_desc, board=(accel_desc or {}).get("board") or options["board"].name,
-                  part=(accel_desc or {}).get("part") or options["board"].part)
+                  accel=accel_desc, board=board, part=part)
