@@ -23,7 +23,7 @@ setup(
         "qkeras": ["tensorflow>=2.16", "tf-keras>=2.16", "qkeras==0.9.0", "pyparsing"],
         "onnx": ["onnx>=1.14", "onnxruntime>=1.16"],
         "test": ["pytest>=7", "tensorflow>=2.16", "tf-keras>=2.16", "qkeras==0.9.0", "pyparsing",
-                 "onnx>=1.14", "onnxruntime>=1.16", "qonnx>=1.0"],
+                 "onnx>=1.14", "onnxruntime>=1.16", "qonnx>=1.0", "import-linter>=2.0"],
     },
     entry_points={"console_scripts": ["hlsgen=hlsgen.cli:main"]},
 )

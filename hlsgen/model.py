@@ -7,6 +7,7 @@ import numpy as np
 
 from . import config as cfgmod
 from .backends import get_backend, vivado
+from .lowering import ProjectCode
 from .csim import Simulation
 from .ir.evaluate import outputs as golden_outputs
 from .writer import check_writable, write_project
@@ -51,11 +52,11 @@ class HLSModel:
 
     # ------------------------------------------------------------------ lowering and hardware
     @property
-    def lowering(self) -> "vivado.ProjectCode":
+    def lowering(self) -> ProjectCode:
         """The C++ view of the graph (names, configs, calls), built once: the files, the
         estimate, the weight port and the drivers all read it."""
         if self._lowering is None:
-            self._lowering = vivado.ProjectCode(self.graph, self.project_name, self.options.io_type)
+            self._lowering = ProjectCode(self.graph, self.project_name, self.options.io_type)
         return self._lowering
 
     def relower(self) -> None:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Optional, Sequence
 
 from ..boards import Board
-from .templating import render
+from ..templating import render
 
 HLS_TOOLS = ("auto", "vivado_hls", "vitis_hls")
 STEPS = ("reset", "csim", "synth", "cosim", "export")

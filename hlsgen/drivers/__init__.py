@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..backends.templating import render
+from ..templating import render
 from ..escape import Code
 from ..fixed import parse_type
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from ..templating import render
+from ...templating import render
 from .interface import AcceleratorOptions, check_bus_types, describe, resolve_options  # noqa: F401
 from .hls_config import render_hls_config
 from .tcl import BlockDesignSpec, render_build_tcl, render_design_tcl

@@ -25,7 +25,7 @@ from ... import escape
 from ...boards import Board, load_board
 from .. import hls_script
 from ..hls_script import HLS_TOOLS, STEPS
-from ..templating import render
+from ...templating import render
 
 __all__ = [
     "BlockDesignSpec", "render_design_tcl", "render_build_tcl",
