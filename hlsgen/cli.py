@@ -200,6 +200,12 @@ def cmd_demo(args):
     return 0 if agree >= 0.99 else 1
 
 
+def _interfaces() -> tuple:
+    from .backends.vivado_accelerator.interfaces import interface_names
+
+    return interface_names()
+
+
 def _convert_args(c):
     c.add_argument("model")
     c.add_argument("-o", "--output-dir", default="hlsgen_prj")
@@ -209,7 +215,7 @@ def _convert_args(c):
     c.add_argument("--board", help="e.g. pynq-z2, ultra96v2, zcu104 (see boards/)")
     c.add_argument("--part", help="a Xilinx part, e.g. xcu250-figd2104-2L-e: with backend Vivado any part, no board "
                                   "implied; with a board it must be the board's")
-    c.add_argument("--interface", help="axi_stream, axi_master or axi_lite")
+    c.add_argument("--interface", help=", ".join(_interfaces()[:-1]) + " or " + _interfaces()[-1])
     c.add_argument("--weights-mode", help="embedded or reprogrammable")
     c.add_argument("--driver", help="python, c or both")
     c.add_argument("--clock-period", type=float, help="ns")
@@ -248,7 +254,7 @@ def main(argv=None):
     d = sub.add_parser("demo", help="convert, compile and check the bundled example model")
     d.add_argument("-o", "--output-dir", default="hlsgen_demo_prj")
     d.add_argument("--board", default="pynq-z2")
-    d.add_argument("--interface", default="axi_stream", choices=["axi_stream", "axi_master", "axi_lite"])
+    d.add_argument("--interface", default=_interfaces()[0], choices=list(_interfaces()))
     d.set_defaults(func=cmd_demo)
     args = p.parse_args(argv)
     try:

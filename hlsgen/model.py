@@ -1,6 +1,7 @@
 """HLSModel: a converted network, and what a user does with it (write, compile, predict)."""
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -128,15 +129,15 @@ class HLSModel:
     def files(self) -> list:
         """Every file of the project: the backend's, the drivers, the estimate, config and README."""
         xs, ref = self._tb_data()
-        xs = self._bus_inputs(xs)  # what the top computes: inputs through the input bus, outputs through the output bus
-        expected = self._bus_outputs(golden_outputs(self.graph, xs))
-        files, desc = self.backend.files(self, xs, expected, ref)
+        tb = TestbenchData(self, xs, ref)
+        files, desc = self.backend.files(self, tb)
         acc = self.accelerator
         if desc is not None and acc is not None:  # drivers (hlsgen.drivers); data.h from the testbench data
             from .drivers import driver_files, tb_header
 
             c = acc.driver in ("c", "both") and self.options.write_data_header
-            files += driver_files(desc, self.project_name, acc.driver, tb_header(self, xs, expected, ref) if c else None)
+            files += driver_files(desc, self.project_name, acc.driver,
+                                  tb_header(self, tb.inputs, tb.expected, ref) if c else None)
         est = self.estimate()
         files += [("estimate.json", est.to_json()), ("estimate.md", est.to_markdown())]
         files.append(("hlsgen_config.yml", cfgmod.to_yaml(self.config)))
@@ -222,6 +223,26 @@ class HLSModel:
         if through_top:
             ys = self._bus_outputs(ys)
         return ys[0] if len(ys) == 1 else ys
+
+
+class TestbenchData:
+    """The testbench's samples as the top sees them, computed when a backend first asks
+    (after its checks: a design it refuses never pays for the golden model)."""
+
+    def __init__(self, hm: HLSModel, xs: list, reference):
+        self._hm, self._xs = hm, xs
+        self.reference = reference  # the user's reference outputs, or None
+        self.n_samples = int(xs[0].shape[0])
+
+    @functools.cached_property
+    def inputs(self) -> list:
+        """Inputs through the input bus type (the accelerator's), as the top reads them."""
+        return self._hm._bus_inputs(self._xs)
+
+    @functools.cached_property
+    def expected(self) -> list:
+        """The golden model's outputs for them, through the output bus type."""
+        return self._hm._bus_outputs(golden_outputs(self._hm.graph, self.inputs))
 
 
 def _dataflow_ok(graph) -> bool:

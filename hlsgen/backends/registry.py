@@ -35,9 +35,10 @@ class Backend:
         """The interface description the drivers are generated from (registers.json), or None."""
         return None
 
-    def files(self, hm, xs: list, expected: list, ref) -> tuple:
-        """(files, description) of the project of ``hm``: testbench inputs ``xs`` and the outputs
-        ``expected`` of them as they reach the top, reference outputs ``ref`` (or None)."""
+    def files(self, hm, tb) -> tuple:
+        """(files, description) of the project of ``hm``; ``tb``: the testbench data
+        (``hlsgen.model.TestbenchData``: ``inputs`` and ``expected`` as the top sees them,
+        computed on first use, ``reference``, ``n_samples``)."""
         raise NotImplementedError
 
 

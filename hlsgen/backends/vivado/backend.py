@@ -28,9 +28,9 @@ class VivadoBackend(Backend):
         return dict(board=board, part=part,
                     clock_period=validate.clock_period(kwargs.get("clock_period"), DEFAULT_CLOCK_NS))
 
-    def files(self, hm, xs: list, expected: list, ref) -> tuple:
+    def files(self, hm, tb) -> tuple:
         code, o = hm.lowering, hm.options
         files = firmware_files(code, hm.dataflow, reprogrammable=False, synth_top=True)
         files += build_files(code, o.part, o.board, o.clock_period)
-        files += csim_files(code, xs, expected, ref, None, None, o.board.name if o.board else None)
+        files += csim_files(code, tb.inputs, tb.expected, tb.reference, None, None, o.board.name if o.board else None)
         return files, None

@@ -24,10 +24,10 @@ class VivadoAcceleratorBackend(Backend):
     def description(self, hm) -> dict:
         return describe(hm.lowering, hm.accelerator)
 
-    def files(self, hm, xs: list, expected: list, ref) -> tuple:
+    def files(self, hm, tb) -> tuple:
         code, acc = hm.lowering, hm.accelerator
         files = firmware_files(code, hm.dataflow, reprogrammable=acc.reprogrammable, synth_top=False)
-        accel_files, accel_ctx, desc = accelerator_files(code, acc, xs[0].shape[0])
+        accel_files, accel_ctx, desc = accelerator_files(code, acc, tb.n_samples)
         files += accel_files
-        files += csim_files(code, xs, expected, ref, accel_ctx, desc, acc.board.name)
+        files += csim_files(code, tb.inputs, tb.expected, tb.reference, accel_ctx, desc, acc.board.name)
         return files, desc
