@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..templating import render
+from ..backends.vivado_accelerator.interfaces import interface_for
 from ..escape import Code
 from ..fixed import parse_type
 
@@ -111,8 +112,9 @@ def _context(desc: dict, project: str) -> dict:
     n_w = sum(w["size"] for w in desc["weights"])
     max_run = max_run_samples(desc)
     project, top = Code(project), Code(desc["top"])  # checked C identifiers
+    itf = interface_for(desc["interface"])  # the interface object (backends/vivado_accelerator/interfaces)
     return dict(d=d, p=project, P=Code(project.upper()), TOP=Code(top.upper()), X=Code("X" + top.upper()),
-                stream=desc["interface"] == "axi_stream", interface=desc["interface"],
+                stream=itf.uses_dma, interface=desc["interface"], itf=itf,
                 reprogrammable=bool(desc["weights"]), n_weights=n_w, regs=desc["registers"],
                 in_ct=c_word_type(desc["input_bus"]), out_ct=c_word_type(desc["output_bus"]),
                 w_ct=c_word_type(desc["weights_bus"]), max_run=max_run,
