@@ -24,7 +24,7 @@ setup(
         "onnx": ["onnx>=1.14", "onnxruntime>=1.16"],
         "explore": ["dask[distributed]>=2024.1", "pandas>=2.0", "matplotlib>=3.7", "pyarrow>=14"],
         "test": ["pytest>=7", "tensorflow>=2.16", "tf-keras>=2.16", "qkeras==0.9.0", "pyparsing",
-                 "onnx>=1.14", "onnxruntime>=1.16", "qonnx>=1.0",
+                 "onnx>=1.14", "onnxruntime>=1.16", "qonnx>=1.0", "import-linter>=2.0",
                  "dask[distributed]>=2024.1", "pandas>=2.0", "matplotlib>=3.7", "pyarrow>=14"],
     },
     entry_points={"console_scripts": ["hlsgen=hlsgen.cli:main"]},

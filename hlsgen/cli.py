@@ -83,7 +83,9 @@ def _converted(args):
     accel = dict(board=args.board, interface=args.interface, weights=args.weights_mode, driver=args.driver,
                  clock_period=args.clock_period, input_type=args.input_type, output_type=args.output_type)
     accel = {k: v for k, v in accel.items() if v is not None}
-    backend = args.backend or ("VivadoAccelerator" if accel else "Vivado")
+    backend = args.backend or ("VivadoAccelerator" if accel else "Vivado")  # --part alone: the plain HLS project
+    if args.part is not None:
+        accel["part"] = args.part
     hm = convert(
         model, hls_config=_config(args, model), output_dir=args.output_dir, project_name=args.project_name,
         io_type=args.io_type, backend=backend, input_data_tb=args.input_data, output_data_tb=args.output_data,
@@ -218,6 +220,12 @@ def cmd_explore(args):
     return 0 if not res.failed else 1
 
 
+def _interfaces() -> tuple:
+    from .backends.vivado_accelerator.interfaces import interface_names
+
+    return interface_names()
+
+
 def _convert_args(c):
     c.add_argument("model")
     c.add_argument("-o", "--output-dir", default="hlsgen_prj")
@@ -225,7 +233,9 @@ def _convert_args(c):
     c.add_argument("--project-name", default="myproject")
     c.add_argument("--backend", help="Vivado, or VivadoAccelerator (the default when --board is given)")
     c.add_argument("--board", help="e.g. pynq-z2, ultra96v2, zcu104 (see boards/)")
-    c.add_argument("--interface", help="axi_stream, axi_master or axi_lite")
+    c.add_argument("--part", help="a Xilinx part, e.g. xcu250-figd2104-2L-e: with backend Vivado any part, no board "
+                                  "implied; with a board it must be the board's")
+    c.add_argument("--interface", help=", ".join(_interfaces()[:-1]) + " or " + _interfaces()[-1])
     c.add_argument("--weights-mode", help="embedded or reprogrammable")
     c.add_argument("--driver", help="python, c or both")
     c.add_argument("--clock-period", type=float, help="ns")
@@ -282,7 +292,7 @@ def main(argv=None):
     d = sub.add_parser("demo", help="convert, compile and check the bundled example model")
     d.add_argument("-o", "--output-dir", default="hlsgen_demo_prj")
     d.add_argument("--board", default="pynq-z2")
-    d.add_argument("--interface", default="axi_stream", choices=["axi_stream", "axi_master", "axi_lite"])
+    d.add_argument("--interface", default=_interfaces()[0], choices=list(_interfaces()))
     d.set_defaults(func=cmd_demo)
     args = p.parse_args(argv)
     try:

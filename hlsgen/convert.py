@@ -11,37 +11,17 @@ import re
 
 from . import config as cfgmod
 from . import validate
-from .fixed import parse_type
-from .layers import LAYER_KINDS, TypeContext
+from .backends import backend_names, get_backend
+from .flow import configure_and_run_passes, layer_list, validated_config
 from .model import HLSModel
-from .passes import OPTIMIZE, TYPED, run_flow
+from .options import ProjectOptions
 
-BACKENDS = ("Vivado", "VivadoAccelerator")
+BACKENDS = backend_names()
 ACCEL_KWARGS = ("board", "part", "interface", "weights", "driver", "clock_period", "input_type", "output_type",
                 "weights_type")
 IO_TYPES = ("io_parallel", "io_stream")
 DEFAULT_OUTPUT_DIR = "hlsgen_prj"
 DEFAULT_PROJECT = "myproject"
-
-
-class PassContext:
-    def __init__(self, types, input_types):
-        self.types = types
-        self.input_types = input_types
-        self.ranges = {}  # tensor -> largest magnitude on calibration data (if any)
-
-
-def _precision_keys():
-    keys = {kind: cls.precision_keys for kind, cls in LAYER_KINDS.items()}
-    keys[cfgmod.INPUT_KIND] = ("result",)
-    return keys
-
-
-def _layer_list(graph):
-    """(source name, kind, precision keys) of the inputs and layers, as the user names them."""
-    rows = [(gi.source_name, cfgmod.INPUT_KIND, ("result",)) for gi in graph.inputs]
-    rows += [(lay.source_name, lay.kind, lay.precision_keys) for lay in graph.layers]
-    return rows
 
 
 def _keras_graph(model, weights_file=None):
@@ -56,7 +36,7 @@ def config_from_keras_model(model, granularity="model", default_precision=cfgmod
                             default_reuse_factor=1):
     """An editable configuration dict for ``model`` (YAML-able, hls4ml schema)."""
     graph = _keras_graph(model)
-    return cfgmod.make_config(_layer_list(graph), granularity, default_precision, default_reuse_factor)
+    return cfgmod.make_config(layer_list(graph), granularity, default_precision, default_reuse_factor)
 
 
 # identifiers and file names the generated code uses itself
@@ -75,22 +55,13 @@ def _load_config(hls_config):
 
 
 def _check_options(opts, accel_kwargs, config):
-    backend = {b.lower(): b for b in BACKENDS}.get(str(opts["backend"]).lower())
-    if backend is None:
-        raise ValueError(f"unknown backend {opts['backend']!r}; valid backends: {', '.join(BACKENDS)}")
-    opts["backend"] = backend
-    given = sorted(k for k, v in accel_kwargs.items() if v is not None and k not in ("board", "part", "clock_period"))
-    if backend != "VivadoAccelerator":
-        if given or (config or {}).get("AcceleratorConfig"):
-            what = ", ".join(given) or "AcceleratorConfig"
-            raise ValueError(f"{what}: accelerator options need backend='VivadoAccelerator' (got {backend!r})")
-        # the plain HLS project still targets a part: the board's (default: Pynq-Z2)
-        from .backends.vivado_accelerator.boards import check_part, load_board
+    backend = get_backend(opts["backend"])
+    opts["backend"] = backend.name
+    opts.update(backend.target(accel_kwargs, config))
+    if opts.get("part") is not None:
+        from .estimate.parts import part_info
 
-        board = load_board(accel_kwargs.get("board") or "pynq-z2")
-        check_part(board, accel_kwargs.get("part"))
-        opts["board"] = board
-        opts["clock_period"] = validate.clock_period(accel_kwargs.get("clock_period"), 5.0)
+        part_info(opts["part"])  # a part whose family hlsgen cannot tell is an error now, not at estimate time
     if opts["io_type"] not in IO_TYPES:
         raise ValueError(f"io_type {opts['io_type']!r} is not supported; valid: {', '.join(IO_TYPES)}")
     name = str(opts["project_name"])
@@ -121,37 +92,15 @@ def build_model(graph, hls_config, options, accel_kwargs=None, calibration_data=
     _check_sample_arrays(graph, options)
     if calibration_data is not None:
         calibration_data = _samples(graph, calibration_data, "calibration_data")
-    config = cfgmod.validate(hls_config or cfgmod.make_config(_layer_list(graph)),
-                             {n: k for n, k, _ in _layer_list(graph)}, _precision_keys())
-    accel = None
-    if options["backend"] == "VivadoAccelerator":
-        from .backends.vivado_accelerator import resolve_options
-
-        accel = resolve_options(accel_kwargs or {}, config.get("AcceleratorConfig"))
-    options["accelerator"] = accel
-    for lay in graph.layers:
-        s = cfgmod.layer_settings(config, lay.source_name, lay.kind, lay.precision_keys)
-        lay.cfg.precision, lay.cfg.reuse_factor = s["precision"], s["reuse_factor"]
-        lay.cfg.strategy, lay.cfg.trace = s["strategy"], s["trace"]
-    input_types = {}
-    for gi in graph.inputs:
-        s = cfgmod.layer_settings(config, gi.source_name, cfgmod.INPUT_KIND, ("result",))
-        p = s["precision"]["result"]
-        input_types[gi.name] = parse_type(cfgmod.DEFAULT_INPUT_PRECISION if p == "auto" else p)
-    default = parse_type(cfgmod.model_default_precision(config))
-    weights_fixed = not (accel and accel.reprogrammable)
-    ctx = PassContext(TypeContext(default, data_width=default.width, weights_fixed=weights_fixed), input_types)
-    run_flow(graph, OPTIMIZE, ctx)
-    if calibration_data is not None:
-        from .passes.calibrate import calibrate
-
-        ctx.ranges = calibrate(graph, ctx, calibration_data)
-    run_flow(graph, TYPED, ctx)
+    config = validated_config(graph, hls_config)
+    backend = get_backend(options["backend"])
+    accel = backend.accelerator(accel_kwargs or {}, config.get("AcceleratorConfig"))
     if accel is not None:
-        from .backends.vivado_accelerator import check_bus_types
-
-        check_bus_types(accel, graph)
-    hm = HLSModel(graph, config, options)
+        options.update(accelerator=accel, board=accel.board, part=accel.board.part, clock_period=accel.clock_period)
+    configure_and_run_passes(graph, config, weights_fixed=not (accel and accel.reprogrammable),
+                             calibration_data=calibration_data)
+    backend.check_graph(accel, graph)
+    hm = HLSModel(graph, config, ProjectOptions.make(**options))
     return _fit(hm) if check_fit else hm
 
 
@@ -164,13 +113,13 @@ def _fit(hm: HLSModel) -> HLSModel:
     when the design does not fit its part."""
     from .estimate import fit
 
-    graph, io = hm.graph, hm.options["io_type"]
+    graph, io = hm.graph, hm.options.io_type
     auto = {lay.name for lay in graph.layers if _is_auto(lay.cfg.reuse_factor)}
     fit.check_reuse_factors(graph, io, auto)
     if auto:
         fit.choose_reuse_factors(graph, [lay for lay in graph.layers if lay.name in auto],
                                  functools.partial(_fresh_estimate, hm), io)
-        hm._lowering = None
+        hm.relower()
     est = hm.estimate()
     if est.fits is False:
         fit.warn_if_unfit(est, _suggestion(hm))
@@ -179,7 +128,7 @@ def _fit(hm: HLSModel) -> HLSModel:
 
 def _fresh_estimate(hm):
     """The estimate after reuse factors changed: the cached lowering holds the old ones."""
-    hm._lowering = None
+    hm.relower()
     return hm.estimate()
 
 
@@ -191,10 +140,10 @@ def _suggestion(hm) -> str:
 
     trial = copy.copy(hm)
     trial.graph = copy.deepcopy(hm.graph)
-    trial._lowering = None
-    layers = [lay for lay in trial.graph.layers if lay.plan(trial.graph, hm.options["io_type"]).shared]
+    trial.relower()
+    layers = [lay for lay in trial.graph.layers if lay.plan(trial.graph, hm.options.io_type).shared]
     est = fit.choose_reuse_factors(trial.graph, layers, functools.partial(_fresh_estimate, trial),
-                                   hm.options["io_type"])
+                                   hm.options.io_type)
     before = {lay.name: lay.cfg.strategy for lay in hm.graph.layers}
     chosen = ", ".join(f"{lay.source_name}: {lay.cfg.reuse_factor}"
                        + (f" (Strategy {lay.cfg.strategy})" if lay.cfg.strategy != before[lay.name] else "")
@@ -280,7 +229,7 @@ def config_from_onnx_model(model, granularity="model", default_precision=cfgmod.
     """An editable configuration dict for an ONNX model (path, bytes or ModelProto).
     Inputs quantized by a QONNX Quant node get that node's exact type."""
     graph = _onnx_graph(model)
-    config = cfgmod.make_config(_layer_list(graph), granularity, default_precision, default_reuse_factor)
+    config = cfgmod.make_config(layer_list(graph), granularity, default_precision, default_reuse_factor)
     return _with_onnx_input_types(config, graph, force=True)
 
 
@@ -300,7 +249,7 @@ def convert_from_onnx_model(model, hls_config=None, output_dir=DEFAULT_OUTPUT_DI
         input_data_tb=input_data_tb, output_data_tb=output_data_tb))
     graph = _onnx_graph(model)
     if hls_config is None:
-        config = _with_onnx_input_types(cfgmod.make_config(_layer_list(graph)), graph, force=True)
+        config = _with_onnx_input_types(cfgmod.make_config(layer_list(graph)), graph, force=True)
     else:
         config = _with_onnx_input_types(hls_config, graph)
     return build_model(graph, config, options, accel_kwargs, calibration_data)
@@ -320,6 +269,6 @@ def convert_from_graph(graph, frontend: str = "keras", hls_config=None, output_d
         output_dir=output_dir, project_name=project_name, backend=backend, io_type=io_type,
         input_data_tb=input_data_tb, output_data_tb=output_data_tb))
     if frontend == "onnx":
-        hls_config = _with_onnx_input_types(hls_config or cfgmod.make_config(_layer_list(graph)), graph,
+        hls_config = _with_onnx_input_types(hls_config or cfgmod.make_config(layer_list(graph)), graph,
                                             force=hls_config is None)
     return build_model(graph, hls_config, options, accel_kwargs, calibration_data)

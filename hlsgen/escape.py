@@ -8,7 +8,7 @@ hlsgen's templates therefore treat every string as *text* unless it is :class:`C
   configs) or text already escaped by one of the functions below; it is written as is.
 * Any other string (and any list, dict, ... printed by a template) is escaped for the
   language of the file being rendered, by the template environment's ``finalize``
-  hook (``hlsgen.backends.templating``), so a template cannot forget it.
+  hook (``hlsgen.templating``), so a template cannot forget it.
 
 The language of a file comes from its name (:func:`language_of`).  For each language
 :data:`TEXT` holds the default escaping, safe wherever a template prints text on one

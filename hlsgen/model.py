@@ -1,12 +1,14 @@
 """HLSModel: a converted network, and what a user does with it (write, compile, predict)."""
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
 
 from . import config as cfgmod
-from .backends import vivado
+from .backends import get_backend, vivado
+from .lowering import ProjectCode
 from .csim import Simulation
 from .ir.evaluate import outputs as golden_outputs
 from .writer import check_writable, write_project
@@ -15,12 +17,12 @@ TB_RANDOM_SAMPLES = 16
 
 
 class HLSModel:
-    def __init__(self, graph, config: dict, options: dict):
+    def __init__(self, graph, config: dict, options: "ProjectOptions"):
         self.graph = graph
         self.config = config
-        self.options = options
-        self.output_dir = Path(options["output_dir"]).expanduser().resolve()
-        self.project_name = options["project_name"]
+        self.options = options  # hlsgen.options.ProjectOptions (frozen)
+        self.output_dir = Path(options.output_dir).expanduser().resolve()
+        self.project_name = options.project_name
         self._sim = None
         self._written = False
         self._lowering = None
@@ -47,28 +49,52 @@ class HLSModel:
             prec.update({k: str(lay.types[k]) for k in lay.precision_keys if k in lay.types})
             entry["Precision"] = prec
             entry["ReuseFactor"] = int(lay.cfg.reuse_factor)
-            if lay.plan(self.graph, self.options["io_type"]).style == "mac":
+            if lay.plan(self.graph, self.options.io_type).style == "mac":
                 entry["Strategy"] = lay.cfg.strategy  # as chosen ('auto' may switch to Resource)
         return cfg
 
     # ------------------------------------------------------------------ lowering and hardware
     @property
-    def lowering(self) -> "vivado.ProjectCode":
-        """The C++ view of the graph (names, configs, calls), built once: the files and the
-        estimate both read it."""
+    def lowering(self) -> ProjectCode:
+        """The C++ view of the graph (names, configs, calls), built once: the files, the
+        estimate, the weight port and the drivers all read it."""
         if self._lowering is None:
-            self._lowering = vivado.ProjectCode(self.graph, self.project_name, self.options["io_type"])
+            self._lowering = ProjectCode(self.graph, self.project_name, self.options.io_type)
         return self._lowering
+
+    def relower(self) -> None:
+        """Forget the lowering (after the graph's reuse factors changed)."""
+        self._lowering = None
+
+    @property
+    def backend(self):
+        """The backend object (``hlsgen.backends.registry``) the model was converted for."""
+        return get_backend(self.options.backend)
 
     @property
     def part(self) -> str:
-        acc = self.accelerator
-        return acc.board.part if acc is not None else self.options["board"].part
+        """The Xilinx part the design targets (the board's, or the one given with ``part=``)."""
+        return self.options.part
+
+    @property
+    def board(self):
+        """The board (``hlsgen.boards.Board``), or None for a part without a board."""
+        return self.options.board
 
     @property
     def clock_period(self) -> float:
-        acc = self.accelerator
-        return float(acc.clock_period if acc is not None else self.options["clock_period"])
+        return float(self.options.clock_period)
+
+    @property
+    def description(self):
+        """The accelerator's interface description (registers.json), or None."""
+        return self.backend.description(self)
+
+    @property
+    def dataflow(self) -> bool:
+        """The network function runs its layers as a DATAFLOW pipeline."""
+        return _dataflow_ok(self.graph) and any(
+            lay.cfg.strategy == "Resource" and lay.cfg.reuse_factor > 1 for lay in self.graph.layers)
 
     def estimate(self, share: float | None = None, tool: str = "vitis_hls"):
         """Resources, latency and interval before synthesis (``hlsgen.estimate.Estimate``):
@@ -77,14 +103,14 @@ class HLSModel:
         products to LUTs."""
         from .estimate import DEFAULT_SHARE, estimate_code
 
-        share = share if share is not None else self.options.get("fit_share", DEFAULT_SHARE)
+        share = share if share is not None else (self.options.fit_share or DEFAULT_SHARE)
         return estimate_code(self.lowering, self.part, self.clock_period, self.accelerator, share, tool=tool)
 
     # ------------------------------------------------------------------ files
     def _tb_data(self):
         """Testbench inputs (given, or random ones on the input grid) and reference outputs."""
         opts = self.options
-        x = opts.get("input_data_tb")
+        x = opts.input_data_tb
         if x is None:
             rng = np.random.default_rng(0)
             xs = []
@@ -93,8 +119,8 @@ class HLSModel:
                 lo, hi = max(t.type.min_value, -4.0), min(t.type.max_value, 4.0)
                 xs.append(t.type.quantize(rng.uniform(lo, hi, size=(TB_RANDOM_SAMPLES, *t.shape))))
         else:
-            xs = [a[: opts.get("tb_samples", 1000)] for a in x]  # checked at conversion
-        ref = opts.get("output_data_tb")
+            xs = [a[: opts.tb_samples] for a in x]  # checked at conversion
+        ref = opts.output_data_tb
         if ref is not None:
             ref = [r[: xs[0].shape[0]] for r in ref]  # checked at conversion
         return xs, ref
@@ -102,40 +128,34 @@ class HLSModel:
     @property
     def accelerator(self):
         """The accelerator options (VivadoAccelerator backend), else None."""
-        return self.options.get("accelerator")
+        return self.options.accelerator
 
     def files(self) -> list:
-        code = self.lowering
-        dataflow = _dataflow_ok(self.graph) and any(
-            lay.cfg.strategy == "Resource" and lay.cfg.reuse_factor > 1 for lay in self.graph.layers)
+        """Every file of the project: the backend's, the drivers, the estimate, config and README."""
         xs, ref = self._tb_data()
+        tb = TestbenchData(self, xs, ref)
+        files, desc = self.backend.files(self, tb)
         acc = self.accelerator
-        files = vivado.firmware_files(code, dataflow, reprogrammable=bool(acc and acc.reprogrammable),
-                                      synth_top=acc is None)
-        accel_ctx = desc = None
-        if acc is None:
-            files += vivado.build_files(code, self.options)
-            expected = golden_outputs(self.graph, xs)
-        else:
-            from .backends import vivado_accelerator
-
-            accel_files, accel_ctx, desc = vivado_accelerator.accelerator_files(code, acc, xs[0].shape[0])
-            files += accel_files
-            # what the top computes: inputs through the input bus, outputs through the output bus
-            xs = [acc.input_type.quantize(x) for x in xs]
-            expected = [acc.output_type.quantize(y) for y in golden_outputs(self.graph, xs)]
-        board = acc.board if acc is not None else self.options.get("board")
-        files += vivado.csim_files(code, xs, expected, ref, accel_ctx, desc, board.name if board else None)
-        if acc is not None:  # drivers (hlsgen.drivers); data.h from the testbench data for the C driver
+        if desc is not None and acc is not None:  # drivers (hlsgen.drivers); data.h from the testbench data
             from .drivers import driver_files, tb_header
 
-            c = acc.driver in ("c", "both") and self.options.get("write_data_header", True)
-            files += driver_files(desc, self.project_name, acc.driver, tb_header(self, xs, expected, ref) if c else None)
+            c = acc.driver in ("c", "both") and self.options.write_data_header
+            files += driver_files(desc, self.project_name, acc.driver,
+                                  tb_header(self, tb.inputs, tb.expected, ref) if c else None)
         est = self.estimate()
         files += [("estimate.json", est.to_json()), ("estimate.md", est.to_markdown())]
         files.append(("hlsgen_config.yml", cfgmod.to_yaml(self.config)))
-        files.append(("README.md", vivado.project_readme(code, self.options, desc, est)))
+        files.append(("README.md", vivado.project_readme(self.lowering, self.board.name if self.board else None,
+                                                         self.part, desc, est)))
         return files
+
+    def _bus_inputs(self, xs):
+        acc = self.accelerator
+        return [acc.input_type.quantize(x) for x in xs] if acc is not None else xs
+
+    def _bus_outputs(self, ys):
+        acc = self.accelerator
+        return [acc.output_type.quantize(y) for y in ys] if acc is not None else ys
 
     def write(self):
         """Write the project into ``output_dir`` (atomically: all or nothing)."""
@@ -199,15 +219,34 @@ class HLSModel:
     def predict_golden(self, X, top: bool | None = None):
         """What ``predict`` returns, from the numpy layer models (slow; for checking): with an
         accelerator top, inputs and outputs pass through its bus types."""
-        acc = self.accelerator
-        through_top = bool(acc) if top is None else top
+        through_top = self.accelerator is not None if top is None else top
         xs = list(X) if isinstance(X, (list, tuple)) else [X]
-        if through_top and acc is not None:
-            xs = [acc.input_type.quantize(x) for x in xs]
+        if through_top:
+            xs = self._bus_inputs(xs)
         ys = golden_outputs(self.graph, xs)
-        if through_top and acc is not None:
-            ys = [acc.output_type.quantize(y) for y in ys]
+        if through_top:
+            ys = self._bus_outputs(ys)
         return ys[0] if len(ys) == 1 else ys
+
+
+class TestbenchData:
+    """The testbench's samples as the top sees them, computed when a backend first asks
+    (after its checks: a design it refuses never pays for the golden model)."""
+
+    def __init__(self, hm: HLSModel, xs: list, reference):
+        self._hm, self._xs = hm, xs
+        self.reference = reference  # the user's reference outputs, or None
+        self.n_samples = int(xs[0].shape[0])
+
+    @functools.cached_property
+    def inputs(self) -> list:
+        """Inputs through the input bus type (the accelerator's), as the top reads them."""
+        return self._hm._bus_inputs(self._xs)
+
+    @functools.cached_property
+    def expected(self) -> list:
+        """The golden model's outputs for them, through the output bus type."""
+        return self._hm._bus_outputs(golden_outputs(self._hm.graph, self.inputs))
 
 
 def _dataflow_ok(graph) -> bool:

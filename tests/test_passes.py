@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from hlsgen import passes
-from hlsgen.convert import PassContext
+from hlsgen.flow import PassContext
 from hlsgen.fixed import parse_type
 from hlsgen.ir.evaluate import outputs
 from hlsgen.ir.graph import Graph, GraphInput

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..backends.templating import render
+from ..templating import render
+from ..backends.vivado_accelerator.interfaces import interface_for
 from ..escape import Code
 from ..fixed import parse_type
 
@@ -111,8 +112,9 @@ def _context(desc: dict, project: str) -> dict:
     n_w = sum(w["size"] for w in desc["weights"])
     max_run = max_run_samples(desc)
     project, top = Code(project), Code(desc["top"])  # checked C identifiers
+    itf = interface_for(desc["interface"])  # the interface object (backends/vivado_accelerator/interfaces)
     return dict(d=d, p=project, P=Code(project.upper()), TOP=Code(top.upper()), X=Code("X" + top.upper()),
-                stream=desc["interface"] == "axi_stream", interface=desc["interface"],
+                stream=itf.uses_dma, interface=desc["interface"], itf=itf,
                 reprogrammable=bool(desc["weights"]), n_weights=n_w, regs=desc["registers"],
                 in_ct=c_word_type(desc["input_bus"]), out_ct=c_word_type(desc["output_bus"]),
                 w_ct=c_word_type(desc["weights_bus"]), max_run=max_run,
@@ -174,11 +176,10 @@ def driver_files(desc: dict, project: str, driver: str, header: dict | None = No
 # ------------------------------------------------------------------------------ data.h
 def own_weight_values(hls_model) -> np.ndarray:
     """The converted model's own weights in weight-port order, quantized to their types."""
-    from ..backends.vivado import ProjectCode
     from ..weights import weight_words
 
     by_name = {lay.name: lay for lay in hls_model.graph.layers}
-    specs = [w for w in ProjectCode(hls_model.graph, hls_model.project_name).weights if w.kind == "weight"]
+    specs = [w for w in hls_model.lowering.weights if w.kind == "weight"]
     return weight_words(hls_model, [by_name[s.layer].weights[s.key] for s in specs])
 
 
@@ -253,7 +254,4 @@ def _split(hls_model, flat):
 
 
 def _describe(hls_model) -> dict:
-    from ..backends.vivado import ProjectCode
-    from ..backends.vivado_accelerator import describe
-
-    return describe(ProjectCode(hls_model.graph, hls_model.project_name), hls_model.accelerator)
+    return hls_model.description

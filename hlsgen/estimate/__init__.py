@@ -13,6 +13,7 @@ import dataclasses
 import json
 from dataclasses import dataclass, field
 
+from ..backends.vivado_accelerator.interfaces import interface_for
 from ..escape import _CONTROL
 from .model import costs, elementwise_row, fifo_row, mac_row, tool_costs
 from .parts import RESOURCES, Part, part_info
@@ -180,14 +181,14 @@ def _top_row(code, acc, net_latency: int) -> dict:
     n_in = sum(i["size"] for i in code.inputs)
     n_out = sum(o["size"] for o in code.outputs)
     lut, ff = c["top_lut"], c["top_ff"]
-    port_lut, port_ff = ((c["axis_port_lut"], c["axis_port_ff"]) if acc.interface == "axi_stream" else
-                         (c["maxi_port_lut"], c["maxi_port_ff"]) if acc.interface == "axi_master" else (0, 0))
+    itf = interface_for(acc.interface)
+    port_lut, port_ff = (c[f"{itf.port_costs}_lut"], c[f"{itf.port_costs}_ff"]) if itf.port_costs else (0, 0)
     lut += 2 * port_lut
     ff += 2 * port_ff
     for bus in (acc.input_type, acc.output_type):
         if bus.fixed is None:
             lut, ff = lut + c["float_converter_lut"], ff + c["float_converter_ff"]
-    if acc.interface == "axi_lite":  # every value its own register
+    if itf.data_in_registers:  # every value its own register
         lut += (n_in + n_out) * 8
         ff += (n_in + n_out) * 32
     if acc.reprogrammable:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,9 +27,20 @@ def _table() -> dict:
     return yaml.safe_load((Path(__file__).parent / "parts.yml").read_text())
 
 
-def _longest_prefix(name: str, keys) -> str | None:
-    hits = [k for k in keys if name.startswith(k)]
+def _device(name: str, devices) -> str | None:
+    """The longest device of the table that ``name`` starts with, not followed by a digit."""
+    hits = [k for k in devices if name.startswith(k) and not name[len(k):len(k) + 1].isdigit()]
     return max(hits, key=len) if hits else None
+
+
+def family_of(part: str) -> str:
+    """The family of a Xilinx part from its name (parts.yml ``family_by_name``)."""
+    name = str(part).strip().lower()
+    for rule in _table()["family_by_name"]:
+        if re.match(rule["pattern"], name):
+            return rule["family"]
+    raise ValueError(f"part {part!r}: not a Xilinx part name hlsgen recognises (e.g. xc7z020clg400-1, "
+                     f"xczu3eg-sbva484-1-i, xcu250-figd2104-2L-e; families: 7-series, UltraScale, UltraScale+)")
 
 
 @functools.lru_cache(maxsize=None)
@@ -37,13 +49,9 @@ def part_info(part: str) -> Part:
     gets its family from its name and no capacity (the fit check is then skipped)."""
     t = _table()
     name = str(part).strip().lower()
-    fam_key = _longest_prefix(name, t["prefixes"])
-    if fam_key is None:
-        raise ValueError(f"part {part!r}: not a Xilinx part name hlsgen recognises (e.g. xc7z020clg400-1, "
-                         f"xczu3eg-sbva484-1-i, xcu250-figd2104-2L-e)")
-    family = t["prefixes"][fam_key]
+    family = family_of(name)
     fam = t["families"][family]
-    device = _longest_prefix(name, t["devices"])
+    device = _device(name, t["devices"])
     cap = dict(t["devices"][device]) if device else None
     if cap is not None:
         cap.setdefault("uram", 0)

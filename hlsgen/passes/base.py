@@ -7,7 +7,7 @@ A pass is an object with a ``name`` and a method
 * ``graph`` is the IR graph (``hlsgen.ir.graph.Graph``); a pass may rewrite it in place
   and return it, or return another graph.  The runner continues with the returned graph.
 * ``ctx`` is what the pass needs besides the graph (the type context and input types of
-  ``convert.PassContext``); passes that need nothing ignore it.
+  ``flow.PassContext``); passes that need nothing ignore it.
 * ``changed`` is True when the application rewrote anything.  A pass may do one rewrite
   per application (the runner calls it again) or all of them at once; it must report
   False once there is nothing left to do, so that a fixed point exists.

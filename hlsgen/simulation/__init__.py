@@ -24,6 +24,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from ..backends.vivado_accelerator.interfaces import interface_for
 from ..csim import abi
 from .device import Accelerator, Device, DeviceError, Memory  # noqa: F401
 
@@ -65,7 +66,7 @@ def xparameters_h(desc: dict, style: str = "xsa") -> str:
     if style not in XPARAMETERS_STYLES:
         raise ValueError(f"unknown xparameters style {style!r}; valid: {', '.join(XPARAMETERS_STYLES)}")
     top = desc["top"].upper()
-    stream = desc["interface"] == "axi_stream"
+    stream = interface_for(desc["interface"]).uses_dma
     lines = [f"/* xparameters.h stand-in ({style} naming) for the hlsgen host simulation */", "#ifndef XPARAMETERS_H",
              "#define XPARAMETERS_H"]
     if style == "xsa":
@@ -80,13 +81,20 @@ def xparameters_h(desc: dict, style: str = "xsa") -> str:
     return "\n".join(lines + ["#endif", ""])
 
 
+def _transport(desc: dict) -> int:
+    """How host_device.c moves the data: 0 an AXI DMA streams them, 1 AXI masters read and
+    write buffers in memory, 2 they are in the register space."""
+    itf = interface_for(desc["interface"])
+    return 0 if itf.uses_dma else 1 if itf.data_in_memory else 2
+
+
 def device_map_h(desc: dict, project: Path, lib: Path) -> str:
     from .device import register_span
 
     regs = {r["name"]: r["offset"] for r in desc["registers"]}
     nbytes = {k: desc[k]["word_bits"] // 8 for k in ("input_bus", "output_bus", "weights_bus")}
     vals = dict(
-        INTERFACE={"axi_stream": 0, "axi_master": 1, "axi_lite": 2}[desc["interface"]],
+        TRANSPORT=_transport(desc),
         SPAN=register_span(desc), CTRL_BASE=f"0x{SIM_CTRL_BASE:X}u", DMA_BASE=f"0x{SIM_DMA_BASE:X}u",
         DMA_ID=SIM_DMA_ID, N_IN=desc["words_per_sample_in"], N_OUT=desc["words_per_sample_out"],
         N_W=sum(w["size"] for w in desc["weights"]), IN_BYTES=nbytes["input_bus"], OUT_BYTES=nbytes["output_bus"],

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..backends.vivado_accelerator.interfaces import interface_for
 from ..csim import abi, build
 
 AP_START, AP_DONE, AP_IDLE, AP_READY, AUTO_RESTART = 0x1, 0x2, 0x4, 0x8, 0x80
@@ -55,8 +56,7 @@ class Device:
 
     def run(self, in_words, out_words, n_samples: int, weight_words=None, load_weights: bool = False) -> None:
         """Start the top once. Arrays must be contiguous numpy arrays of the bus word types."""
-        lite = self.desc["interface"] == "axi_lite"
-        n = 1 if lite else int(n_samples)
+        n = int(n_samples) if interface_for(self.desc["interface"]).batched else 1
         for a, dt, need, what in ((in_words, self.in_dtype, n * self.n_in, "input"),
                                   (out_words, self.out_dtype, n * self.n_out, "output")):
             if need and (a is None or a.dtype.itemsize != dt.itemsize or a.size < need or not a.flags.c_contiguous):
@@ -226,10 +226,10 @@ class Accelerator:
         if not self.started or self.hang_next:
             return
         d, dev = self.desc, self.device
-        itf = d["interface"]
+        itf = interface_for(d["interface"])  # how the data move (interfaces/)
         load = bool(self._reg("load_weights") & 1) if "load_weights" in self.map else False
         w = self.memory.view(self._reg("weights"), dev.n_weights, dev.w_dtype) if load else None
-        if itf == "axi_stream":
+        if itf.uses_dma:
             n = self._reg("n_samples")
             need_in = n * dev.n_in * dev.in_dtype.itemsize
             need_out = n * dev.n_out * dev.out_dtype.itemsize
@@ -249,7 +249,7 @@ class Accelerator:
                 self.s2mm = None
                 rest = self.mm2s[need_in:]
                 self.mm2s = rest if rest.size else None
-        elif itf == "axi_master":
+        elif itf.data_in_memory:
             n = self._reg("n_samples")
             xin = self.memory.view(self._reg("in_r"), n * dev.n_in, dev.in_dtype) if n else np.zeros(0, dev.in_dtype)
             yout = self.memory.view(self._reg("out_r"), n * dev.n_out, dev.out_dtype) if n else np.zeros(0, dev.out_dtype)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..backends.vivado_accelerator.interfaces import interface_for
 from .device import Accelerator, Device, DeviceError, Memory, register_span
 
 __all__ = ["Overlay", "DefaultIP", "MMIO", "allocate", "PynqBuffer", "DMA", "attach", "board", "DeviceError"]
@@ -302,7 +303,7 @@ def _ip_dict(desc: dict, layout: dict) -> dict:
             regs[r["name"]] = dict(address_offset=r["offset"], size=32, access="write-only", description="")
     ips = {layout["ip"]: dict(phys_addr=layout["ctrl_base"], addr_range=register_span(desc), type=desc["ip_vlnv"],
                               fullpath=layout["ip"], registers=regs, parameters={}, state=None)}
-    if desc["interface"] == "axi_stream":
+    if interface_for(desc["interface"]).uses_dma:
         ips[layout["dma"]] = dict(phys_addr=layout["dma_base"], addr_range=0x10000, type=DMA_VLNV,
                                   fullpath=layout["dma"], registers={}, parameters={"c_sg_length_width": str(layout.get("dma_length_width", 26))},
                                   state=None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from ..templating import render
+from ...templating import render
 from .interface import AcceleratorOptions, check_bus_types, describe, resolve_options  # noqa: F401
 from .hls_config import render_hls_config
 from .tcl import BlockDesignSpec, render_build_tcl, render_design_tcl
@@ -20,27 +20,13 @@ def _with_offsets(items):
 
 
 def top_args(opts: AcceleratorOptions, n_in: int, n_out: int, n_weights: int, tb_samples: int):
-    """(declarations, pragmas) of the top function, in s_axilite register order.
+    """(declarations, pragmas) of the top function, in s_axilite register order: the
+    interface's data arguments (``interfaces/``), then the weight port.
 
     The m_axi ``depth`` is what C/RTL co-simulation models of each buffer: the testbench
     sends all its samples in one call, so it is sized for them (it does not limit hardware).
     """
-    args, pragmas = [], []
-    if opts.interface == "axi_stream":
-        args += ["hls::stream<in_beat_t>& in_stream", "hls::stream<out_beat_t>& out_stream", "unsigned n_samples"]
-        pragmas += ["INTERFACE axis port=in_stream", "INTERFACE axis port=out_stream",
-                    "INTERFACE s_axilite port=n_samples bundle=control"]
-    elif opts.interface == "axi_master":
-        args += ["const in_word_t* in_r", "out_word_t* out_r", "unsigned n_samples"]
-        pragmas += [f"INTERFACE m_axi port=in_r offset=slave bundle=gmem_in depth={n_in * tb_samples}",
-                    f"INTERFACE m_axi port=out_r offset=slave bundle=gmem_out depth={n_out * tb_samples}",
-                    "INTERFACE s_axilite port=in_r bundle=control",
-                    "INTERFACE s_axilite port=out_r bundle=control",
-                    "INTERFACE s_axilite port=n_samples bundle=control"]
-    else:
-        args += ["const in_word_t in_r[N_IN_WORDS]", "out_word_t out_r[N_OUT_WORDS]"]
-        pragmas += ["INTERFACE s_axilite port=in_r bundle=control",
-                    "INTERFACE s_axilite port=out_r bundle=control"]
+    args, pragmas = opts.bus_interface.data_args(n_in, n_out, tb_samples)
     if opts.reprogrammable:
         args += ["const w_word_t* weights", "bool load_weights"]
         pragmas += [f"INTERFACE m_axi port=weights offset=slave bundle=gmem_w depth={max(n_weights, 1)}",
@@ -60,7 +46,7 @@ def context(code, opts: AcceleratorOptions, tb_samples: int = 1) -> dict:
     n_in, n_out = sum(i["size"] for i in code.inputs), sum(o["size"] for o in code.outputs)
     args, pragmas = top_args(opts, n_in, n_out, off, tb_samples)
     ctx = code.context(
-        accel=True, interface=opts.interface, reprogrammable=opts.reprogrammable,
+        accel=True, interface=opts.interface, itf=opts.bus_interface, reprogrammable=opts.reprogrammable,
         in_bus=opts.input_type, out_bus=opts.output_type, w_bus=opts.weights_type,
         n_in=n_in, n_out=n_out, n_weight_words=off, args=args, pragmas=pragmas, tb_samples=tb_samples)
     ctx["wport"] = weights

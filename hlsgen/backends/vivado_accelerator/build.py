@@ -33,7 +33,7 @@ class BuildError(RuntimeError):
 
 def project_board(project: Path):
     """The board a written project was generated for (None if the project does not say)."""
-    from .boards import load_board
+    from ...boards import load_board
 
     for name, key in (("hlsgen_meta.json", "board"), ("registers.json", "board")):
         f = Path(project) / name

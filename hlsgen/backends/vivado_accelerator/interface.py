@@ -19,8 +19,10 @@ from dataclasses import dataclass, field
 
 from ... import validate
 from ...fixed import FixedType, parse_type
-from .boards import Board, check_part, load_board
-from .tcl import DMA_LENGTH_WIDTH, INTERFACES
+from ...boards import Board, check_part, load_board
+from .interfaces import BusInterface, interface_for, interface_names
+
+INTERFACES = interface_names()
 
 WEIGHT_MODES = ("embedded", "reprogrammable")
 DRIVERS = ("python", "c", "both")
@@ -97,6 +99,11 @@ class AcceleratorOptions:
     def reprogrammable(self) -> bool:
         return self.weights == "reprogrammable"
 
+    @property
+    def bus_interface(self) -> BusInterface:
+        """The interface object (``interfaces/``) that ``interface`` names."""
+        return interface_for(self.interface)
+
 
 def _choice(value, valid, what):
     v = str(value).strip().lower()
@@ -136,7 +143,7 @@ def resolve_options(kwargs: dict, section: dict | None) -> AcceleratorOptions:
     period = validate.clock_period(merged["clock_period"], 10.0)
     return AcceleratorOptions(
         board=board,
-        interface=_choice(merged["interface"] or "axi_stream", INTERFACES, "interface"),
+        interface=_choice(merged["interface"] or "axi_stream", interface_names(), "interface"),
         weights=_choice(merged["weights"] or "embedded", WEIGHT_MODES, "weights mode"),
         driver=_choice(merged["driver"] or "python", DRIVERS, "driver"),
         clock_period=period,
@@ -185,44 +192,14 @@ def describe(code, opts: AcceleratorOptions) -> dict:
         regs.append(dict(name=name, offset=off, words=words, description=desc))
         off += 4 * (words + 1)
 
-    buffers = []
-    dma = None
-    if opts.interface == "axi_stream":
-        # one DMA transfer per direction and run: a run is at most what the length register allows
-        max_bytes = (1 << DMA_LENGTH_WIDTH) - 1
-        sample = max(n_in * opts.input_type.word_bits // 8, n_out * opts.output_type.word_bits // 8)
-        if sample > max_bytes:
-            raise ValueError(f"interface='axi_stream': one sample is {sample} bytes on the bus, more than an AXI DMA "
-                             f"transfer can move ({max_bytes} bytes, a {DMA_LENGTH_WIDTH}-bit length register); "
-                             "use interface='axi_master'")
-        dma = dict(length_width=DMA_LENGTH_WIDTH, max_transfer_bytes=max_bytes,
-                   max_samples_per_transfer=max_bytes // sample)
-        add("n_samples", 1, "samples in the next DMA transfer (TLAST after the last output word)")
-        buffers += [dict(name="in", kind="stream", port="in_stream", words_per_sample=n_in),
-                    dict(name="out", kind="stream", port="out_stream", words_per_sample=n_out)]
-    elif opts.interface == "axi_master":
-        add("in_r", ptr_words, "physical address of the input buffer (n_samples x inputs words)")
-        add("out_r", ptr_words, "physical address of the output buffer (n_samples x outputs words)")
-        add("n_samples", 1, "samples to process")
-        buffers += [dict(name="in", kind="m_axi", port="m_axi_gmem_in", register="in_r", words_per_sample=n_in),
-                    dict(name="out", kind="m_axi", port="m_axi_gmem_out", register="out_r",
-                         words_per_sample=n_out)]
+    itf = opts.bus_interface
+    buffers, dma = itf.io_registers(add, opts, n_in, n_out)
     if opts.reprogrammable:
         add("weights", ptr_words, "physical address of the weight buffer (read when load_weights is 1)")
         add("load_weights", 1, "1: read the weight buffer before processing; 0: keep the stored weights")
         buffers.append(dict(name="weights", kind="m_axi", port="m_axi_gmem_w", register="weights",
                             words=sum(w.size for w in weights)))
-    if opts.interface == "axi_lite":
-        # arrays in the register space: HLS packs the elements (8/16-bit words 4/2 per 32-bit
-        # register) and places each array at a range aligned to its power-of-two size
-        for name, n, bus in (("in_r", n_in, opts.input_type), ("out_r", n_out, opts.output_type)):
-            span = 4
-            while span < n * (bus.word_bits // 8):
-                span *= 2
-            off = (off + span - 1) // span * span
-            regs.append(dict(name=name, offset=off, words=n, array=True, bytes_per_word=bus.word_bits // 8,
-                             description=f"{n} {name[:-2]}put words, packed ({bus.word_bits // 8} bytes each)"))
-            off += span
+    off = itf.place_arrays(regs, off, opts, n_in, n_out)
     return dict(
         project=p,
         top=f"{p}_axi",

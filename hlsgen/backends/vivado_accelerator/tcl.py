@@ -22,26 +22,24 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from ... import escape
-from ..templating import render
-from .boards import Board, load_board
+from ...boards import Board, load_board
+from .. import hls_script
+from ..hls_script import HLS_TOOLS, STEPS
+from .interfaces import interface_for, interface_names
+from .interfaces.axi_stream import AXI_DMA_VLNV, DMA_LENGTH_WIDTH, DMA_STREAM_WIDTHS
+from ...templating import render
 
 __all__ = [
     "BlockDesignSpec", "render_design_tcl", "render_build_tcl",
-    "design_context", "build_context", "hls_ip_interfaces",
+    "design_context", "hls_ip_interfaces",
     "INTERFACES", "HLS_TOOLS", "DMA_STREAM_WIDTHS", "DMA_LENGTH_WIDTH", "XILINX_IP",
 ]
 
-INTERFACES = ("axi_stream", "axi_master", "axi_lite")
-HLS_TOOLS = ("auto", "vivado_hls", "vitis_hls")
-# AXI DMA 7.1 stream data widths (PG021)
-DMA_STREAM_WIDTHS = (8, 16, 32, 64, 128, 256, 512, 1024)
-# AXI DMA buffer length register (c_sg_length_width, PG021: 8..26 bits): a transfer moves at most
-# 2^26 - 1 bytes, and PYNQ's DMA driver refuses longer ones
-DMA_LENGTH_WIDTH = 26
+INTERFACES = interface_names()
 # Xilinx catalog IP used besides the PS; versions current from Vivado 2019.2 to 2023.x
 # (design.tcl takes the newest in the catalog if one of these is missing).
 XILINX_IP = {
-    "axi_dma": "xilinx.com:ip:axi_dma:7.1",
+    "axi_dma": AXI_DMA_VLNV,
     "axi_interconnect": "xilinx.com:ip:axi_interconnect:2.1",
     "smartconnect": "xilinx.com:ip:smartconnect:1.0",
     "proc_sys_reset": "xilinx.com:ip:proc_sys_reset:5.0",
@@ -96,8 +94,8 @@ class BlockDesignSpec:
             raise TypeError(f"board must be a Board or a board name, got {type(self.board).__name__}")
         if not isinstance(self.project_name, str) or not self.project_name.isidentifier():
             raise ValueError(f"project_name must be a C identifier, got {self.project_name!r}")
-        if self.interface not in INTERFACES:
-            raise ValueError(f"unknown interface {self.interface!r}; valid: {', '.join(INTERFACES)}")
+        itf = interface_for(self.interface)  # an unknown name is an error listing the valid ones
+        self.interface = itf.name
         if self.hls_tool not in HLS_TOOLS:
             raise ValueError(f"unknown hls_tool {self.hls_tool!r}; valid: {', '.join(HLS_TOOLS)}")
         self.reprogrammable = bool(self.reprogrammable)
@@ -105,9 +103,7 @@ class BlockDesignSpec:
             w = getattr(self, name)
             if not isinstance(w, int) or isinstance(w, bool) or w <= 0 or w % 8:
                 raise ValueError(f"{name} must be a positive multiple of 8 bits, got {w!r}")
-            if self.interface == "axi_stream" and w not in DMA_STREAM_WIDTHS:
-                raise ValueError(
-                    f"{name}={w}: the AXI DMA streams only {', '.join(map(str, DMA_STREAM_WIDTHS))} bits")
+            itf.check_bus_width(name, w)
         if not (isinstance(self.clock_period_ns, (int, float)) and self.clock_period_ns > 0
                 and math.isfinite(self.clock_period_ns)):
             raise ValueError(f"clock_period_ns must be a positive number, got {self.clock_period_ns!r}")
@@ -115,9 +111,9 @@ class BlockDesignSpec:
             raise ValueError(f"dma_length_width must be 8..26 bits (AXI DMA), got {self.dma_length_width}")
         if int(self.jobs) < 1:
             raise ValueError(f"jobs must be >= 1, got {self.jobs}")
-        unknown = set(self.steps) - {"reset", "csim", "synth", "cosim", "export"}
+        unknown = set(self.steps) - set(STEPS)
         if unknown:
-            raise ValueError(f"unknown HLS steps {sorted(unknown)}; valid: reset, csim, synth, cosim, export")
+            raise ValueError(f"unknown HLS steps {sorted(unknown)}; valid: {', '.join(STEPS)}")
         p = self.project_name
         self.top_name = self.top_name or f"{p}_axi"
         self.ip_vlnv = self.ip_vlnv or f"xilinx.com:hls:{self.top_name}:1.0"
@@ -145,6 +141,20 @@ class BlockDesignSpec:
     def part(self) -> str:
         return self.board.part
 
+    @property
+    def bus_interface(self):
+        """The interface object (``interfaces/``)."""
+        return interface_for(self.interface)
+
+    def hls_script(self) -> hls_script.HlsScript:
+        """The HLS project of the accelerator top (build_prj.tcl, hls_config.cfg)."""
+        return hls_script.HlsScript(
+            project_name=self.project_name, part=self.board.part, board=self.board, top_name=self.top_name,
+            ip_vlnv=self.ip_vlnv, sources=self.hls_sources, clock_period_ns=self.clock_period_ns,
+            hls_tool=self.hls_tool, hls_prj_name=self.hls_prj_name, tb_sources=self.hls_tb_sources,
+            tb_files=self.hls_tb_files, cflags=self.hls_cflags, tb_cflags=self.hls_tb_cflags,
+            clock_uncertainty=self.clock_uncertainty, steps=self.steps)
+
 
 # --------------------------------------------------------------------------- IP contract
 def hls_ip_interfaces(interface: str, reprogrammable: bool) -> Dict[str, Tuple[str, str]]:
@@ -153,26 +163,14 @@ def hls_ip_interfaces(interface: str, reprogrammable: bool) -> Dict[str, Tuple[s
     kind is ``aximm``, ``axilite`` or ``axis``; mode ``master`` or ``slave``.
     """
     ports = {"s_axi_control": ("axilite", "slave")}
-    if interface == "axi_stream":
-        ports["in_stream"] = ("axis", "slave")
-        ports["out_stream"] = ("axis", "master")
-    elif interface == "axi_master":
-        ports["m_axi_gmem_in"] = ("aximm", "master")
-        ports["m_axi_gmem_out"] = ("aximm", "master")
-    elif interface != "axi_lite":
-        raise ValueError(f"unknown interface {interface!r}; valid: {', '.join(INTERFACES)}")
+    ports.update(interface_for(interface).ip_ports())
     if reprogrammable:
         ports["m_axi_gmem_w"] = ("aximm", "master")
     return ports
 
 
 # --------------------------------------------------------------------------- design context
-def _fmt(v: Any) -> str:
-    if isinstance(v, bool):
-        return "1" if v else "0"
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return str(v)
+_fmt = hls_script.fmt_number
 
 
 def _props(d: Dict[str, Any]) -> List[Tuple[str, str]]:
@@ -206,21 +204,15 @@ def design_context(spec: BlockDesignSpec) -> Dict[str, Any]:
     b = spec.board
     ps = b.ps.cell
     hls = f"{spec.top_name}_0"
-    dma = "axi_dma_0"
     rst = "rst_pl_clk0"
-    stream = spec.interface == "axi_stream"
+    itf = spec.bus_interface.block_design(spec, hls)  # what the bus interface adds (interfaces/)
 
     # which bus masters need DDR through the PS slave port
-    mem_masters: List[Tuple[str, str]] = []      # (interface pin, its clock pin)
-    if stream:
-        mem_masters += [(f"{dma}/M_AXI_MM2S", f"{dma}/m_axi_mm2s_aclk"),
-                        (f"{dma}/M_AXI_S2MM", f"{dma}/m_axi_s2mm_aclk")]
-    if spec.interface == "axi_master":
-        mem_masters += [(f"{hls}/m_axi_gmem_in", None), (f"{hls}/m_axi_gmem_out", None)]
+    mem_masters: List[Tuple[str, str]] = list(itf.memory_masters)  # (interface pin, its clock pin)
     if spec.reprogrammable:
         mem_masters.append((f"{hls}/m_axi_gmem_w", None))
-    ctrl_slaves = [f"{hls}/s_axi_control"] + ([f"{dma}/S_AXI_LITE"] if stream else [])
-    irq_sources = [f"{hls}/interrupt"] + ([f"{dma}/mm2s_introut", f"{dma}/s2mm_introut"] if stream else [])
+    ctrl_slaves = [f"{hls}/s_axi_control"] + itf.control_slaves
+    irq_sources = [f"{hls}/interrupt"] + itf.interrupts
 
     mem = b.memory if mem_masters else None
 
@@ -241,21 +233,7 @@ def design_context(spec: BlockDesignSpec) -> Dict[str, Any]:
     cells.append({"name": hls, "vlnv": spec.ip_vlnv, "props": [],
                   "comment": f"the accelerator ({spec.interface}"
                              f"{', reprogrammable weights' if spec.reprogrammable else ''})"})
-    if stream:
-        cells.append({"name": dma, "vlnv": XILINX_IP["axi_dma"], "comment":
-                      "AXI DMA, simple mode: MM2S feeds in_stream, S2MM takes out_stream",
-                      "props": _props({
-                          "c_include_sg": 0,
-                          "c_sg_length_width": spec.dma_length_width,
-                          "c_include_mm2s": 1,
-                          "c_include_s2mm": 1,
-                          "c_m_axis_mm2s_tdata_width": spec.in_width,
-                          "c_s_axis_s2mm_tdata_width": spec.out_width,
-                          "c_m_axi_mm2s_data_width": max(32, spec.in_width),
-                          "c_m_axi_s2mm_data_width": max(32, spec.out_width),
-                          "c_mm2s_burst_size": 16,
-                          "c_s2mm_burst_size": 16,
-                      })})
+    cells += [dict(c) for c in itf.cells]
     ctrl_ic = _interconnect(b.interconnect, "ctrl_interconnect", 1, len(ctrl_slaves),
                             f"control path: PS {b.control.port} -> AXI-Lite registers")
     cells.append(ctrl_ic)
@@ -274,9 +252,7 @@ def design_context(spec: BlockDesignSpec) -> Dict[str, Any]:
     intf_nets.append({"a": f"{ps}/{b.control.port}", "b": ctrl_ic["si"][0]})
     for mi, slave in zip(ctrl_ic["mi"], ctrl_slaves):
         intf_nets.append({"a": mi, "b": slave})
-    if stream:
-        intf_nets.append({"a": f"{dma}/M_AXIS_MM2S", "b": f"{hls}/in_stream"})
-        intf_nets.append({"a": f"{hls}/out_stream", "b": f"{dma}/S_AXIS_S2MM"})
+    intf_nets += itf.bus_nets
     if mem_ic is not None:
         for (master, _), si in zip(mem_masters, mem_ic["si"]):
             intf_nets.append({"a": master, "b": si})
@@ -287,11 +263,10 @@ def design_context(spec: BlockDesignSpec) -> Dict[str, Any]:
     if mem is not None:
         clock_sinks.append(f"{ps}/{mem.clock}")
     clock_sinks += [f"{rst}/slowest_sync_clk", f"{hls}/ap_clk"]
-    if stream:
-        clock_sinks += [f"{dma}/s_axi_lite_aclk", f"{dma}/m_axi_mm2s_aclk", f"{dma}/m_axi_s2mm_aclk"]
+    clock_sinks += itf.clocks
     for ic in ics:
         clock_sinks += ic["clocks"]
-    periph_resets = [f"{hls}/ap_rst_n"] + ([f"{dma}/axi_resetn"] if stream else [])
+    periph_resets = [f"{hls}/ap_rst_n"] + itf.resets
     for ic in ics:
         periph_resets += ic["port_resets"]
     ic_resets = [p for ic in ics for p in ic["ic_resets"]]
@@ -366,35 +341,7 @@ def render_design_tcl(spec: BlockDesignSpec) -> str:
     return render("vivado_accelerator/design.tcl.j2", **design_context(spec))
 
 
-# --------------------------------------------------------------------------- HLS build context
-def _fmt_period(p: float) -> str:
-    return _fmt(round(float(p), 6))
-
-
-def build_context(spec: BlockDesignSpec) -> Dict[str, Any]:
-    vendor, library, name, version = spec.ip_vlnv.split(":")
-    return {
-        "project_name": spec.project_name,
-        "board_name": spec.board.name,
-        "top_name": spec.top_name,
-        "hls_prj_name": spec.hls_prj_name,
-        "part": spec.board.part,
-        "board_file": spec.board.path.name,
-        "hls_tools": list(spec.board.hls_tools),
-        "clock_period": _fmt_period(spec.clock_period_ns),
-        "clock_uncertainty": [spec.clock_uncertainty] if spec.clock_uncertainty else [],
-        "hls_tool": spec.hls_tool,
-        "sources": list(spec.hls_sources),
-        "tb_sources": list(spec.hls_tb_sources),
-        "tb_files": list(spec.hls_tb_files),
-        "cflags": spec.hls_cflags,
-        "tb_cflags": spec.hls_tb_cflags,
-        "ip_vendor": vendor, "ip_library": library, "ip_name": name, "ip_version": version,
-        "steps": [(k, "1" if spec.steps.get(k, False) else "0")
-                  for k in ("reset", "csim", "synth", "cosim", "export")],
-    }
-
-
+# --------------------------------------------------------------------------- HLS build script
 def render_build_tcl(spec: BlockDesignSpec) -> str:
-    """build_prj.tcl: the HLS project (vivado_hls 2019.2-2020.1 or vitis_hls 2021.1+)."""
-    return render("vivado_accelerator/build_prj.tcl.j2", **build_context(spec))
+    """build_prj.tcl of the accelerator top (:mod:`hlsgen.backends.hls_script`)."""
+    return hls_script.render_build_tcl(spec.hls_script())

@@ -114,7 +114,7 @@ static void try_run(void) {
         device_reads((UINTPTR)w, (UINTPTR)HLSGEN_DEV_N_W * HLSGEN_DEV_W_BYTES);
     }
 #endif
-#if HLSGEN_DEV_INTERFACE == 0 /* axi_stream */
+#if HLSGEN_DEV_TRANSPORT == 0 /* an AXI DMA streams the data */
     n = regs[HLSGEN_DEV_N_SAMPLES / 4];
     if (n) {
         u32 need_in = n * HLSGEN_DEV_N_IN * HLSGEN_DEV_IN_BYTES, need_out = n * HLSGEN_DEV_N_OUT * HLSGEN_DEV_OUT_BYTES;
@@ -133,13 +133,13 @@ static void try_run(void) {
         device_reads(chan[0].addr, need_in);
         device_writes(chan[1].addr, need_out);
     }
-#elif HLSGEN_DEV_INTERFACE == 1 /* axi_master */
+#elif HLSGEN_DEV_TRANSPORT == 1 /* AXI masters read and write buffers in memory */
     n = regs[HLSGEN_DEV_N_SAMPLES / 4];
     in = (const void *)(UINTPTR)reg64(HLSGEN_DEV_IN_R);
     out = (void *)(UINTPTR)reg64(HLSGEN_DEV_OUT_R);
     device_reads((UINTPTR)in, (UINTPTR)n * HLSGEN_DEV_N_IN * HLSGEN_DEV_IN_BYTES);
     device_writes((UINTPTR)out, (UINTPTR)n * HLSGEN_DEV_N_OUT * HLSGEN_DEV_OUT_BYTES);
-#else /* axi_lite: arrays in the register space */
+#else /* the data are arrays in the register space */
     memcpy(lite_in, (unsigned char *)regs + HLSGEN_DEV_IN_R, HLSGEN_DEV_N_IN * HLSGEN_DEV_IN_BYTES);
     in = lite_in;
     out = lite_out;
@@ -149,10 +149,10 @@ static void try_run(void) {
         fprintf(stderr, "hlsgen host device: the top reported error %d (TLAST/streams)\n", rc);
         violations++;
     }
-#if HLSGEN_DEV_INTERFACE == 2
+#if HLSGEN_DEV_TRANSPORT == 2
     memcpy((unsigned char *)regs + HLSGEN_DEV_OUT_R, lite_out, HLSGEN_DEV_N_OUT * HLSGEN_DEV_OUT_BYTES);
 #endif
-#if HLSGEN_DEV_INTERFACE == 0
+#if HLSGEN_DEV_TRANSPORT == 0
     if (n) chan[0].busy = chan[1].busy = 0;
 #endif
     runs++;

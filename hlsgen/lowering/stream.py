@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ...escape import Code
+from ..escape import Code
 from ..templating import render_string
 
 

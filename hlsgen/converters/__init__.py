@@ -1,0 +1,1 @@
+"""Frontends: Keras/QKeras and ONNX models -> IR graphs."""

@@ -1,0 +1,163 @@
+"""The lowering: a typed IR graph -> its C++ view (``ProjectCode``), which every backend's
+files, the estimate, the weight port and the drivers read.
+
+Every C++ name is generated here from layer indices (``layer3_out``, ``config3``,
+``w3``), never from the names in the user's model, which appear only in comments.
+The layer's own templates (``Layer.cpp_config_tpl``/``cpp_call_tpl``) get the names
+through the context built in ``ProjectCode._layer``.  ``stream``: the io_stream
+top (FIFOs, their depths, the dataflow region).
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..escape import Code
+from ..templating import render_string
+
+
+@dataclass
+class ArrayDecl:
+    """A constant array of the project: a weight (loadable at run time) or a table."""
+
+    var: str
+    type: str  # C++ typedef name
+    values: np.ndarray
+    layer: str
+    key: str
+    kind: str = "weight"  # or "table" (a constant the user never reprograms)
+    precision: str = ""  # the element type, as a type string
+
+    @property
+    def size(self) -> int:
+        return int(self.values.size)
+
+
+@dataclass
+class LayerCode:
+    index: int
+    layer: object
+    config: str
+    call: str
+    typedefs: list  # (name, cpp type)
+    out_var: str
+    out_size: int
+    source_name: str
+    is_view: bool
+    weights: list = field(default_factory=list)
+    tables: list = field(default_factory=list)
+    types: dict = field(default_factory=dict)  # type key -> C++ typedef name
+    wvars: dict = field(default_factory=dict)  # weight key -> variable
+    tbvars: dict = field(default_factory=dict)  # table name -> variable
+
+
+def format_values(values: np.ndarray) -> str:
+    """Exact decimal text for values on a binary grid (repr round-trips doubles)."""
+    flat = np.asarray(values, dtype=np.float64).ravel()
+    return ", ".join(repr(float(v)) for v in flat)
+
+
+class ProjectCode:
+    """The C++ view of a typed graph: names, typedefs, configs and calls per layer."""
+
+    def __init__(self, graph, project: str, io_type: str = "io_parallel"):
+        self.graph = graph
+        self.project = Code(project)  # a checked C identifier (convert._check_options)
+        self.io_type = io_type
+        self.var = {}  # tensor -> C++ variable
+        self.tname = {}  # tensor -> C++ type name
+        self.inputs = []
+        for i, gi in enumerate(graph.inputs):
+            t = graph.tensors[gi.tensor]
+            self.var[gi.tensor] = f"input{i}"
+            self.tname[gi.tensor] = f"input{i}_t"
+            self.inputs.append(
+                dict(var=f"input{i}", type=f"input{i}_t", cpp=t.type.cpp(), size=t.size, shape=list(t.shape),
+                     name=gi.name, source_name=gi.source_name, precision=str(t.type), size_macro=f"N_INPUT{i}")
+            )
+        self.layers = [self._layer(k, lay) for k, lay in enumerate(graph.layers, start=1)]
+        self.outputs = []
+        for j, tensor in enumerate(graph.outputs):
+            t = graph.tensors[tensor]
+            self.outputs.append(
+                dict(var=f"output{j}", type=f"result{j}_t", cpp=t.type.cpp(), size=t.size, shape=list(t.shape),
+                     src=self.var[tensor], precision=str(t.type), size_macro=f"N_OUTPUT{j}")
+            )
+
+    def _layer(self, k, lay):
+        g = self.graph
+        ins = [self.var[t] for t in lay.inputs]
+        in_t = [self.tname[t] for t in lay.inputs]
+        out_tensor = g.tensors[lay.outputs[0]]
+        typedefs, t = [], {}
+        if lay.is_view:
+            self.var[lay.outputs[0]] = ins[0]
+            self.tname[lay.outputs[0]] = in_t[0]
+            t["result"] = in_t[0]
+        else:
+            self.var[lay.outputs[0]] = f"layer{k}_out"
+            self.tname[lay.outputs[0]] = f"layer{k}_t"
+            for key, ft in lay.types.items():
+                name = f"layer{k}_t" if key == "result" else f"{key}{k}_t"
+                t[key] = name
+                typedefs.append((name, ft.cpp()))
+        w, weights = {}, []
+        for key, prefix in lay.weight_vars.items():
+            var = f"{prefix}{k}"
+            w[key] = var
+            ft = lay.types[key]
+            weights.append(ArrayDecl(var, t[key], ft.quantize(lay.weights[key]).ravel(), lay.name, key,
+                                     precision=str(ft)))
+        tb, tables = {}, []
+        for name, (ft, values) in lay.tables().items():
+            var, tn = f"{name}{k}", f"{name}{k}_t"
+            tb[name] = var
+            if name not in t:  # a table's element type may already be one of the layer's types
+                t[name] = tn
+                typedefs.append((tn, ft.cpp()))
+            tn = t[name]
+            tables.append(ArrayDecl(var, tn, ft.quantize(values).ravel(), lay.name, name, "table", str(ft)))
+        ctx = dict(
+            config=f"config{k}", index=k, t=t, in_t=in_t, ins=ins, out=self.var[lay.outputs[0]], w=w, tb=tb,
+            layer=lay, in_shapes=g.input_shapes(lay), out_shape=out_tensor.shape, plan=lay.plan(g, self.io_type),
+        )
+        ctx.update(lay.cpp_context(g))
+        config = render_string(lay.cpp_config_tpl, **ctx) if lay.cpp_config_tpl else ""
+        call = render_string(lay.cpp_call_tpl, **ctx) if lay.cpp_call_tpl else ""
+        return LayerCode(k, lay, config, call, typedefs, self.var[lay.outputs[0]], out_tensor.size,
+                         lay.source_name, lay.is_view, weights, tables, t, w, tb)
+
+    @property
+    def weights(self):
+        """Every constant array (weights and tables), in a fixed order: they are loaded at
+        run time in C simulation and embedded for synthesis."""
+        return [w for lc in self.layers for w in lc.weights + lc.tables]
+
+    @property
+    def headers(self):
+        seen = ["nnet_stream.h"] if self.io_stream else []
+        for lc in self.layers:
+            for h in lc.layer.cpp_headers:
+                if h not in seen:
+                    seen.append(h)
+        return seen
+
+    @property
+    def io_stream(self) -> bool:
+        return self.io_type == "io_stream"
+
+    def context(self, **extra):
+        ctx = dict(project=self.project, inputs=self.inputs, outputs=self.outputs, layers=self.layers,
+                   weights=self.weights, headers=self.headers, io_stream=self.io_stream)
+        if self.io_stream:
+            ctx["stream"] = self.stream
+        ctx.update(extra)
+        return ctx
+
+    @functools.cached_property
+    def stream(self) -> dict:
+        from .stream import stream_code
+
+        return stream_code(self)
