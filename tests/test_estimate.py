@@ -187,3 +187,20 @@ def test_command_line_estimate(tmp_path, capsys):
     capsys.readouterr()
     assert main(["estimate", str(tmp_path / "p")]) == 0
     assert "# Estimate before synthesis" in capsys.readouterr().out
+
+
+def test_every_board_has_its_parts_capacity():
+    """Each board's part is in the parts table (hlsgen/estimate/parts.yml, from DS190/DS891/DS987),
+    with every resource the fit check reads."""
+    from hlsgen.boards import available_boards, load_board
+
+    names = available_boards()
+    assert {"pynq-z2", "ultra96v2", "zcu104", "kv260"} <= set(names)
+    for name in names:
+        cap = parts.part_info(load_board(name).part).capacity
+        assert cap is not None, name
+        assert all(isinstance(cap[r], int) and cap[r] > 0 for r in ("dsp", "lut", "ff", "bram_18k")), (name, cap)
+    z2 = parts.part_info(load_board("pynq-z2").part).capacity  # XC7Z020 (DS190 table 1)
+    assert (z2["dsp"], z2["lut"], z2["ff"], z2["bram_18k"]) == (220, 53200, 106400, 280)
+    u96 = parts.part_info(load_board("ultra96v2").part).capacity  # XCZU3EG (DS891)
+    assert (u96["dsp"], u96["lut"], u96["ff"], u96["bram_18k"]) == (360, 70560, 141120, 432)
