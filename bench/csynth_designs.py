@@ -65,7 +65,7 @@ def keras_model(entry, seed=0):
                 x = keras.layers.Flatten(name=f"{name}_flat")(x)
             layer = keras.layers.Dense(int(lay["n_out"]), name=name)
             x = layer(x)
-            _weights(layer, rng, lay.get("n_zeros"))
+            _weights(layer, rng, _zeros(lay, entry, int(lay["n_in"]) * int(lay["n_out"])))
         elif t in ("Conv2D", "Conv1D"):
             conv = keras.layers.Conv2D if t == "Conv2D" else keras.layers.Conv1D
             k_ = lay["kernel"] if t == "Conv2D" else (lay["kernel"][-1] if isinstance(lay["kernel"], list) else lay["kernel"])
@@ -105,6 +105,13 @@ def keras_model(entry, seed=0):
         if entry_cfg:
             cfg[name] = entry_cfg
     return keras.Model(inp, x), cfg
+
+
+def _zeros(lay, entry, n_weights):
+    """Zero weights of a layer: recorded, or the design's recorded sparsity of every layer."""
+    if lay.get("n_zeros") is not None:
+        return lay["n_zeros"]
+    return round(float(entry["sparsity"]) * n_weights) if entry.get("sparsity") else None
 
 
 def _weights(layer, rng, n_zeros):
