@@ -17,8 +17,8 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 HERE = Path(__file__).resolve().parent
 
-PRECISIONS = ["fixed<16,6>", "fixed<10,4>", "fixed<8,3>"]
-REUSE = [1, 4, 16, 64]
+PRECISIONS = ["fixed<16,6>", "fixed<12,5>", "fixed<10,4>", "fixed<8,3>"]
+REUSE = [1, 2, 4, 8, 16, 64]
 BASE = {"Model": {"Strategy": "Resource"}}  # weights in block RAM: the larger reuse factors fit a Pynq-Z2
 
 
@@ -42,7 +42,7 @@ def serial(model, X, y_ref, pts):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--shared", default=str(HERE.parent.parent / "shared"))
-    ap.add_argument("--points", type=int, default=12)
+    ap.add_argument("--points", type=int, default=24)
     ap.add_argument("--out", default=os.path.join(tempfile.gettempdir(), "hlsgen-bench-explore"))
     args = ap.parse_args()
     import numpy as np
