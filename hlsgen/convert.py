@@ -134,10 +134,13 @@ def build_model(graph, hls_config, options, accel_kwargs=None, calibration_data=
         lay.cfg.precision, lay.cfg.reuse_factor = s["precision"], s["reuse_factor"]
         lay.cfg.strategy, lay.cfg.trace = s["strategy"], s["trace"]
     input_types = {}
+    graph.auto_inputs = set()  # inputs whose precision is 'auto': calibration data fit them
     for gi in graph.inputs:
         s = cfgmod.layer_settings(config, gi.source_name, cfgmod.INPUT_KIND, ("result",))
         p = s["precision"]["result"]
-        input_types[gi.name] = parse_type(cfgmod.DEFAULT_INPUT_PRECISION if p == "auto" else p)
+        if _is_auto(p):
+            graph.auto_inputs.add(gi.name)
+        input_types[gi.name] = parse_type(cfgmod.DEFAULT_INPUT_PRECISION if _is_auto(p) else p)
     default = parse_type(cfgmod.model_default_precision(config))
     weights_fixed = not (accel and accel.reprogrammable)
     ctx = PassContext(TypeContext(default, data_width=default.width, weights_fixed=weights_fixed), input_types)
@@ -147,6 +150,9 @@ def build_model(graph, hls_config, options, accel_kwargs=None, calibration_data=
 
         ctx.ranges = calibrate(graph, ctx, calibration_data)
     run_flow(graph, TYPED, ctx)
+    from .saturation import warn_weights, weight_table
+
+    warn_weights(weight_table(graph))
     if accel is not None:
         from .backends.vivado_accelerator import check_bus_types
 
