@@ -215,8 +215,12 @@ def cannot_overflow(graph, lay) -> bool:
 
 
 def output_name(lay) -> str:
-    """The model's name for a layer's output: the last layer it absorbed, else its own."""
-    return (lay.aliases or [lay.source_name])[-1]
+    """The model's name for a layer's output: for a layer that absorbed others, the model
+    layer whose output it gives (the last one absorbed, or the model layer an absorbed
+    activation was split from, e.g. Dense(activation='relu')); else its own."""
+    if lay.aliases:
+        return getattr(lay, "model_layer", None) or lay.aliases[-1]
+    return lay.source_name
 
 
 class Counter:

@@ -259,11 +259,11 @@ class Simulation:
 
     def trace(self, X):
         """Outputs of every layer, keyed by the layer's name in the model.  A layer that
-        absorbed others (a folded batch-norm, a fused ReLU) gives its output under the name
-        of the last layer it absorbed only: that is the model layer whose output it is."""
+        absorbed others (a folded batch-norm, a fused ReLU) gives its output under one name
+        only, the model layer's whose output it is (``hlsgen.saturation.output_name``)."""
         ids = [t["id"] for t in self.meta["trace"]]
         ys, tr = self.run(X, ids)
         out = {}
         for t in self.meta["trace"]:
-            out[(t.get("aliases") or [t["name"]])[-1]] = tr[t["id"]].reshape((-1, *t["shape"]))
+            out[t.get("output") or (t.get("aliases") or [t["name"]])[-1]] = tr[t["id"]].reshape((-1, *t["shape"]))
         return (ys[0] if len(ys) == 1 else ys), out

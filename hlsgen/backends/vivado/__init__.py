@@ -194,6 +194,8 @@ def csim_files(code: ProjectCode, tb_inputs: list, tb_expected: list, tb_referen
                accel_desc=None, board: str | None = None):
     """The C-simulation side: bridge for Python, testbench, its data, and the manifest (which
     names the ``board``). With ``accel_ctx`` the bridge and the testbench also drive the accelerator top."""
+    from ...saturation import output_name
+
     p = code.project
     ctx = dict(accel_ctx) if accel_ctx else code.context(accel=False)
     files = [
@@ -218,7 +220,8 @@ def csim_files(code: ProjectCode, tb_inputs: list, tb_expected: list, tb_referen
         weights=[dict(id=n, var=a.var, file=f"firmware/weights/{a.var}.txt", size=a.size, layer=a.layer, key=a.key,
                       kind=a.kind)
                  for n, a in enumerate(code.weights)],
-        trace=[dict(id=lc.index, name=lc.layer.source_name, aliases=list(lc.layer.aliases), kind=lc.layer.kind,
+        trace=[dict(id=lc.index, name=lc.layer.source_name, aliases=list(lc.layer.aliases), output=output_name(lc.layer),
+                    kind=lc.layer.kind,
                     shape=list(code.graph.tensors[lc.layer.outputs[0]].shape), size=lc.out_size)
                for lc in code.layers],
         tb_samples=int(tb_inputs[0].shape[0]),

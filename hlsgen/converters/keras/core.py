@@ -46,7 +46,10 @@ def add_activation(b, kl, act, inputs, source_name):
     ir, attrs = ACTIVATIONS[name]
     if ir == "linear":
         return b.add("Identity", source_name, inputs)
-    return b.add("Activation", source_name, inputs, {"activation": ir, **attrs})
+    out = b.add("Activation", source_name, inputs, {"activation": ir, **attrs})
+    if source_name != kl.name:  # split off a layer with an activation: its output is that layer's
+        b.graph.layers[-1].model_layer = kl.name
+    return out
 
 
 def check_last_axis(kl, b, inputs, what="channels-last (axis=-1)"):
