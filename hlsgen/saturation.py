@@ -223,6 +223,19 @@ def output_name(lay) -> str:
     return lay.source_name
 
 
+def model_output(graph, lay):
+    """The framework layer whose output equals ``lay``'s, or None: like ``output_name``,
+    except that an activation split off a model layer and kept apart (a softmax, a traced
+    ReLU) gives that model layer's output, and the layer it was split from gives the value
+    before the activation, which no framework layer outputs."""
+    if not lay.aliases and getattr(lay, "model_layer", None):
+        return lay.model_layer
+    name = output_name(lay)
+    if any(not other.aliases and getattr(other, "model_layer", None) == name for other in graph.layers):
+        return None
+    return name
+
+
 class Counter:
     """Reads the C simulation's counters (the library's ``hlsgen_sat_*`` entry points)."""
 

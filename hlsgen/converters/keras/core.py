@@ -34,6 +34,13 @@ def _activation_name(act):
 
 def add_activation(b, kl, act, inputs, source_name):
     """Append the IR layer for Keras activation ``act``; returns the output tensor."""
+    out = _add_activation(b, kl, act, inputs, source_name)
+    if source_name != kl.name and b.graph.layers and b.graph.layers[-1].outputs == [out]:
+        b.graph.layers[-1].model_layer = kl.name  # split off a layer with an activation: its output is that layer's
+    return out
+
+
+def _add_activation(b, kl, act, inputs, source_name):
     name = _activation_name(act)
     if name == "softmax":
         return b.add("Softmax", source_name, inputs, {"axis": -1})
@@ -46,10 +53,7 @@ def add_activation(b, kl, act, inputs, source_name):
     ir, attrs = ACTIVATIONS[name]
     if ir == "linear":
         return b.add("Identity", source_name, inputs)
-    out = b.add("Activation", source_name, inputs, {"activation": ir, **attrs})
-    if source_name != kl.name:  # split off a layer with an activation: its output is that layer's
-        b.graph.layers[-1].model_layer = kl.name
-    return out
+    return b.add("Activation", source_name, inputs, {"activation": ir, **attrs})
 
 
 def check_last_axis(kl, b, inputs, what="channels-last (axis=-1)"):
