@@ -37,7 +37,8 @@ def dot_source(hm, show_types: bool = True) -> str:
         r = sat.get(name)
         if r is None:
             return []
-        return [f"overflow {100 * r.overflow_fraction:.3g}%, underflow {100 * r.underflow_fraction:.3g}%"]
+        under = "" if r.underflow_fraction is None else f", underflow {100 * r.underflow_fraction:.3g}%"
+        return [f"overflow {100 * r.overflow_fraction:.3g}%{under}"]
 
     for i, gi in enumerate(g.inputs):
         t = g.tensors[gi.tensor]

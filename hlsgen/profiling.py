@@ -165,6 +165,16 @@ def _log2_abs(v):
     return np.log2(v) if v.size else np.array([])
 
 
+def _hbox(ax, data, **kw):
+    """A horizontal box plot (matplotlib 3.10 renamed vert=False to orientation='horizontal')."""
+    import matplotlib
+
+    major, minor = (int(v) for v in matplotlib.__version__.split(".")[:2])
+    if (major, minor) >= (3, 10):
+        return ax.boxplot(data, orientation="horizontal", **kw)
+    return ax.boxplot(data, vert=False, **kw)
+
+
 def _range_figure(rows, title, framework: bool):
     plt = _matplotlib()
     from matplotlib.patches import Patch, Rectangle
@@ -181,7 +191,7 @@ def _range_figure(rows, title, framework: bool):
             data.append((_log2_abs(r.framework), y - 0.17, "#e69138"))
         for d, pos, color in data:
             if d.size:
-                ax.boxplot([d], positions=[pos], vert=False, widths=0.28, showfliers=True, patch_artist=True,
+                _hbox(ax, [d], positions=[pos], widths=0.28, showfliers=True, patch_artist=True,
                            boxprops=dict(facecolor=color, alpha=0.8), medianprops=dict(color="black"),
                            flierprops=dict(markersize=2, markeredgecolor=color))
         labels.append(f"{_label(r.name)}\n{_label(str(r.type))}")
@@ -211,7 +221,7 @@ def _compare_figure(rows, title):
         diff = np.abs(r.fixed - r.framework)
         d = _log2_abs(diff)
         if d.size:
-            ax.boxplot([d], positions=[y], vert=False, widths=0.5, patch_artist=True,
+            _hbox(ax, [d], positions=[y], widths=0.5, patch_artist=True,
                        boxprops=dict(facecolor="#6aa84f", alpha=0.8), medianprops=dict(color="black"),
                        flierprops=dict(markersize=2))
         ax.plot([np.log2(r.type.lsb)] * 2, [y - 0.4, y + 0.4], color="red", lw=2)

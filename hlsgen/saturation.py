@@ -123,10 +123,11 @@ class SaturationTable:
             remedy.append("convert with calibration_data=<representative inputs>, which fits every 'auto' type "
                           "(inputs included) to the data;")
         sets = [f"{r.name!r}: {r.needed_type()}" for r in bad if r.needed_type() is not None]
+        either = "or " if auto else ""
         if sets:
-            remedy.append("or set the precision (LayerName -> Precision -> result) to e.g. " + ", ".join(sets))
+            remedy.append(either + "set the precision (LayerName -> Precision -> result) to e.g. " + ", ".join(sets))
         else:
-            remedy.append("or set a precision with more integer bits (LayerName -> Precision -> result)")
+            remedy.append(either + "set a precision with more integer bits (LayerName -> Precision -> result)")
         if fixed:
             remedy.append(f"({', '.join(repr(r.name) for r in fixed)}: set in the configuration, which calibration "
                           "keeps)")
