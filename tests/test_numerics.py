@@ -375,3 +375,20 @@ def test_dot_text_escapes_label_text():
 
     assert dot_text('a"b\\N\nc\u00fc') == "a'b/N?c<U+00FC>"
     assert language_of("plot/model_graph.dot.j2") == "dot"
+
+
+@needs_gxx
+def test_a_confident_softmax_is_no_false_alarm(tmp_path):
+    """A softmax output of 1.0 becomes 1 - 2^-16 in its ufixed<16,0> type, by design: counted, not warned."""
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((4,), name="x"), keras.layers.Dense(3, activation="softmax", name="p")])
+    model.get_layer("p").set_weights([np.array([[8.0, -8.0, 0.0]] * 4), np.zeros(3)])
+    X = grid(np.random.default_rng(0), (100, 4), lo=1, hi=2)
+    hm = hlsgen.convert_from_keras_model(model, output_dir=tmp_path / "prj")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SaturationWarning)
+        y = hm.predict(X)
+    row = hm.last_saturation["p_softmax"]
+    assert str(row.type) == "ufixed<16,0,RND,SAT>" and row.by_model
+    assert row.overflow == int(np.count_nonzero(y == 1 - 2.0**-16)) > 0
+    assert "clips by design" in str(hm.last_saturation)

@@ -148,7 +148,7 @@ template <class res_T, int FV> struct raw_cast<res_T, FV, true> {
         }
         const int64_t hi = S ? (((int64_t)1 << (W - 1)) - 1) : (((int64_t)1 << W) - 1);
         const int64_t lo = S ? -((int64_t)1 << (W - 1)) : 0;
-#if defined(HLSGEN_SAT_COUNT) && !defined(__SYNTHESIS__)
+#if defined(HLSGEN_SAT_COUNT) && defined(HLSGEN_AP_COMMON_H) && !defined(__SYNTHESIS__)
         {  // saturation accounting (C simulation only; see apx::sat_slot in ap_common.h)
             apx::sat_slot* const s_ =
                 apx::sat_hooked<res_T>::v && apx::sat_tag<res_T>::armed ? apx::sat_state<0>::watch : 0;
