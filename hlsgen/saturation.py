@@ -41,7 +41,7 @@ class Row:
     underflow: int | None  # nonzero values that became 0 (None: not measured, see rails_counted)
     peak: float | None  # largest |value| among the overflowing ones (0.0 if none; None: not measured)
     configured: bool = False  # the type was set in the configuration (calibration cannot change it)
-    by_model: bool = False  # clips by design: the model's own quantizer, or 1.0 in a [0, 1) softmax/sigmoid type
+    by_model: bool = False  # the model's own quantizer: clipping is the model's semantics
 
     @property
     def overflow_fraction(self) -> float:
@@ -103,7 +103,7 @@ class SaturationTable:
         for r in self.rows:
             note = "-" if not r.overflow else "?" if r.peak is None else f"{r.peak:.6g}"
             if r.by_model:
-                note += "  (clips by design: the model's quantizer, or 1.0 in a [0, 1) type)"
+                note += "  (the model's quantizer: clips by design)"
             lines.append(f"{_ascii(r.name)[:28]:28s} {r.kind[:18]:18s} {str(r.type)[:26]:26s} "
                          f"{_pct(r.overflow_fraction)} {_pct(r.underflow_fraction)}  {note}")
         return "\n".join(lines)
@@ -177,16 +177,6 @@ def count_values(t: FixedType, x) -> tuple:
 def _model_typed(lay) -> bool:
     p = lay.cfg.precision.get("result", "auto")
     return (p is None or str(p).strip().lower() == "auto") and lay.attrs.get("types", {}).get("result") is not None
-
-
-def _unit_bounded(config, lay) -> bool:
-    """A softmax or sigmoid whose 'auto' result type stops one LSB short of 1.0: an output of
-    1.0 becomes 1 - LSB by design (an error of one LSB), which is no reason to warn."""
-    t = lay.types.get("result")
-    if t is None or t.max_value >= 1.0 or _configured(config, lay):
-        return False
-    return lay.kind == "Softmax" or (lay.kind == "Activation" and
-                                     lay.attrs.get("activation") in ("sigmoid", "hard_sigmoid"))
 
 
 def _configured(config, lay) -> bool:
@@ -338,8 +328,7 @@ def run_counted(hm, sim, X, top, exact: bool = False):
             counts[k, 0] = 0  # its values at the range's ends are its inputs' (see RANGE_KEEPING)
         rows.append(Row(output_name(lay), lay.kind, t, int(n * size), int(counts[k, 0]),
                         None if at_rails else int(counts[k, 1]), None if at_rails else float(peak[k]),
-                        configured=_configured(hm.config, lay),
-                        by_model=_model_typed(lay) or _unit_bounded(hm.config, lay)))
+                        configured=_configured(hm.config, lay), by_model=_model_typed(lay)))
     return y, SaturationTable(rows, n, exact)
 
 
