@@ -153,24 +153,25 @@ def _ascii(s: str) -> str:
 # ---------------------------------------------------------------------- counting
 def count_values(t: FixedType, x) -> tuple:
     """(overflow, underflow, peak) of converting the real values ``x`` to ``t``, exactly."""
-    x = np.asarray(x, dtype=np.float64).ravel()
+    x = np.asarray(x).ravel()
     if x.size == 0:
         return 0, 0, 0.0
     over = under = 0
     peak = 0.0
-    ax = np.abs(x)
     if x.min() < t.min_value or x.max() > t.max_value:  # only then can the rounded value leave the range
-        r = t._round(x)
+        xd = x.astype(np.float64)
+        r = t._round(xd)
         bad = (r > t.max_raw) | (r < t.min_raw)
         over = int(np.count_nonzero(bad))
         if over:
-            peak = float(ax[bad].max())
-    small = ax < 2.0 * t.lsb  # only these can round to 0
-    if small.any():
-        xs = x[small]
+            peak = float(np.abs(xd[bad]).max())
+    lsb2 = 2.0 * t.lsb  # only values with 0 < |x| < 2 LSB can round to 0
+    small = (x < lsb2) & (x > -lsb2)
+    n_small = int(np.count_nonzero(small))
+    if n_small and n_small > int(np.count_nonzero(x == 0)):  # not just zeros
+        xs = x[small].astype(np.float64)
         xs = xs[xs != 0]
-        if xs.size:
-            under = int(np.count_nonzero(t._round(xs) == 0))
+        under = int(np.count_nonzero(t._round(xs) == 0))
     return over, under, peak
 
 
