@@ -27,7 +27,7 @@ class PlotError(RuntimeError):
 
 def dot_source(hm, show_types: bool = True) -> str:
     """The DOT text of ``hm``'s IR graph."""
-    from .saturation import output_name
+    from .saturation import absorbed, output_name
 
     g = hm.graph
     nodes, edges, node_of = [], [], {}
@@ -52,7 +52,7 @@ def dot_source(hm, show_types: bool = True) -> str:
         name = output_name(lay)
         lines = [name, f"{lay.kind} {list(t.shape)}"]
         if lay.aliases:
-            lines.append("absorbed " + ", ".join([lay.source_name] + lay.aliases[:-1]))
+            lines.append("absorbed " + ", ".join(absorbed(lay)))
         if show_types and not lay.is_view:
             lines += [f"{key} {lay.types[key]}" for key in ("result", "weight", "bias", "accum") if key in lay.types]
         nodes.append(dict(id=nid, lines=lines + sat_line(name), color=COLORS.get(lay.kind, "#eeeeee")))

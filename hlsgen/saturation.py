@@ -225,6 +225,12 @@ def output_name(lay) -> str:
     return lay.source_name
 
 
+def absorbed(lay) -> list:
+    """The model layers ``lay`` absorbed, apart from the one its output answers to."""
+    name = output_name(lay)
+    return [n for n in [lay.source_name] + list(lay.aliases) if n != name]
+
+
 def model_output(graph, lay):
     """The framework layer whose output equals ``lay``'s, or None: like ``output_name``,
     except that an activation split off a model layer and kept apart (a softmax, a traced
@@ -392,7 +398,7 @@ def summary(hm) -> str:
             types = " ".join(f"{k}={lay.types[k]}" for k in ("result", "weight", "bias", "accum") if k in lay.types)
         rows.append(f"  {lay.kind:18s} {_ascii(name)[:28]:28s} {str(t.shape):16s} {types:60s}" + cols(name))
         if lay.aliases:
-            rows[-1] += f"  (absorbed: {', '.join(_ascii(n) for n in [lay.source_name] + lay.aliases[:-1])})"
+            rows[-1] += f"  (absorbed: {', '.join(_ascii(n) for n in absorbed(lay))})"
     if hm.last_saturation is not None:
         rows.append(f"  (saturation fractions from the last predict, {hm.last_saturation.samples} samples)")
     return "\n".join(rows)
