@@ -11,11 +11,13 @@ from .csim import CompileError, Simulation
 from .drivers import write_header_file
 from .fixed import FixedType, parse_type
 from .model import HLSModel
+from .saturation import SaturationWarning
+from . import profiling  # noqa: E402  (matplotlib is imported only when a figure is made)
 
 __version__ = "0.1.0"
 
 __all__ = [
     "CompileError", "ConfigError", "FixedType", "HLSModel", "Simulation", "config_from_keras_model",
     "config_from_onnx_model", "convert_from_keras_model", "convert_from_onnx_model", "from_yaml", "parse_type",
-    "to_yaml",
+    "SaturationWarning", "to_yaml",
 ]

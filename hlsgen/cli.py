@@ -1,4 +1,4 @@
-"""Command line: ``hlsgen convert``, ``hlsgen estimate``, ``hlsgen predict``, ``hlsgen explore``, ``hlsgen demo``."""
+"""Command line: ``hlsgen convert``, ``hlsgen estimate``, ``hlsgen predict``, ``hlsgen explore``, ``hlsgen profile``, ``hlsgen demo``."""
 from __future__ import annotations
 
 import argparse
@@ -110,6 +110,43 @@ def cmd_predict(args):
         np.set_printoptions(threshold=50, linewidth=120)
         print(y)
     return 0
+
+
+def cmd_profile(args):
+    """Numerical profiling figures (hlsgen.profiling) of a written project, or of a model file
+    (converted with the default configuration into a temporary folder), on the inputs in --data."""
+    from . import profiling
+
+    X = np.load(args.data)
+    target = Path(args.project)
+    framework = args.model
+    if target.is_dir():
+        if not (target / "hlsgen_meta.json").is_file():
+            raise ValueError(f"{target} is not a project written by hlsgen (no hlsgen_meta.json)")
+        model = _load_framework(framework, args.weights) if framework else None
+        weights, acts = profiling.project_series(target, X, model)
+        figs = profiling.figures(weights, acts, target.name)
+    elif target.is_file():
+        from .convert import convert_from_keras_model, convert_from_onnx_model
+
+        onnx = str(target).lower().endswith(".onnx")
+        model = str(target) if onnx else _load_framework(target, args.weights)
+        calib = np.load(args.calibration_data) if args.calibration_data else None
+        with tempfile.TemporaryDirectory() as tmp:
+            convert = convert_from_onnx_model if onnx else convert_from_keras_model
+            hm = convert(model, output_dir=Path(tmp) / "prj", io_type=args.io_type, calibration_data=calib)
+            figs = profiling.numerical(None if onnx else model, hm, X)
+    else:
+        raise ValueError(f"{str(target)!r} is neither a project folder nor a model file")
+    for p in profiling.write_figures(figs, args.output):
+        print(p)
+    return 0
+
+
+def _load_framework(path, weights=None):
+    from .converters.keras import load_keras_model
+
+    return load_keras_model(path, weights)
 
 
 def run_testbench(project: Path, name: str, ap_types=None, exe_name: str | None = None) -> str:
@@ -289,6 +326,16 @@ def main(argv=None):
     x.add_argument("--plot", help="write the accuracy/resources/latency picture here (.png, .svg)")
     x.add_argument("--csv", help="write the table here")
     x.set_defaults(func=cmd_explore)
+    pf = sub.add_parser("profile", help="numerical profiling figures (weights, activations, fixed point against "
+                                        "the framework) of a written project or a model file, as PNG and SVG")
+    pf.add_argument("project", help="a project folder written by hlsgen, or a model file (.keras, .h5, .json, .onnx)")
+    pf.add_argument("--data", required=True, help="inputs (.npy) to profile the activations on")
+    pf.add_argument("-o", "--output", required=True, help="folder for the figures")
+    pf.add_argument("--model", help="a project's framework model (Keras file), for the framework side")
+    pf.add_argument("--weights", help="weights .h5 for a .json model")
+    pf.add_argument("--io-type", default="io_parallel", help="for a model file")
+    pf.add_argument("--calibration-data", help="for a model file: representative inputs (.npy)")
+    pf.set_defaults(func=cmd_profile)
     d = sub.add_parser("demo", help="convert, compile and check the bundled example model")
     d.add_argument("-o", "--output-dir", default="hlsgen_demo_prj")
     d.add_argument("--board", default="pynq-z2")

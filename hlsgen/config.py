@@ -9,7 +9,7 @@ Model:
 LayerType:
   Dense: {ReuseFactor: 4}
 LayerName:
-  input_1: {Precision: {result: fixed<16,6,RND_CONV,SAT>}}
+  input_1: {Precision: {result: auto}}   # fixed<16,6,RND_CONV,SAT>, or fitted to calibration_data
   dense:
     Precision: {weight: auto, bias: auto, accum: auto, result: auto}
     ReuseFactor: 1
@@ -176,8 +176,8 @@ def make_config(layers, granularity="model", default_precision=DEFAULT_PRECISION
         config["LayerName"] = {}
         for name, kind, keys in layers:
             entry = {"Precision": {k: "auto" for k in keys}, "Trace": False}
-            if kind == INPUT_KIND:
-                entry["Precision"] = {"result": DEFAULT_INPUT_PRECISION}
+            if kind == INPUT_KIND:  # 'auto': DEFAULT_INPUT_PRECISION, or fitted to calibration data
+                entry["Precision"] = {"result": "auto"}
             else:
                 entry["ReuseFactor"] = int(default_reuse_factor)
                 entry["Strategy"] = "Latency"

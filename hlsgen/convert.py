@@ -99,6 +99,9 @@ def build_model(graph, hls_config, options, accel_kwargs=None, calibration_data=
         options.update(accelerator=accel, board=accel.board, part=accel.board.part, clock_period=accel.clock_period)
     configure_and_run_passes(graph, config, weights_fixed=not (accel and accel.reprogrammable),
                              calibration_data=calibration_data)
+    from .saturation import warn_weights, weight_table
+
+    warn_weights(weight_table(graph))
     backend.check_graph(accel, graph)
     hm = HLSModel(graph, config, ProjectOptions.make(**options))
     return _fit(hm) if check_fit else hm

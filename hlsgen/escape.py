@@ -25,7 +25,7 @@ import re
 import yaml
 
 __all__ = ["Code", "TEXT", "FILTERS", "language_of", "escape", "c_text", "c_str", "tcl_text", "tcl_word",
-           "py_text", "py_str", "md_text", "md_code", "make_text", "json_text", "yaml_text"]
+           "py_text", "py_str", "md_text", "md_code", "make_text", "json_text", "yaml_text", "dot_text"]
 
 
 class Code(str):
@@ -158,6 +158,12 @@ def make_text(value) -> Code:
     return Code(s)
 
 
+def dot_text(value) -> Code:
+    """Text safe inside a Graphviz DOT ``"quoted string"`` (a label): printable ASCII with no
+    quote and no backslash (which would start a label escape such as ``\\N`` or ``\\l``)."""
+    return Code(_ascii(str(value)).replace("\\", "/").replace('"', "'"))
+
+
 def json_text(value) -> Code:
     """A JSON value (the json module's escaping)."""
     return Code(json.dumps(value))
@@ -171,7 +177,7 @@ def yaml_text(value) -> Code:
 
 #: default escaping of text per output language
 TEXT = {"cpp": c_text, "tcl": tcl_text, "python": py_text, "markdown": md_text, "makefile": make_text,
-        "json": json_text, "yaml": yaml_text, "text": c_text}
+        "json": json_text, "yaml": yaml_text, "text": c_text, "dot": dot_text}
 
 #: Jinja filters for the places that need an exact literal
 FILTERS = {"c_str": c_str, "py_str": py_str, "tcl": tcl_word, "md_code": md_code, "json": json_text,
@@ -179,7 +185,7 @@ FILTERS = {"c_str": c_str, "py_str": py_str, "tcl": tcl_word, "md_code": md_code
 
 _EXT = {".h": "cpp", ".hpp": "cpp", ".c": "cpp", ".cc": "cpp", ".cpp": "cpp", ".tcl": "tcl", ".py": "python",
         ".md": "markdown", ".json": "json", ".yml": "yaml", ".yaml": "yaml", ".cfg": "text", ".txt": "text",
-        ".dat": "text"}
+        ".dat": "text", ".dot": "dot"}
 
 
 def language_of(path: str) -> str:

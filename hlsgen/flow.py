@@ -47,10 +47,14 @@ def configure_and_run_passes(graph, config: dict, weights_fixed: bool, calibrati
         lay.cfg.precision, lay.cfg.reuse_factor = s["precision"], s["reuse_factor"]
         lay.cfg.strategy, lay.cfg.trace = s["strategy"], s["trace"]
     input_types = {}
+    graph.auto_inputs = set()  # inputs whose precision is 'auto': calibration data fit them
     for gi in graph.inputs:
         s = cfgmod.layer_settings(config, gi.source_name, cfgmod.INPUT_KIND, ("result",))
         p = s["precision"]["result"]
-        input_types[gi.name] = parse_type(cfgmod.DEFAULT_INPUT_PRECISION if p == "auto" else p)
+        auto = isinstance(p, str) and p.strip().lower() == "auto"
+        if auto:
+            graph.auto_inputs.add(gi.name)
+        input_types[gi.name] = parse_type(cfgmod.DEFAULT_INPUT_PRECISION if auto else p)
     default = parse_type(cfgmod.model_default_precision(config))
     ctx = PassContext(TypeContext(default, data_width=default.width, weights_fixed=weights_fixed), input_types)
     run_flow(graph, OPTIMIZE, ctx)

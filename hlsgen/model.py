@@ -26,13 +26,46 @@ class HLSModel:
         self._sim = None
         self._written = False
         self._lowering = None
+        # saturation accounting in predict (hlsgen.saturation); last_saturation: its last table
+        self.count_saturation = True
+        self.last_saturation = None
 
     # ------------------------------------------------------------------ info
     def __repr__(self):
         return f"<HLSModel {self.project_name!r} in {self.output_dir} ({len(self.graph.layers)} layers)>"
 
     def summary(self) -> str:
-        return self.graph.summary()
+        """Per input and layer: kind, shape, the chosen types and, after a ``predict``, the
+        fractions of values that overflowed (saturated or wrapped) and underflowed to zero."""
+        from .saturation import summary
+
+        return summary(self)
+
+    @property
+    def fused(self) -> dict:
+        """Which model layers each IR layer absorbed (folded batch-norms, fused ReLUs):
+        {name its output answers to in ``trace``: [model layers, in order]}."""
+        from .saturation import output_name
+
+        return {output_name(lay): [lay.source_name] + list(lay.aliases) for lay in self.graph.layers if lay.aliases}
+
+    def saturation(self, X, top: bool | None = None):
+        """Run ``X`` and return the saturation table (``hlsgen.saturation.SaturationTable``):
+        per input and layer, the values that overflowed (saturated or wrapped) and those that
+        underflowed to zero, with the largest overflowing magnitude.  Every count is exact: it
+        runs a second build of the C simulation that checks every conversion (``predict``
+        counts saturating types more cheaply, by the values at either end of their range)."""
+        from .saturation import exact_simulation, run_counted
+
+        _, table = run_counted(self, exact_simulation(self), X, top, exact=True)
+        return table
+
+    def plot_model(self, path, show_types: bool = True):
+        """A picture of the IR graph (kind, shape and types of every layer) written to ``path``
+        (.svg, .png, .pdf or .dot), through graphviz."""
+        from .plot import plot_model
+
+        return plot_model(self, path, show_types)
 
     def resolved_config(self) -> dict:
         """The configuration with every precision hlsgen chose written out explicitly
@@ -183,8 +216,19 @@ class HLSModel:
     def predict(self, X, top: bool | None = None):
         """Bit-accurate outputs (float64 arrays). With the VivadoAccelerator backend the
         samples go through the accelerator top exactly as on the board (bus types, TLAST,
-        batches); ``top=False`` runs the bare network instead."""
-        return self._simulation().predict(X, top)
+        batches); ``top=False`` runs the bare network instead.  With ``count_saturation``
+        (the default) the values that saturate or wrap are counted (``last_saturation``), and
+        a ``SaturationWarning`` names the layers where more than 0.1% of them do."""
+        sim = self._simulation()
+        if not self.count_saturation:
+            return sim.predict(X, top)
+        from .saturation import counter, run_counted
+
+        if not counter(sim).available:  # other ap_types headers: nothing to count with
+            return sim.predict(X, top)
+        y, self.last_saturation = run_counted(self, sim, X, top)
+        self.last_saturation.warn()
+        return y
 
     def load_weights(self, source):
         """Reprogrammable weights: send new weights through the accelerator's weight port

@@ -18,7 +18,7 @@ from conftest import REPO, grid, needs_gxx
 keras = pytest.importorskip("keras")
 
 ENTRY_POINTS = (abi.ABI_VERSION, abi.SET_WEIGHT, abi.PREDICT, abi.ACCEL_PREDICT, abi.ACCEL_LOAD_WEIGHTS,
-                abi.DEVICE_INFO, abi.DEVICE_RUN, abi.DEVICE_LOAD_WEIGHT_FILES)
+                abi.DEVICE_INFO, abi.DEVICE_RUN, abi.DEVICE_LOAD_WEIGHT_FILES, abi.SAT_ENABLE, abi.SAT_READ)
 
 
 def model():

@@ -91,13 +91,14 @@ def source_hash(project: Path, flags: list, cxx: str) -> str:
     return h.hexdigest()[:20]
 
 
-def build(project, ap_types=None, verbose: bool = True) -> Path:
-    """Compile the project's C simulation library; returns its path (cached)."""
+def build(project, ap_types=None, verbose: bool = True, extra_flags=()) -> Path:
+    """Compile the project's C simulation library; returns its path (cached).
+    ``extra_flags``: more compiler flags (e.g. ``-DHLSGEN_SAT_EXACT``, hlsgen.saturation)."""
     project = Path(project).resolve()
     meta = json.loads((project / "hlsgen_meta.json").read_text())
     cxx = compiler()
     extra = os.environ.get("HLSGEN_CXXFLAGS", "").split()
-    flags = CXXFLAGS + extra + [f"-I{d}" for d in include_dirs(project, ap_types)]
+    flags = CXXFLAGS + list(extra_flags) + extra + [f"-I{d}" for d in include_dirs(project, ap_types)]
     digest = source_hash(project, flags, cxx)
     lib = cache_dir() / f"lib{meta['project']}_{digest}.so"
     if lib.exists():
@@ -155,10 +156,11 @@ class Simulation:
 
     PROGRESS_MIN = 20000  # samples; smaller batches run in one call, silently
 
-    def __init__(self, project, ap_types=None, verbose: bool = True):
+    def __init__(self, project, ap_types=None, verbose: bool = True, extra_flags=()):
         self.project = Path(project).resolve()
         self.meta = json.loads((self.project / "hlsgen_meta.json").read_text())
-        self.lib_path = build(self.project, ap_types, verbose)
+        self.ap_types = ap_types
+        self.lib_path = build(self.project, ap_types, verbose, extra_flags)
         self.lib = _private_load(self.lib_path)
         if abi.version(self.lib) != self.meta["abi"] or self.meta["abi"] != abi.VERSION:
             raise RuntimeError(f"{self.lib_path} does not match the project's bridge version")
@@ -255,13 +257,11 @@ class Simulation:
 
     def trace(self, X):
         """Outputs of every layer, keyed by the layer's name in the model.  A layer that
-        absorbed others (a folded batch-norm, a fused ReLU) gives its output, which is
-        theirs, under their names too."""
+        absorbed others (a folded batch-norm, a fused ReLU) gives its output under one name
+        only, the model layer's whose output it is (``hlsgen.saturation.output_name``)."""
         ids = [t["id"] for t in self.meta["trace"]]
         ys, tr = self.run(X, ids)
         out = {}
         for t in self.meta["trace"]:
-            out[t["name"]] = tr[t["id"]].reshape((-1, *t["shape"]))
-            for alias in t.get("aliases", []):  # layers folded or fused into this one
-                out[alias] = out[t["name"]]
+            out[t.get("output") or (t.get("aliases") or [t["name"]])[-1]] = tr[t["id"]].reshape((-1, *t["shape"]))
         return (ys[0] if len(ys) == 1 else ys), out

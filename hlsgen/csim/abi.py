@@ -17,7 +17,7 @@ from types import MappingProxyType
 from ..escape import Code
 
 #: Returned by the library's ``hlsgen_abi_version()``, recorded in ``hlsgen_meta.json``.
-VERSION = 1
+VERSION = 2
 
 # ---------------------------------------------------------------------------- macros
 #: Defined by the C-simulation build: weights are arrays filled at run time (``set_weight``).
@@ -26,8 +26,10 @@ RUNTIME_WEIGHTS = "HLSGEN_RUNTIME_WEIGHTS"
 TRACE_ENABLED = "HLSGEN_TRACE_ENABLED"
 #: Defined by the one translation unit that defines the weight arrays (the bridge).
 DEFINE_WEIGHTS = "HLSGEN_DEFINE_WEIGHTS"
+#: Defined by the C-simulation build: per-layer saturation and overflow counters are compiled in.
+SAT_COUNT = "HLSGEN_SAT_COUNT"
 #: The preprocessor definitions of every C-simulation build.
-BUILD_DEFINES = (RUNTIME_WEIGHTS, TRACE_ENABLED)
+BUILD_DEFINES = (RUNTIME_WEIGHTS, TRACE_ENABLED, SAT_COUNT)
 
 # ---------------------------------------------------------------------------- entry points (extern "C")
 ABI_VERSION = "hlsgen_abi_version"  # int (void)
@@ -38,6 +40,8 @@ ACCEL_LOAD_WEIGHTS = "hlsgen_accel_load_weights"  # int (const double* values, l
 DEVICE_INFO = "hlsgen_device_info"  # int (long* info): fills DEVICE_INFO_FIELDS
 DEVICE_RUN = "hlsgen_device_run"  # int (const void* in, void* out, unsigned n, const void* w, int load_weights)
 DEVICE_LOAD_WEIGHT_FILES = "hlsgen_device_load_weight_files"  # int (const char* project_dir)
+SAT_ENABLE = "hlsgen_sat_enable"  # int (int on): counters on from the next run; their count (0: cannot count)
+SAT_READ = "hlsgen_sat_read"  # int (unsigned long long* counts, double* peak): read and clear the counters
 
 #: ``hlsgen_device_info`` fills one ``long`` per field, in this order.
 DEVICE_INFO_FIELDS = ("n_in_words", "n_out_words", "n_weight_words", "in_word_bits", "out_word_bits", "w_word_bits")
@@ -58,6 +62,8 @@ _SIGNATURES = {
     DEVICE_INFO: [ctypes.POINTER(ctypes.c_long)],
     DEVICE_RUN: [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint, ctypes.c_void_p, ctypes.c_int],
     DEVICE_LOAD_WEIGHT_FILES: [ctypes.c_char_p],
+    SAT_ENABLE: [ctypes.c_int],
+    SAT_READ: [ctypes.c_void_p, ctypes.c_void_p],
 }
 
 
@@ -98,7 +104,8 @@ def template_values() -> MappingProxyType:
     names = dict(abi_version=ABI_VERSION, set_weight=SET_WEIGHT, predict=PREDICT, accel_predict=ACCEL_PREDICT,
                  accel_load_weights=ACCEL_LOAD_WEIGHTS, device_info=DEVICE_INFO, device_run=DEVICE_RUN,
                  device_load_weight_files=DEVICE_LOAD_WEIGHT_FILES, runtime_weights=RUNTIME_WEIGHTS,
-                 trace_enabled=TRACE_ENABLED, define_weights=DEFINE_WEIGHTS)
+                 trace_enabled=TRACE_ENABLED, define_weights=DEFINE_WEIGHTS, sat_enable=SAT_ENABLE,
+                 sat_read=SAT_READ, sat_count=SAT_COUNT)
     values = {k: Code(v) for k, v in names.items()}
     values.update(version=VERSION, info=MappingProxyType({f: i for i, f in enumerate(DEVICE_INFO_FIELDS)}),
                   info_size=len(DEVICE_INFO_FIELDS), set_weight_bad_size=SET_WEIGHT_BAD_SIZE,

@@ -106,6 +106,9 @@ class Graph:
         first.outputs = list(second.outputs)
         # ``first`` now produces what ``second`` produced: it answers to its names too (trace)
         first.aliases = first.aliases + [second.source_name] + second.aliases
+        # the model layer whose output ``first`` now gives (trace): an activation split off a
+        # model layer gives that layer's output, any other layer its own
+        first.model_layer = getattr(second, "model_layer", None) or second.source_name
         del self.tensors[old]
 
     def topo_sort(self) -> None:

@@ -24,6 +24,12 @@ def calibrated_default(default: FixedType, magnitude: float | None) -> FixedType
     return FixedType(default.width, i, True, default.rounding, default.saturation, default.sat_bits)
 
 
+def calibrated_input(default: FixedType, magnitude: float) -> FixedType:
+    """An 'auto' input's type on calibration data: the default's width and modes, the
+    integer bits the data's largest magnitude needs plus one bit of headroom."""
+    return calibrated_default(default, magnitude)
+
+
 def infer_types(graph, ctx) -> bool:
     for gi in graph.inputs:
         graph.tensors[gi.tensor].type = ctx.input_types[gi.name]

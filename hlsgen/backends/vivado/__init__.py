@@ -44,6 +44,8 @@ def csim_files(code: ProjectCode, tb_inputs: list, tb_expected: list, tb_referen
                accel_desc=None, board: str | None = None):
     """The C-simulation side: bridge for Python, testbench, its data, and the manifest (which
     names the ``board``). With ``accel_ctx`` the bridge and the testbench also drive the accelerator top."""
+    from ...saturation import model_output, output_name
+
     p = code.project
     ctx = dict(accel_ctx) if accel_ctx else code.context(accel=False)
     files = [
@@ -66,9 +68,10 @@ def csim_files(code: ProjectCode, tb_inputs: list, tb_expected: list, tb_referen
                 for i in code.inputs],
         outputs=[dict(shape=o["shape"], size=o["size"], precision=o["precision"]) for o in code.outputs],
         weights=[dict(id=n, var=a.var, file=f"firmware/weights/{a.var}.txt", size=a.size, layer=a.layer, key=a.key,
-                      kind=a.kind)
+                      kind=a.kind, precision=a.precision)
                  for n, a in enumerate(code.weights)],
-        trace=[dict(id=lc.index, name=lc.layer.source_name, aliases=list(lc.layer.aliases), kind=lc.layer.kind,
+        trace=[dict(id=lc.index, name=lc.layer.source_name, aliases=list(lc.layer.aliases), output=output_name(lc.layer),
+                    model_output=model_output(code.graph, lc.layer), kind=lc.layer.kind, **({} if lc.is_view else {"precision": str(lc.layer.types["result"])}),
                     shape=list(code.graph.tensors[lc.layer.outputs[0]].shape), size=lc.out_size)
                for lc in code.layers],
         tb_samples=int(tb_inputs[0].shape[0]),

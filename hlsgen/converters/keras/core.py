@@ -42,6 +42,13 @@ def add_layer_activation(kl, b, out):
 
 def add_activation(b, kl, act, inputs, source_name):
     """Append the IR layer for Keras activation ``act``; returns the output tensor."""
+    out = _add_activation(b, kl, act, inputs, source_name)
+    if source_name != kl.name and b.graph.layers and b.graph.layers[-1].outputs == [out]:
+        b.graph.layers[-1].model_layer = kl.name  # split off a layer with an activation: its output is that layer's
+    return out
+
+
+def _add_activation(b, kl, act, inputs, source_name):
     name = _activation_name(act)
     if name == "softmax":
         return b.add("Softmax", source_name, inputs, {"axis": -1})

@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <cmath>
 #include <istream>
 #include <ostream>
 #include <string>
@@ -82,17 +83,14 @@ template <int W, bool S, class T> APX_INL typename st<W, S>::t wrap(T v) {
   return (R)(u & (U)(((U)1 << (W % B)) - 1));
 }
 
-// Core conversion: source raw value v (W2 bits, signedness S2) times 2^-F2 into
-// destination format <W, F = W - I, S, Q, O, N>; d = F - F2 (runtime or constant).
-template <int W, bool S, ap_q_mode Q, ap_o_mode O, int N, int W2, bool S2, class V2>
-APX_INL typename st<W, S>::t conv(V2 v0, int d) {
-  typedef typename st<W, S>::t R;
-  typedef typename ct<V2>::t C;
-  typedef typename st<mx(bits<C>::v, bits<R>::v), false>::t U;
-  const C v = (C)v0;
+// Quantization step of a conversion: the source raw value v (W2 bits, signedness S2)
+// scaled by 2^d (d = F - F2) and rounded with Q; the result is q * 2^ds (ds: the left
+// shift still pending, 0 unless d > 0).
+template <ap_q_mode Q, int W2, bool S2, class C>
+APX_INL C quant(const C v, const int d, int& ds) {
   const bool vneg = S2 && v < 0;
   C q;
-  int ds = d;  // pending left shift
+  ds = d;
   if (d < 0 && Q == AP_RND && W2 < bits<C>::v && -d < bits<C>::v) {
     // round half up: floor((v + 2^(sh-1)) / 2^sh); v has spare high bits in C, so the add cannot overflow
     const int sh = -d;
@@ -115,18 +113,35 @@ APX_INL typename st<W, S>::t conv(V2 v0, int d) {
   } else {
     q = v;
   }
+  return q;
+}
+
+// Range check of a quantized value q * 2^ds against a W-bit destination (signedness S).
+template <int W, bool S, bool S2, class C>
+APX_INL bool fits(const C q, const int ds) {
+  if (S) {
+    const int k = W - 1 - ds;
+    return k < 0 ? q == 0 : (shr(q, k) == 0 || (S2 && shr(q, k) == (C)-1));
+  }
+  const int k = W - ds;
+  return k <= 0 ? q == 0 : shr(q, k) == 0;
+}
+
+// Core conversion: source raw value v (W2 bits, signedness S2) times 2^-F2 into
+// destination format <W, F = W - I, S, Q, O, N>; d = F - F2 (runtime or constant).
+template <int W, bool S, ap_q_mode Q, ap_o_mode O, int N, int W2, bool S2, class V2>
+APX_INL typename st<W, S>::t conv(V2 v0, int d) {
+  typedef typename st<W, S>::t R;
+  typedef typename ct<V2>::t C;
+  typedef typename st<mx(bits<C>::v, bits<R>::v), false>::t U;
+  const C v = (C)v0;
+  int ds;
+  const C q = quant<Q, W2, S2>(v, d, ds);
   const U shifted = (U)shl((U)q, ds);
   if (O == AP_WRAP && N == 0) return wrap<W, S>(shifted);
   // Range check of q * 2^ds against the destination range.
   const bool qneg = S2 && q < 0;
-  bool ok;
-  if (S) {
-    const int k = W - 1 - ds;
-    ok = k < 0 ? q == 0 : (shr(q, k) == 0 || (S2 && shr(q, k) == (C)-1));
-  } else {
-    const int k = W - ds;
-    ok = k <= 0 ? q == 0 : shr(q, k) == 0;
-  }
+  const bool ok = fits<W, S, S2>(q, ds);
   const R maxv = S ? (R)(((typename st<W, false>::t)1 << (W - 1)) - 1) : (R)wrap<W, false>((U)-1);
   const R minv = S ? (R)(-maxv - 1) : (R)0;
   R r = wrap<W, S>(shifted);
@@ -184,6 +199,71 @@ APX_INL int64_t dparts(double x, int& f2) {
   if (e == 0) { f2 = 1074; } else { m |= (int64_t)1 << 52; f2 = 1075 - e; }
   return (c.u >> 63) ? -m : m;
 }
+
+#if defined(HLSGEN_SAT_COUNT) && !defined(__SYNTHESIS__)
+// Saturation accounting, for hlsgen's C simulation only (never under synthesis, and
+// nothing at all unless HLSGEN_SAT_COUNT is defined).  While `sat_state<0>::watch`
+// points to a slot (the C simulation sets it around each layer), conversions into the
+// slot's type (`tag`, see tag_of) are checked: one that overflows (saturates or wraps)
+// adds to `over` and keeps the largest source magnitude in `peak`; one that turns a
+// nonzero value into 0 adds to `under`.  The converted value itself is never changed.
+// By default only the result types that do not saturate (AP_WRAP, AP_SAT_ZERO, ap_int, or
+// saturation bits N > 0; marked with sat_watched by the generated defines.h) carry the
+// check; a saturating result type is counted after the layer from its output (a value at
+// either end of its range, see hlsgen_trace.h), which costs almost nothing.  With HLSGEN_SAT_EXACT every destination carries the check
+// (exact counts, underflow and peak; slower).
+struct sat_slot {
+  const void* tag;
+  unsigned long long over, under;
+  double peak;
+};
+template <int D> struct sat_state { static thread_local sat_slot* watch; };
+template <int D> thread_local sat_slot* sat_state<D>::watch = 0;
+// `armed`: some layer's result type is T (set by the C simulation when it starts counting);
+// only conversions into an armed type look at the (thread-local, so slower) watch.
+template <class T> struct sat_tag {
+  static const char id;
+  static bool armed;
+};
+template <class T> const char sat_tag<T>::id = 0;
+template <class T> bool sat_tag<T>::armed = false;
+template <class T> APX_INL const void* tag_of() { return &sat_tag<T>::id; }
+// Which destination types carry the check: every type with HLSGEN_SAT_EXACT; otherwise the
+// types the generated defines.h marks (layer result types that do not saturate).
+template <class T> struct sat_watched { enum { v = 0 }; };
+#ifdef HLSGEN_SAT_EXACT
+template <class T> struct sat_hooked { enum { v = 1 }; };
+#else
+template <class T> struct sat_hooked { enum { v = sat_watched<T>::v }; };
+#endif
+
+APX_INL void sat_over(sat_slot* s, double magnitude) {
+  s->over++;
+  if (magnitude > s->peak) s->peak = magnitude;
+}
+// v0 * 2^(d - f) is the source value (f: the destination's fractional bits, d as in conv).
+template <class D, int W, bool S, ap_q_mode Q, int W2, bool S2, class V2>
+__attribute__((noinline)) void sat_note(sat_slot* s, V2 v0, int d, int f, bool zero) {
+  if (s->tag != tag_of<D>()) return;
+  typedef typename ct<V2>::t C;
+  const C v = (C)v0;
+  int ds;
+  const C q = quant<Q, W2, S2>(v, d, ds);
+  if (!fits<W, S, S2>(q, ds)) {
+    const double x = (double)v;
+    sat_over(s, ldexp(x < 0 ? -x : x, d - f));
+  } else if (zero && v != 0) {
+    s->under++;
+  }
+}
+#define APX_SAT_HOOK(QE, W2, S2, SRC_, D_)                                                               \
+  if (apx::sat_hooked<ap_num>::v && __builtin_expect(apx::sat_tag<ap_num>::armed, 0)) {          \
+    apx::sat_slot* const s_ = apx::sat_state<0>::watch;                                           \
+    if (s_ != 0) apx::sat_note<ap_num, W_, S_, QE, W2, S2>(s_, SRC_, D_, INT_ ? 0 : (int)F, V == 0);    \
+  }
+#else
+#define APX_SAT_HOOK(QE, W2, S2, SRC_, D_)
+#endif
 
 // Traits: which operand types take part in ap arithmetic, and their ap view.
 template <class T, class E = void> struct tr { enum { ok = 0 }; };
@@ -292,17 +372,20 @@ struct ap_num : apx::convops<ap_num<W_, I_, S_, Q_, O_, N_, INT_>, INT_, S_> {
   APX_INL ap_num(const ap_num<W2, I2, S2, Q2, O2, N2, INT2>& o) {
     V = apx::conv<W_, S_, INT_ ? AP_TRN_ZERO : Q_, INT_ ? AP_WRAP : O_, INT_ ? 0 : N_, W2, S2>(
         o.V, (INT_ ? 0 : F) - (W2 - I2));
+    APX_SAT_HOOK(INT_ ? AP_TRN_ZERO : Q_, W2, S2, o.V, (INT_ ? 0 : F) - (W2 - I2))
   }
   template <class C>
   APX_INL ap_num(C c, typename std::enable_if<std::is_integral<C>::value>::type* = 0) {
     V = apx::conv<W_, S_, Q_, INT_ ? AP_WRAP : O_, INT_ ? 0 : N_, apx::bits<C>::v, std::is_signed<C>::value>(
         c, INT_ ? 0 : F);
+    APX_SAT_HOOK(Q_, apx::bits<C>::v, std::is_signed<C>::value, c, INT_ ? 0 : F)
   }
   APX_INL ap_num(double x) {
     int f2;
     int64_t m = apx::dparts(x, f2);
     V = apx::conv<W_, S_, INT_ ? AP_TRN_ZERO : Q_, INT_ ? AP_WRAP : O_, INT_ ? 0 : N_, 54, true>(
         m, (INT_ ? 0 : F) - f2);
+    APX_SAT_HOOK(INT_ ? AP_TRN_ZERO : Q_, 54, true, m, (INT_ ? 0 : F) - f2)
   }
   APX_INL ap_num(float x) { *this = ap_num((double)x); }
   ap_num(const char* s) { *this = ap_num(strtod(s, 0)); }

@@ -41,6 +41,8 @@ class stream {
     q_.pop_front();
     return true;
   }
+  // hlsgen's C simulation looks at a finished stream's elements without consuming them
+  const std::deque<T>& hlsgen_items() const { return q_; }
   void operator>>(T& v) { read(v); }
   void operator<<(const T& v) { write(v); }
 };

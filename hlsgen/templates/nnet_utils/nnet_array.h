@@ -148,6 +148,18 @@ template <class res_T, int FV> struct raw_cast<res_T, FV, true> {
         }
         const int64_t hi = S ? (((int64_t)1 << (W - 1)) - 1) : (((int64_t)1 << W) - 1);
         const int64_t lo = S ? -((int64_t)1 << (W - 1)) : 0;
+#if defined(HLSGEN_SAT_COUNT) && defined(HLSGEN_AP_COMMON_H) && !defined(__SYNTHESIS__)
+        {  // saturation accounting (C simulation only; see apx::sat_slot in ap_common.h)
+            apx::sat_slot* const s_ =
+                apx::sat_hooked<res_T>::v && apx::sat_tag<res_T>::armed ? apx::sat_state<0>::watch : 0;
+            if (__builtin_expect(s_ != 0, 0) && s_->tag == apx::tag_of<res_T>()) {
+                if (q > hi || q < lo)
+                    apx::sat_over(s_, ldexp(v < 0 ? -(double)v : (double)v, -FV));
+                else if (q == 0 && v != 0)
+                    s_->under++;
+            }
+        }
+#endif
         if (fx_info<res_T>::sat) {
             q = q > hi ? hi : q;
             q = q < lo ? lo : q;
