@@ -1,0 +1,291 @@
+"""PyTorch frontend: modules converted directly (through the ONNX frontend), checked against
+the PyTorch model itself; configuration by module name; layouts; refused modules."""
+import numpy as np
+import pytest
+
+import hlsgen
+from hlsgen.converters.pytorch import PyTorchConversionError, parse_pytorch_model, to_hls_layout
+
+from conftest import grid, needs_gxx
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("onnx")
+nn = torch.nn
+
+IO_TYPES = ["io_parallel", "io_stream"]
+
+
+def run_torch(model, X):
+    model.eval()
+    with torch.no_grad():
+        y = model(*[torch.tensor(x, dtype=torch.float32) for x in (X if isinstance(X, list) else [X])])
+    return y.numpy().astype(np.float64)
+
+
+def agreement(y, ref):
+    return float(np.mean(np.argmax(y, 1) == np.argmax(ref, 1)))
+
+
+# ---------------------------------------------------------------------- models
+class MLP(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(16, 32)
+        self.fc2 = nn.Linear(32, 16)
+        self.act = nn.LeakyReLU(0.1)
+        self.fc3 = nn.Linear(16, 5)
+        with torch.no_grad():
+            self.fc3.weight.mul_(4.0)  # classes apart (random weights give near-ties otherwise)
+
+    def forward(self, x):
+        return self.fc3(self.act(self.fc2(torch.relu(self.fc1(x)))))
+
+
+class CNN(nn.Module):
+    """Conv2d + BatchNorm2d + ReLU + MaxPool2d + Flatten + Linear."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 4, 3, padding=1)
+        self.bn1 = nn.BatchNorm2d(4)
+        self.relu = nn.ReLU()
+        self.pool = nn.MaxPool2d(2)
+        self.flatten = nn.Flatten()
+        self.fc = nn.Linear(64, 6)
+        with torch.no_grad():
+            self.bn1.running_mean.uniform_(-0.5, 0.5)
+            self.bn1.running_var.uniform_(0.5, 2.0)
+            self.bn1.weight.uniform_(0.5, 1.5)
+            self.bn1.bias.uniform_(-0.3, 0.3)
+
+    def forward(self, x):
+        return self.fc(self.flatten(self.pool(self.relu(self.bn1(self.conv1(x))))))
+
+
+class Block(nn.Module):
+    def __init__(self, n):
+        super().__init__()
+        self.conv = nn.Conv1d(n, n, 3, padding=1)
+
+    def forward(self, x):
+        return x + torch.relu(self.conv(x))  # residual: x + f(x)
+
+
+class ResCat(nn.Module):
+    """A residual block, torch.cat of two branches, view to a vector."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv1d(2, 4, 3, padding=1)
+        self.block = Block(4)
+        self.side = nn.Conv1d(2, 3, 1)
+        self.head = nn.Linear(7 * 8, 4)
+
+    def forward(self, x):
+        h = self.block(torch.relu(self.stem(x)))
+        h = torch.cat([h, torch.sigmoid(self.side(x))], dim=1)
+        return self.head(h.view(h.size(0), -1))
+
+
+class Hostile(nn.Module):
+    """Modules registered under names that are C, Tcl, YAML and Markdown trouble."""
+
+    NAMES = ['q"uote\'s', "new\nline */ end", "back\\slash $x [exit] `rm`"]
+
+    def __init__(self):
+        super().__init__()
+        self.add_module(self.NAMES[0], nn.Linear(6, 8))
+        self.add_module(self.NAMES[1], nn.ReLU())
+        self.add_module(self.NAMES[2], nn.Linear(8, 3))
+
+    def forward(self, x):
+        for n in self.NAMES:
+            x = getattr(self, n)(x)
+        return x
+
+
+def seeded(cls, seed, *a):
+    torch.manual_seed(seed)
+    return cls(*a).eval()
+
+
+MODELS = {
+    "mlp": (lambda: seeded(MLP, 0), (16,)),
+    "cnn_bn": (lambda: seeded(CNN, 1), (3, 8, 8)),
+    "residual_cat": (lambda: seeded(ResCat, 2), (2, 8)),
+}
+
+
+# ---------------------------------------------------------------------- against PyTorch
+@needs_gxx
+@pytest.mark.parametrize("io_type", IO_TYPES)
+@pytest.mark.parametrize("which", list(MODELS))
+def test_against_pytorch(which, io_type, tmp_path):
+    make, shape = MODELS[which]
+    model = make()
+    X = grid(np.random.default_rng(0), (300,) + shape, -2, 2)  # the PyTorch layout (N, C, ...)
+    ref = run_torch(model, X)
+    hm = hlsgen.convert_from_pytorch_model(model, shape, io_type=io_type, output_dir=tmp_path / "prj")
+    y = hm.predict(X)
+    assert y.shape == ref.shape
+    np.testing.assert_array_equal(y, hm.predict_golden(X))  # C++ == numpy golden, bit for bit
+    agree = agreement(y, ref)
+    print(f"pytorch {which} {io_type}: argmax agreement {agree:.4f}, max |diff| {np.abs(y - ref).max():.4g}")
+    assert agree >= 0.99
+    assert np.abs(y - ref).max() < 0.1
+
+
+def test_names_are_module_names():
+    g = parse_pytorch_model(seeded(ResCat, 2), (2, 8))
+    assert [gi.source_name for gi in g.inputs] == ["x"]  # the forward's argument
+    names = [lay.source_name for lay in g.layers]
+    for n in ("stem", "relu", "block.conv", "block.relu", "block.add", "side", "sigmoid", "cat", "head"):
+        assert n in names, (n, names)
+    g = parse_pytorch_model(seeded(CNN, 1), (3, 8, 8))
+    conv = next(lay for lay in g.layers if lay.kind == "Conv2D")
+    assert conv.source_name == "conv1" and "bn1" in conv.aliases  # the batch-norm folded into the conv
+    assert "BatchNormalization" not in [lay.kind for lay in g.layers]
+    seq = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Sequential(nn.Linear(8, 2)))
+    assert [lay.source_name for lay in parse_pytorch_model(seq, (None, 4)).layers] == ["0", "1", "2.0"]
+
+
+@needs_gxx
+def test_config_by_module_name(tmp_path):
+    model = seeded(MLP, 0)
+    cfg = hlsgen.config_from_pytorch_model(model, (16,), granularity="name")
+    assert list(cfg["LayerName"]) == ["x", "fc1", "relu", "fc2", "act", "fc3"]
+    cfg["LayerName"]["fc1"]["ReuseFactor"] = 4
+    cfg["LayerName"]["fc2"]["Precision"]["result"] = "fixed<12,5>"
+    hm = hlsgen.convert_from_pytorch_model(model, (16,), hls_config=cfg, output_dir=tmp_path / "prj")
+    resolved = hm.resolved_config()["LayerName"]
+    assert resolved["fc1"]["ReuseFactor"] == 4 and resolved["fc3"]["ReuseFactor"] == 1
+    assert resolved["fc2"]["Precision"]["result"].startswith("fixed<12,5")
+    rows = {r["name"]: r for r in hm.estimate().layers}
+    base = hlsgen.convert_from_pytorch_model(model, (16,), output_dir=tmp_path / "base")
+    base_rows = {r["name"]: r for r in base.estimate().layers}
+    assert rows["fc1"]["ii"] >= 4 > base_rows["fc1"]["ii"]  # the reuse factor reached layer fc1
+    X = grid(np.random.default_rng(1), (50, 16), -2, 2)
+    y, tr = hm.trace(X)
+    assert {"fc1", "relu", "fc2", "act", "fc3"} <= set(tr)
+    np.testing.assert_array_equal(tr["fc3"], y)
+    # an unknown module name is refused like an unknown Keras layer name
+    cfg["LayerName"]["fc9"] = {"ReuseFactor": 2}
+    with pytest.raises(hlsgen.ConfigError, match="fc9"):
+        hlsgen.convert_from_pytorch_model(model, (16,), hls_config=cfg, output_dir=tmp_path / "bad")
+    assert not (tmp_path / "bad").exists()
+
+
+@needs_gxx
+def test_channels_last_option(tmp_path):
+    model = seeded(CNN, 1)
+    X = grid(np.random.default_rng(3), (100, 3, 8, 8), -2, 2)
+    ref = run_torch(model, X)
+    hm = hlsgen.convert_from_pytorch_model(model, (8, 8, 3), channels_last=True, output_dir=tmp_path / "prj")
+    Xcl = X.transpose(0, 2, 3, 1)
+    y = hm.predict(Xcl)
+    np.testing.assert_array_equal(y, hm.predict_golden(Xcl))
+    assert agreement(y, ref) >= 0.99
+    with pytest.raises(ValueError, match=r"\(8, 8, 3\) in the channels-last layout"):
+        hm.predict(X)  # channels-first arrays are refused, not silently misread
+
+
+def test_layout_of_outputs_and_inputs():
+    """A convolutional output comes back in PyTorch's (N, C, L) or, with channels_last, (N, L, C)."""
+    torch.manual_seed(4)
+    model = nn.Sequential(nn.Conv1d(2, 3, 3, padding=1), nn.ReLU()).eval()
+    X = grid(np.random.default_rng(4), (20, 2, 8), -2, 2)
+    ref = run_torch(model, X)
+    for cl in (False, True):
+        hm = hlsgen.convert_from_pytorch_model(model, (8, 2) if cl else (2, 8), channels_last=cl)
+        g = hm.graph
+        assert g.tensors[g.outputs[0]].shape == (8, 3)  # stored channels-last
+        y = hm.predict_golden(X.transpose(0, 2, 1) if cl else X)
+        np.testing.assert_allclose(y, ref.transpose(0, 2, 1) if cl else ref, atol=0.02)
+        assert to_hls_layout(g, X.transpose(0, 2, 1) if cl else X).shape == (20, 8, 2)
+
+
+@needs_gxx
+def test_hostile_module_names(tmp_path):
+    model = seeded(Hostile, 5)
+    X = grid(np.random.default_rng(5), (100, 6), -2, 2)
+    ref = run_torch(model, X)
+    cfg = hlsgen.config_from_pytorch_model(model, (6,), granularity="name")
+    assert list(cfg["LayerName"])[1:] == Hostile.NAMES
+    cfg = hlsgen.from_yaml(hlsgen.to_yaml(cfg))
+    cfg["LayerName"][Hostile.NAMES[2]]["ReuseFactor"] = 2
+    hm = hlsgen.convert_from_pytorch_model(model, (6,), hls_config=cfg, output_dir=tmp_path / "prj",
+                                           backend="VivadoAccelerator", board="pynq-z2", driver="both")
+    y = hm.predict(X)
+    np.testing.assert_array_equal(y, hm.predict_golden(X))
+    assert np.abs(y - ref).max() < 0.05
+    code = (tmp_path / "prj" / "firmware" / "myproject.cpp").read_text()
+    assert "new\nline" not in code and "*/ end" not in code  # no name breaks out of a comment
+    assert hm.resolved_config()["LayerName"][Hostile.NAMES[2]]["ReuseFactor"] == 2
+
+
+# ---------------------------------------------------------------------- refused before anything is written
+class WithLSTM(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+        self.rnn = nn.LSTM(4, 8, batch_first=True)
+
+    def forward(self, x):
+        return self.rnn(self.fc(x))[0][:, -1]
+
+
+class CustomOp(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.inner = nn.Sequential(nn.Linear(4, 4))
+
+    def forward(self, x):
+        return torch.erf(self.inner(x))
+
+
+class Gelu(nn.Module):
+    def forward(self, x):
+        return x * torch.sigmoid(1.702 * x) + torch.exp(x)
+
+
+class UsesGelu(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+        self.my_act = Gelu()
+
+    def forward(self, x):
+        return self.my_act(self.fc(x))
+
+
+@pytest.mark.parametrize("make,shape,match", [
+    (WithLSTM, (5, 4), r"module 'rnn' of type torch\.nn\.LSTM"),
+    (lambda: nn.Sequential(nn.Linear(4, 4), nn.GELU()), (4,), r"module '1' of type torch\.nn\.GELU"),
+    (lambda: nn.Sequential(nn.Transformer(d_model=8, nhead=2, num_encoder_layers=1, num_decoder_layers=1)),
+     (3, 8), r"module '0' of type torch\.nn\.Transformer"),
+    (CustomOp, (4,), r"the forward of the top module \(test_pytorch\.CustomOp\) uses Erf"),
+    (UsesGelu, (4,), r"module 'my_act' \(test_pytorch\.Gelu\) uses Exp"),
+], ids=["lstm", "gelu", "transformer", "custom_op", "custom_module"])
+def test_unsupported_modules_refused(make, shape, match, tmp_path):
+    with pytest.raises(PyTorchConversionError, match=match) as e:
+        hlsgen.convert_from_pytorch_model(make(), shape, output_dir=tmp_path / "prj")
+    assert "supported modules: torch.nn.Linear" in str(e.value)
+    assert not (tmp_path / "prj").exists()
+
+
+def test_layer_error_names_module_type(tmp_path):
+    model = nn.Sequential(nn.Conv2d(2, 2, 3, dilation=2)).eval()
+    with pytest.raises(PyTorchConversionError, match=r"dilations.*module '0' \(torch\.nn\.Conv2d\)"):
+        hlsgen.convert_from_pytorch_model(model, (2, 9, 9), output_dir=tmp_path / "prj")
+    assert not (tmp_path / "prj").exists()
+
+
+@pytest.mark.parametrize("shape,err", [((0, 4), ValueError), ("x", ValueError), (4, TypeError)])
+def test_bad_input_shape(shape, err, tmp_path):
+    with pytest.raises(err, match="input_shape"):
+        hlsgen.convert_from_pytorch_model(seeded(MLP, 0), shape, output_dir=tmp_path / "prj")
+
+
+def test_not_a_module():
+    with pytest.raises(TypeError, match="expected a torch.nn.Module"):
+        hlsgen.convert_from_pytorch_model(object(), (4,))
