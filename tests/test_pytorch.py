@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import hlsgen
+from hlsgen.convert import convert_from_graph
 from hlsgen.converters.pytorch import PyTorchConversionError, parse_pytorch_model, to_hls_layout
 
 from conftest import grid, needs_gxx
@@ -147,6 +148,48 @@ def test_names_are_module_names():
     assert "BatchNormalization" not in [lay.kind for lay in g.layers]
     seq = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Sequential(nn.Linear(8, 2)))
     assert [lay.source_name for lay in parse_pytorch_model(seq, (None, 4)).layers] == ["0", "1", "2.0"]
+
+
+@pytest.mark.parametrize("which", list(MODELS))
+def test_torch_export_based_exporter(which):
+    """The fallback when the (deprecated) TorchScript exporter fails: the same module names,
+    from the torch.export-based exporter's metadata; golden model against PyTorch."""
+    make, shape = MODELS[which]
+    model = make()
+    ts = parse_pytorch_model(model, shape, exporter="torchscript")
+    g = parse_pytorch_model(model, shape, exporter="dynamo")
+    assert [lay.source_name for lay in g.layers if lay.kind not in ("Flatten", "Reshape")] == \
+        [lay.source_name for lay in ts.layers if lay.kind not in ("Flatten", "Reshape")]
+    hm = convert_from_graph(g, "onnx")
+    X = grid(np.random.default_rng(6), (100,) + shape, -2, 2)
+    y = hm.predict_golden(to_hls_layout(g, X))
+    assert np.abs(y - run_torch(model, X)).max() < 0.05
+
+
+def test_two_inputs_and_permute():
+    """forward(feats, seq): names from the signature; seq.permute(0, 2, 1) is a layout change."""
+    class Two(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = nn.Linear(4, 3)
+            self.b = nn.Conv1d(2, 3, 3)
+            self.c = nn.Linear(15, 2)
+
+        def forward(self, feats, seq):  # seq: (N, L, C)
+            h = self.b(seq.permute(0, 2, 1))
+            return self.c(torch.cat([self.a(feats), h.flatten(1)], 1))
+
+    torch.manual_seed(7)
+    model = Two().eval()
+    rng = np.random.default_rng(7)
+    X = [grid(rng, (50, 4), -2, 2), grid(rng, (50, 6, 2), -2, 2)]
+    cfg = hlsgen.config_from_pytorch_model(model, [(4,), (6, 2)], granularity="name")
+    assert list(cfg["LayerName"])[:2] == ["feats", "seq"]
+    hm = hlsgen.convert_from_pytorch_model(model, [(4,), (6, 2)])
+    assert hm.graph.torch_io["inputs"] == {"feats": (0, 1), "seq": (0, 1, 2)}  # the Transpose absorbed
+    assert np.abs(hm.predict_golden(X) - run_torch(model, X)).max() < 0.02
+    with pytest.raises(ValueError, match="2 input"):
+        hm.predict_golden(X[0])
 
 
 @needs_gxx

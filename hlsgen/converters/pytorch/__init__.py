@@ -139,8 +139,9 @@ def _perm_user_to_hls(hls_perm, rank, channels_last):
     return tuple(pos[a] for a in hls_perm)
 
 
-def parse_pytorch_model(model, input_shape, channels_last: bool = False):
-    """Convert a ``torch.nn.Module`` into an IR graph (no passes yet); see the module docstring."""
+def parse_pytorch_model(model, input_shape, channels_last: bool = False, exporter: str = "auto"):
+    """Convert a ``torch.nn.Module`` into an IR graph (no passes yet); see the module docstring.
+    ``exporter``: 'auto', 'torchscript' or 'dynamo' (see :func:`.export.export_onnx`)."""
     try:
         import torch
     except ImportError as e:  # pragma: no cover - torch is the point of this frontend
@@ -155,7 +156,9 @@ def parse_pytorch_model(model, input_shape, channels_last: bool = False):
         shapes_t = shapes
     check_modules(model)
     names = forward_arg_names(model, len(shapes))
-    om = export_onnx(model, shapes_t, names)
+    if exporter not in ("auto", "torchscript", "dynamo"):
+        raise ValueError(f"exporter {exporter!r}: expected 'auto', 'torchscript' or 'dynamo'")
+    om = export_onnx(model, shapes_t, names, exporter)
     info = rename_nodes(model, om, names)
     check_ops(om, info)
     from ..onnx import OnnxConversionError, parse_onnx_model

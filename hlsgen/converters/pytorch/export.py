@@ -6,8 +6,10 @@ it traces the module (any Python control flow is run once, as in ``torch.fx`` /
 ``torch.export``), and names each ONNX node after the module scopes it was created in
 (``/layers/layers.0/Gemm``).  The torch.export-based exporter (``dynamo=True``) was
 tried first: it fails on modules registered under names that are not Python
-identifiers (its generated code quotes them), and its extra decompositions give no
-better names.
+identifiers (its generated code quotes them), and it folds a batch-norm into the
+convolution before it under the batch-norm's name.  PyTorch deprecates the TorchScript
+exporter, so when it fails (or is gone) the torch.export-based one is used, whose nodes
+carry their module path as metadata.
 
 Names are never parsed from those strings by splitting on ``/`` (a module may be
 registered under any name without a dot, ``/`` included).  Instead the scope string of
@@ -85,37 +87,78 @@ def scope_prefixes(model) -> dict:
     return out
 
 
-def export_onnx(model, shapes, input_names):
-    """The module traced into an ONNX ModelProto (batch dimension symbolic)."""
+def _export(model, args, f, dynamo, input_names, output_names):
+    import torch
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if dynamo:  # batch 1 (fixed), which the ONNX frontend takes as the batch
+            torch.onnx.export(model, args, f, dynamo=True, input_names=list(input_names),
+                              output_names=output_names, opset_version=max(OPSET, 18), verbose=False)
+        else:
+            axes = {n: {0: "N"} for n in list(input_names) + output_names}
+            torch.onnx.export(model, args, f, dynamo=False, input_names=list(input_names),
+                              output_names=output_names, dynamic_axes=axes, opset_version=OPSET,
+                              do_constant_folding=False)
+
+
+def export_onnx(model, shapes, input_names, exporter="auto"):
+    """The module traced into an ONNX ModelProto.  ``exporter``: 'torchscript', 'dynamo'
+    (torch.export-based), or 'auto': TorchScript, and the torch.export-based exporter
+    when that fails (PyTorch deprecates the TorchScript exporter; the names then come
+    from the ``pkg.torch.onnx.name_scopes`` metadata of each node, see :func:`node_owners`)."""
+    import logging
+
     import onnx
     import torch
 
     args = tuple(torch.zeros((1,) + tuple(s)) for s in shapes)
-    f = io.BytesIO()
     was_training = model.training
     model.eval()
+    errors = []
     try:
         with torch.no_grad():
-            outs = model(*args)
+            try:
+                outs = model(*args)
+            except Exception as e:  # noqa: BLE001
+                raise PyTorchConversionError(
+                    f"{type_name(model)} fails on inputs of shape {[tuple(a.shape) for a in args]} "
+                    f"({type(e).__name__}: {str(e).strip()[:300]}); check input_shape") from None
         n_out = len(outs) if isinstance(outs, (tuple, list)) else 1
         output_names = ["output" if i == 0 else f"output_{i}" for i in range(n_out)]
-        axes = {n: {0: "N"} for n in list(input_names) + output_names}
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            torch.onnx.export(model, args, f, dynamo=False, input_names=list(input_names),
-                              output_names=output_names, dynamic_axes=axes, opset_version=OPSET,
-                              do_constant_folding=False)
-    except PyTorchConversionError:
-        raise
-    except Exception as e:  # noqa: BLE001 - tracing / export raise many kinds
-        msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise PyTorchConversionError(
-            f"PyTorch could not trace {type_name(model)} into a graph ({type(e).__name__}: {msg[:400]}); "
-            "hlsgen needs a forward pass without data-dependent control flow, on float inputs of the given "
-            "input_shape") from None
+        order = {"auto": (False, True), "torchscript": (False,), "dynamo": (True,)}[exporter]
+        for dynamo in order:
+            f = io.BytesIO()
+            level = logging.getLogger("torch.onnx").level
+            logging.getLogger("torch.onnx").setLevel(logging.ERROR)
+            try:
+                _export(model, args, f, dynamo, input_names, output_names)
+                return onnx.load_from_string(f.getvalue())
+            except Exception as e:  # noqa: BLE001 - tracing / export raise many kinds
+                lines = str(e).strip().splitlines()
+                errors.append(f"{'torch.export' if dynamo else 'TorchScript'}: {type(e).__name__}: "
+                              f"{(lines[0] if lines else '')[:300]}")
+            finally:
+                logging.getLogger("torch.onnx").setLevel(level)
     finally:
         model.train(was_training)
-    return onnx.load_from_string(f.getvalue())
+    raise PyTorchConversionError(
+        f"PyTorch could not trace {type_name(model)} into a graph ({'; '.join(errors)}); hlsgen needs a forward "
+        "pass without data-dependent control flow, on float inputs of the given input_shape")
+
+
+def _scopes(node):
+    """The module path of a node from the torch.export-based exporter's metadata, or None."""
+    import ast
+
+    for p in node.metadata_props:
+        if p.key == "pkg.torch.onnx.name_scopes":
+            try:
+                v = ast.literal_eval(p.value)
+            except (ValueError, SyntaxError):
+                return None
+            return [str(x) for x in v] if isinstance(v, (list, tuple)) else None
+    return None
 
 
 def node_owners(model, om) -> dict:
@@ -130,7 +173,10 @@ def node_owners(model, om) -> dict:
     owners = {}
     for k, node in enumerate(om.graph.node):
         owner = next((params[i] for i in node.input if i in params), None)
-        if owner is None:
+        scopes = _scopes(node)
+        if owner is None and scopes is not None:  # ['', 'block', 'block.conv', 'conv1d_1']
+            owner = scopes[-2] if len(scopes) >= 2 and scopes[-2] in modules else ""
+        elif owner is None:
             name = node.name
             exact = [p for p in by_len if name.startswith(p + "/") and "/" not in name[len(p) + 1:]]
             loose = [p for p in by_len if name.startswith(p + "/")]
