@@ -332,3 +332,64 @@ def test_bad_input_shape(shape, err, tmp_path):
 def test_not_a_module():
     with pytest.raises(TypeError, match="expected a torch.nn.Module"):
         hlsgen.convert_from_pytorch_model(object(), (4,))
+
+
+# ---------------------------------------------------------------------- Brevitas (QONNX export)
+def brevitas_models():
+    qnn = pytest.importorskip("brevitas.nn")
+    from brevitas.quant import (Int8ActPerTensorFixedPoint, Int8BiasPerTensorFixedPointInternalScaling,
+                                Int8WeightPerTensorFixedPoint, Uint8ActPerTensorFixedPoint)
+
+    fixed = dict(weight_quant=Int8WeightPerTensorFixedPoint, bias_quant=Int8BiasPerTensorFixedPointInternalScaling)
+
+    class QMLP(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inp = qnn.QuantIdentity(act_quant=Int8ActPerTensorFixedPoint, bit_width=8, return_quant_tensor=True)
+            self.fc1 = qnn.QuantLinear(16, 32, bias=True, weight_bit_width=4, return_quant_tensor=True, **fixed)
+            self.relu = qnn.QuantReLU(act_quant=Uint8ActPerTensorFixedPoint, bit_width=4, return_quant_tensor=True)
+            self.fc2 = qnn.QuantLinear(32, 5, bias=True, weight_bit_width=4, output_quant=Int8ActPerTensorFixedPoint,
+                                       **fixed)
+
+        def forward(self, x):
+            return self.fc2(self.relu(self.fc1(self.inp(x))))
+
+    class QCNN(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inp = qnn.QuantIdentity(act_quant=Int8ActPerTensorFixedPoint, bit_width=8, return_quant_tensor=True)
+            self.conv = qnn.QuantConv2d(2, 4, 3, padding=1, bias=True, weight_bit_width=5, return_quant_tensor=True,
+                                        **fixed)
+            self.relu = qnn.QuantReLU(act_quant=Uint8ActPerTensorFixedPoint, bit_width=6, return_quant_tensor=True)
+            self.pool = nn.MaxPool2d(2)
+            self.fc = qnn.QuantLinear(64, 5, bias=True, weight_bit_width=6, output_quant=Int8ActPerTensorFixedPoint,
+                                      **fixed)
+
+        def forward(self, x):
+            h = self.pool(self.relu(self.conv(self.inp(x))))
+            return self.fc(torch.flatten(h, 1))
+
+    return {"mlp": (QMLP, (16,)), "cnn": (QCNN, (2, 8, 8))}
+
+
+@needs_gxx
+@pytest.mark.parametrize("io_type", IO_TYPES)
+@pytest.mark.parametrize("which", ["mlp", "cnn"])
+def test_brevitas_bit_exact(which, io_type, tmp_path):
+    """Brevitas fixed-point (power-of-two scale) quantizers: QONNX export, every Quant a type;
+    the C++ outputs equal Brevitas's own fake-quantized forward exactly."""
+    cls, shape = brevitas_models()[which]
+    model = seeded(cls, 8)
+    X = np.random.default_rng(8).normal(0, 1, (200,) + shape)  # off-grid: the input quantizer rounds
+    ref = run_torch(model, X)
+    cfg = hlsgen.config_from_pytorch_model(model, shape, granularity="name")
+    assert cfg["LayerName"]["x"]["Precision"]["result"] == "fixed<8,1,RND_CONV,SAT>"  # QuantIdentity's type
+    assert list(cfg["LayerName"]) == {"mlp": ["x", "fc1", "relu", "fc2"],
+                                      "cnn": ["x", "conv", "relu", "pool", "fc_flatten", "fc"]}[which]
+    hm = hlsgen.convert_from_pytorch_model(model, shape, io_type=io_type, output_dir=tmp_path / "prj")
+    # every Quant became a type (QuantReLU's is its ReLU's, which then fuses into the layer before)
+    assert "Activation" not in [lay.kind for lay in hm.graph.layers]
+    y = hm.predict(X)
+    np.testing.assert_array_equal(y, hm.predict_golden(X))
+    print(f"brevitas {which} {io_type}: {np.sum(y == ref)}/{y.size} outputs bit-exact")
+    np.testing.assert_array_equal(y, ref)

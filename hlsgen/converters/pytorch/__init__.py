@@ -62,18 +62,24 @@ def _is_torch_nn(cls) -> bool:
 
 
 def check_modules(model):
-    """Refuse every module of a torch.nn type hlsgen does not convert (outermost ones only)."""
+    """Refuse every module of a torch.nn type hlsgen does not convert (outermost ones only;
+    the insides of supported and of Brevitas modules are theirs, checked through the export)."""
+    import torch
+
     bad = []
-    refused: list = []
+    closed: list = []  # modules whose insides are not walked into
     for fqn, mod in model.named_modules():
-        if any(fqn.startswith(r + ".") for r in refused):
+        if any(fqn.startswith(r + ".") for r in closed):
             continue
         cls = type(mod)
-        if not _is_torch_nn(cls) or cls.__name__ in CONTAINERS or cls.__name__ in SUPPORTED_MODULES:
+        if cls.__module__.split(".")[0] in QUANT_PACKAGES:
+            closed.append(fqn)
             continue
-        if getattr(__import__("torch").nn, cls.__name__, None) is not cls:
-            continue  # an internal torch.nn class (e.g. a helper subclass); its export is checked
-        refused.append(fqn)
+        if not _is_torch_nn(cls) or cls.__name__ in CONTAINERS:
+            continue
+        closed.append(fqn)
+        if cls.__name__ in SUPPORTED_MODULES or getattr(torch.nn, cls.__name__, None) is not cls:
+            continue  # supported, or an internal torch.nn class (its export is checked)
         bad.append(f"module {fqn or '(the top module)'!r} of type {type_name(cls)}")
     if bad:
         raise PyTorchConversionError("not supported: " + "; ".join(bad) + ". " + _supported_text())

@@ -87,19 +87,30 @@ def scope_prefixes(model) -> dict:
     return out
 
 
+def is_brevitas(model) -> bool:
+    return any(type(m).__module__.split(".")[0] == "brevitas" for m in model.modules())
+
+
 def _export(model, args, f, dynamo, input_names, output_names):
+    """One export into the file object ``f``; Brevitas models through Brevitas's QONNX
+    exporter (Quant nodes for its quantizers), which calls torch.onnx.export itself."""
     import torch
 
+    kw = dict(input_names=list(input_names), output_names=output_names)
+    if dynamo:  # batch 1 (fixed), which the ONNX frontend takes as the batch
+        kw.update(opset_version=max(OPSET, 18))
+    else:
+        kw.update(dynamic_axes={n: {0: "N"} for n in list(input_names) + output_names}, opset_version=OPSET,
+                  do_constant_folding=False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        if dynamo:  # batch 1 (fixed), which the ONNX frontend takes as the batch
-            torch.onnx.export(model, args, f, dynamo=True, input_names=list(input_names),
-                              output_names=output_names, opset_version=max(OPSET, 18), verbose=False)
+        if is_brevitas(model):
+            from brevitas.export import export_qonnx
+
+            om = export_qonnx(model, args, export_path=None, dynamo=dynamo, **kw)
+            f.write(om.SerializeToString())
         else:
-            axes = {n: {0: "N"} for n in list(input_names) + output_names}
-            torch.onnx.export(model, args, f, dynamo=False, input_names=list(input_names),
-                              output_names=output_names, dynamic_axes=axes, opset_version=OPSET,
-                              do_constant_folding=False)
+            torch.onnx.export(model, args, f, dynamo=dynamo, **({"verbose": False} if dynamo else {}), **kw)
 
 
 def export_onnx(model, shapes, input_names, exporter="auto"):
@@ -161,6 +172,28 @@ def _scopes(node):
     return None
 
 
+def is_library_module(mod) -> bool:
+    """A module of torch.nn (not a container) or Brevitas: its insides are not the user's."""
+    cls = type(mod)
+    root = cls.__module__.split(".")[0]
+    if root == "brevitas":
+        return True
+    return cls.__module__.startswith("torch.nn.") and cls.__name__ not in ("Sequential", "ModuleList", "ModuleDict")
+
+
+def _atomic(fqn: str, modules: dict) -> str:
+    """The outermost library module on the path to ``fqn`` (a QuantReLU, not its
+    act_quant proxy), else ``fqn``."""
+    if not fqn:
+        return fqn
+    atoms = fqn.split(".")
+    for i in range(1, len(atoms) + 1):
+        p = ".".join(atoms[:i])
+        if p in modules and is_library_module(modules[p]):
+            return p
+    return fqn
+
+
 def node_owners(model, om) -> dict:
     """ONNX node index -> qualified name of the module it belongs to ('' for the top module)."""
     modules = dict(model.named_modules())
@@ -182,7 +215,7 @@ def node_owners(model, om) -> dict:
             loose = [p for p in by_len if name.startswith(p + "/")]
             best = (exact or loose or [None])[0]
             owner = prefixes[best] if best is not None else ""
-        owners[k] = owner
+        owners[k] = _atomic(owner, modules)
     return owners
 
 
@@ -214,12 +247,14 @@ def rename_nodes(model, om, input_names) -> dict:
     for k, node in [kn for kn in nodes if not is_const[kn[0]]] + [kn for kn in nodes if is_const[kn[0]]]:
         fqn = owners[k]
         mod = modules[fqn]
-        leaf = fqn and not any(True for _ in mod.children())
+        leaf = fqn and (is_library_module(mod) or not any(True for _ in mod.children()))
         if is_const[k]:
             node.name = unique(f"{fqn}_{node.op_type.lower()}" if fqn else node.op_type.lower())
         elif leaf and fqn not in used_module:
             used_module.add(fqn)
             node.name = fqn
+        elif leaf and node.op_type == "Quant":  # a Brevitas quantizer after the module's operation
+            node.name = unique(f"{fqn}_quant")
         elif leaf:  # a module called twice, or one whose forward has several operations
             node.name = unique(fqn)
         else:
