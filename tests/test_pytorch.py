@@ -230,6 +230,32 @@ def test_channels_last_option(tmp_path):
     assert agreement(y, ref) >= 0.99
     with pytest.raises(ValueError, match=r"\(8, 8, 3\) in the channels-last layout"):
         hm.predict(X)  # channels-first arrays are refused, not silently misread
+    _, tr = hm.trace(Xcl)
+    np.testing.assert_array_equal(tr["bn1"], tr["conv1"])  # the folded batch-norm answers to its name
+    assert {"conv1", "relu", "pool", "fc"} <= set(tr)
+
+
+@needs_gxx
+def test_sample_arrays_in_pytorch_layout(tmp_path):
+    """input_data_tb, output_data_tb and calibration_data are given as PyTorch takes them."""
+    model = seeded(CNN, 1)
+    X = grid(np.random.default_rng(9), (20, 3, 8, 8), -2, 2)
+    ref = run_torch(model, X)
+    np.save(tmp_path / "X.npy", X)
+    hm = hlsgen.convert_from_pytorch_model(model, (3, 8, 8), output_dir=tmp_path / "prj",
+                                           input_data_tb=str(tmp_path / "X.npy"), output_data_tb=ref,
+                                           calibration_data=X)
+    np.testing.assert_array_equal(hm.options["input_data_tb"][0], X.transpose(0, 2, 3, 1))
+    hm.write()
+    tb = np.loadtxt(tmp_path / "prj" / "tb_data" / "tb_input_features.dat", ndmin=2)
+    np.testing.assert_array_equal(tb, X.transpose(0, 2, 3, 1).reshape(20, -1))  # stored channels-last
+    assert agreement(hm.predict(X), ref) >= 0.95
+    with pytest.raises(ValueError, match="input_data_tb"):
+        hlsgen.convert_from_pytorch_model(model, (3, 8, 8), input_data_tb=X[:, 0], output_dir=tmp_path / "bad")
+    with pytest.raises(ValueError, match="calibration_data"):
+        hlsgen.convert_from_pytorch_model(model, (3, 8, 8), calibration_data=X.transpose(0, 2, 3, 1),
+                                          output_dir=tmp_path / "bad")
+    assert not (tmp_path / "bad").exists()
 
 
 def test_layout_of_outputs_and_inputs():
