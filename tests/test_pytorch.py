@@ -355,6 +355,16 @@ def test_bad_input_shape(shape, err, tmp_path):
         hlsgen.convert_from_pytorch_model(seeded(MLP, 0), shape, output_dir=tmp_path / "prj")
 
 
+def test_wrong_input_shape_names_the_model(tmp_path):
+    model = seeded(MLP, 0).train()
+    model.fc2.eval()
+    with pytest.raises(PyTorchConversionError, match=r"test_pytorch\.MLP fails on inputs of shape \[\(1, 8\)\].*"
+                                                      r"check input_shape"):
+        hlsgen.convert_from_pytorch_model(model, (8,), output_dir=tmp_path / "prj")
+    assert model.training and model.fc1.training and not model.fc2.training  # the user's modes kept
+    assert not (tmp_path / "prj").exists()
+
+
 def test_not_a_module():
     with pytest.raises(TypeError, match="expected a torch.nn.Module"):
         hlsgen.convert_from_pytorch_model(object(), (4,))

@@ -124,7 +124,7 @@ def export_onnx(model, shapes, input_names, exporter="auto"):
     import torch
 
     args = tuple(torch.zeros((1,) + tuple(s)) for s in shapes)
-    was_training = model.training
+    modes = [(m, m.training) for m in model.modules()]  # restored module by module afterwards
     model.eval()
     errors = []
     try:
@@ -152,7 +152,8 @@ def export_onnx(model, shapes, input_names, exporter="auto"):
             finally:
                 logging.getLogger("torch.onnx").setLevel(level)
     finally:
-        model.train(was_training)
+        for m, training in modes:
+            m.training = training
     raise PyTorchConversionError(
         f"PyTorch could not trace {type_name(model)} into a graph ({'; '.join(errors)}); hlsgen needs a forward "
         "pass without data-dependent control flow, on float inputs of the given input_shape")
