@@ -22,6 +22,10 @@ setup(
         "keras": ["tensorflow>=2.16", "tf-keras>=2.16"],
         "qkeras": ["tensorflow>=2.16", "tf-keras>=2.16", "qkeras==0.9.0", "pyparsing"],
         "onnx": ["onnx>=1.14", "onnxruntime>=1.16"],
+        "pytorch": ["torch>=2.1", "onnx>=1.14"],
+        # Brevitas-quantized PyTorch models (QONNX export); brevitas pins setuptools<81 and
+        # pulls torch, so it is not in [test]: its tests skip without it
+        "brevitas": ["brevitas>=0.11", "onnxoptimizer>=0.3"],
         "explore": ["dask[distributed]>=2024.1", "pandas>=2.0", "matplotlib>=3.7", "pyarrow>=14"],
         # hlsgen.profiling figures and hm.plot_model (which also needs the Graphviz system package)
         "profiling": ["matplotlib>=3.7", "graphviz>=0.20"],

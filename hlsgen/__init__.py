@@ -6,7 +6,8 @@
     y = hm.predict(X)      # bit-accurate fixed-point outputs
 """
 from .config import ConfigError, from_yaml, to_yaml
-from .convert import config_from_keras_model, config_from_onnx_model, convert_from_keras_model, convert_from_onnx_model
+from .convert import (config_from_keras_model, config_from_onnx_model, config_from_pytorch_model,
+                      convert_from_keras_model, convert_from_onnx_model, convert_from_pytorch_model)
 from .csim import CompileError, Simulation
 from .drivers import write_header_file
 from .fixed import FixedType, parse_type
@@ -18,6 +19,6 @@ __version__ = "0.1.0"
 
 __all__ = [
     "CompileError", "ConfigError", "FixedType", "HLSModel", "Simulation", "config_from_keras_model",
-    "config_from_onnx_model", "convert_from_keras_model", "convert_from_onnx_model", "from_yaml", "parse_type",
-    "SaturationWarning", "to_yaml",
+    "config_from_onnx_model", "config_from_pytorch_model", "convert_from_keras_model", "convert_from_onnx_model",
+    "convert_from_pytorch_model", "from_yaml", "parse_type", "SaturationWarning", "to_yaml",
 ]

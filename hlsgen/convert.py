@@ -275,3 +275,72 @@ def convert_from_graph(graph, frontend: str = "keras", hls_config=None, output_d
         hls_config = _with_onnx_input_types(hls_config or cfgmod.make_config(layer_list(graph)), graph,
                                             force=hls_config is None)
     return build_model(graph, hls_config, options, accel_kwargs, calibration_data)
+
+
+# ---------------------------------------------------------------------- PyTorch
+def _pytorch_graph(model, input_shape, channels_last=False):
+    from .converters.pytorch import parse_pytorch_model
+
+    return parse_pytorch_model(model, input_shape, channels_last)
+
+
+def config_from_pytorch_model(model, input_shape, granularity="model", default_precision=cfgmod.DEFAULT_PRECISION,
+                              default_reuse_factor=1, channels_last=False):
+    """An editable configuration dict for a ``torch.nn.Module``, whose layer names are the
+    module names (``fc1``, ``layers.0``; functional calls ``cat``, ``add``, ``blk.relu``) and
+    whose input names are the forward's argument names.  ``input_shape``: one sample's
+    shape without the batch, e.g. ``(3, 32, 32)`` (a list of shapes for several inputs)."""
+    graph = _pytorch_graph(model, input_shape, channels_last)
+    config = cfgmod.make_config(layer_list(graph), granularity, default_precision, default_reuse_factor)
+    return _with_onnx_input_types(config, graph, force=True)
+
+
+def _torch_arrays(graph, arrays, what, outputs=False):
+    """Sample arrays given in the PyTorch layout -> the HLS model's storage order."""
+    if arrays is None:
+        return None
+    import numpy as np
+
+    from .model import load_array
+
+    io = graph.torch_io
+    perms = list((io["outputs"] if outputs else io["inputs"]).values())
+    xs = [np.asarray(load_array(a, what)) for a in (arrays if isinstance(arrays, (list, tuple)) else [arrays])]
+    if len(xs) != len(perms):
+        raise ValueError(f"{what}: the model has {len(perms)} {'output' if outputs else 'input'}(s), got {len(xs)} "
+                         "array(s)")
+    out = []
+    for x, p in zip(xs, perms):
+        if x.ndim != len(p):
+            raise ValueError(f"{what}: expected arrays of rank {len(p)} (batch first), got shape {x.shape}")
+        out.append(np.transpose(x, np.argsort(p)) if outputs else np.transpose(x, p))
+    return out
+
+
+def convert_from_pytorch_model(model, input_shape, hls_config=None, output_dir=DEFAULT_OUTPUT_DIR,
+                               project_name=DEFAULT_PROJECT, backend="Vivado", io_type="io_parallel",
+                               input_data_tb=None, output_data_tb=None, calibration_data=None, channels_last=False,
+                               **kwargs) -> HLSModel:
+    """Convert a ``torch.nn.Module`` into an HLSModel.
+
+    ``input_shape``: one sample's shape without the batch (``(16,)``, ``(3, 32, 32)``, or
+    ``(None, 3, 32, 32)``; a list for several inputs).  Configuration names are the module
+    names (see :func:`config_from_pytorch_model`).  ``predict``/``trace`` take and give the
+    PyTorch layout (N, C, H, W / N, C, L), as do ``input_data_tb``, ``output_data_tb`` and
+    ``calibration_data``; ``channels_last=True`` takes channels-last arrays (and shapes)
+    instead.  Other options as :func:`convert_from_keras_model`.  Nothing is written until
+    ``write()``, ``compile()`` or ``predict()``.
+    """
+    from .pytorch_model import as_pytorch_model
+
+    options, accel_kwargs, hls_config = _prepare("convert_from_pytorch_model", kwargs, hls_config, dict(
+        output_dir=output_dir, project_name=project_name, backend=backend, io_type=io_type))
+    graph = _pytorch_graph(model, input_shape, channels_last)
+    options["input_data_tb"] = _torch_arrays(graph, input_data_tb, "input_data_tb")
+    options["output_data_tb"] = _torch_arrays(graph, output_data_tb, "output_data_tb", outputs=True)
+    calibration_data = _torch_arrays(graph, calibration_data, "calibration_data")
+    if hls_config is None:
+        config = _with_onnx_input_types(cfgmod.make_config(layer_list(graph)), graph, force=True)
+    else:
+        config = _with_onnx_input_types(hls_config, graph)
+    return as_pytorch_model(build_model(graph, config, options, accel_kwargs, calibration_data))

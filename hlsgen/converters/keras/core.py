@@ -157,3 +157,11 @@ def flatten(kl, inputs, b):
 @handler("Reshape")
 def reshape(kl, inputs, b):
     return b.add("Reshape", kl.name, inputs, {"target_shape": tuple(kl.config["target_shape"])})
+
+
+@handler("Permute")
+def permute(kl, inputs, b):
+    dims = tuple(int(d) - 1 for d in kl.config["dims"])  # Keras counts the sample axes from 1
+    if dims == tuple(range(len(dims))):
+        return b.add("Identity", kl.name, inputs)
+    return b.add("Permute", kl.name, inputs, {"dims": dims})
