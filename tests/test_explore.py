@@ -92,6 +92,9 @@ def test_table_pareto_and_picture(sweep, tmp_path):
     df = sweep.to_dataframe()
     assert list(df["ReuseFactor"][:4]) == [1, 2, 4, 8] and {"dsp", "argmax_agreement", "status"} <= set(df.columns)
     assert sweep.to_csv(tmp_path / "t.csv") and (tmp_path / "t.csv").read_text().count("\n") == 10
+    pq = pytest.importorskip("pyarrow.parquet")
+    table = pq.read_table(sweep.to_parquet(tmp_path / "t.parquet")).to_pydict()
+    assert table["dsp"][:8] == [r["dsp"] for r in sweep.records[:8]] and table["status"][-1] == "failed"
     ok = sweep.ok
     front = sweep.pareto("dsp", "argmax_agreement")
     for p in ok:  # a point is on the front iff no other point is as good on both and better on one
