@@ -26,9 +26,12 @@ class HLSModel:
         self._sim = None
         self._written = False
         self._lowering = None
-        # saturation accounting in predict (hlsgen.saturation); last_saturation: its last table
+        # saturation accounting in predict (hlsgen.saturation); last_saturation: its last table;
+        # counted: samples counted since the simulation was built (predict counts the first
+        # saturation.PREDICT_SAMPLES of them)
         self.count_saturation = True
         self.last_saturation = None
+        self._counted = 0
 
     # ------------------------------------------------------------------ info
     def __repr__(self):
@@ -206,6 +209,7 @@ class HLSModel:
         if not self._written:
             self.write()
         self._sim = Simulation(self.output_dir, ap_types)
+        self._counted = 0  # a new simulation: predict counts its first samples again
         return self._sim.lib_path
 
     def _simulation(self) -> Simulation:
@@ -217,16 +221,18 @@ class HLSModel:
         """Bit-accurate outputs (float64 arrays). With the VivadoAccelerator backend the
         samples go through the accelerator top exactly as on the board (bus types, TLAST,
         batches); ``top=False`` runs the bare network instead.  With ``count_saturation``
-        (the default) the values that saturate or wrap are counted (``last_saturation``), and
-        a ``SaturationWarning`` names the layers where more than 0.1% of them do."""
+        (the default) the values that saturate or wrap are counted (``last_saturation``) on the
+        first ``saturation.PREDICT_SAMPLES`` samples the model simulates (later calls run at
+        full speed), and a ``SaturationWarning`` names the layers where more than 0.1% of them
+        do; ``saturation(X)`` counts every sample of X exactly."""
         sim = self._simulation()
-        if not self.count_saturation:
-            return sim.predict(X, top)
-        from .saturation import counter, run_counted
+        from .saturation import PREDICT_SAMPLES, counter, run_counted
 
-        if not counter(sim).available:  # other ap_types headers: nothing to count with
-            return sim.predict(X, top)
-        y, self.last_saturation = run_counted(self, sim, X, top)
+        left = PREDICT_SAMPLES - self._counted
+        if not self.count_saturation or left <= 0 or not counter(sim).available:
+            return sim.predict(X, top)  # counters off (or other ap_types headers: nothing to count with)
+        y, self.last_saturation = run_counted(self, sim, X, top, limit=left)
+        self._counted += self.last_saturation.samples
         self.last_saturation.warn()
         return y
 

@@ -397,3 +397,32 @@ def test_confident_softmax_and_sigmoid_are_no_false_alarm(tmp_path):
         row = hm.last_saturation[name]
         assert str(row.type).startswith("ufixed<16,0") and row.overflow == 0, name
         assert hm.saturation(X)[name].overflow == 0, name  # the exact build agrees
+
+
+def test_predict_counts_on_its_first_samples(tmp_path, monkeypatch):
+    """predict counts on the first PREDICT_SAMPLES samples the model simulates (later ones run with
+    the counters off): the same outputs, the counts of those samples exactly; hm.saturation counts all."""
+    from hlsgen import saturation
+
+    model, cfg = _dense_model("fixed<8,3,TRN,WRAP>", weight_scale=4.0)
+    X = grid(np.random.default_rng(5), (300, 12))
+    hm = hlsgen.convert_from_keras_model(model, hls_config=cfg, output_dir=tmp_path / "prj")
+    v = _pre_activation(hm, X)
+    q = np.floor(v * 32)
+    bad = (q > 127) | (q < -128)
+    monkeypatch.setattr(saturation, "PREDICT_SAMPLES", 200)
+    with pytest.warns(SaturationWarning):
+        y = hm.predict(X[:120])
+    assert hm.last_saturation.samples == 120
+    with pytest.warns(SaturationWarning):
+        y2 = hm.predict(X[120:])  # 80 more are counted, then the counters are off
+    row = hm.last_saturation["d"]
+    assert hm.last_saturation.samples == 80
+    assert (row.overflow, row.values) == (int(bad[120:200].sum()), v[120:200].size)
+    table = hm.last_saturation
+    y3 = hm.predict(X)  # the budget is spent: no counting, no new table
+    assert hm.last_saturation is table
+    np.testing.assert_array_equal(y3, np.concatenate([y, y2]))
+    hm.count_saturation = False
+    np.testing.assert_array_equal(hm.predict(X), y3)
+    assert hm.saturation(X)["d"].overflow == int(bad.sum())
