@@ -12,34 +12,21 @@ arrays.  Supported default-domain opsets: ``MIN_OPSET`` .. ``MAX_OPSET``.
 """
 from __future__ import annotations
 
-import numpy as np
-
+from ..io_layout import permute
 from .frontend import HANDLERS, parse_onnx_model
 from .loader import MAX_OPSET, MIN_OPSET, OnnxConversionError, load_onnx_model
 from .quant import QONNX_DOMAINS
 
 
-def _io(graph_or_model):
-    g = getattr(graph_or_model, "graph", graph_or_model)
-    io = getattr(g, "onnx_io", None)
-    if io is None:
-        raise ValueError("not a model converted from ONNX (no onnx_io layout record)")
-    return io
-
-
 def to_hls_layout(graph_or_model, X, input_name=None):
     """ONNX-layout input array (batch first, e.g. NCHW) -> the order the HLS model takes."""
-    perms = _io(graph_or_model)["inputs"]
-    perm = perms[input_name] if input_name else next(iter(perms.values()))
-    return np.transpose(np.asarray(X), perm)
+    return permute(graph_or_model, "onnx_io", "ONNX", "inputs", input_name, X)
 
 
 def from_hls_layout(graph_or_model, Y, output_name=None):
     """An HLS model output (batch first, stored order) -> the ONNX layout, given its ONNX shape
     is the stored shape permuted back."""
-    perms = _io(graph_or_model)["outputs"]
-    perm = perms[output_name] if output_name else next(iter(perms.values()))
-    return np.transpose(np.asarray(Y), np.argsort(perm))
+    return permute(graph_or_model, "onnx_io", "ONNX", "outputs", output_name, Y, inverse=True)
 
 
 def supported_ops() -> list:

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..io_layout import permute
 from ..onnx.layout import channels_last as _cl_perm
 from .export import PyTorchConversionError, export_onnx, forward_arg_names, rename_nodes, type_name
 
@@ -182,26 +183,14 @@ def parse_pytorch_model(model, input_shape, channels_last: bool = False, exporte
     return graph
 
 
-def _torch_io(graph_or_model):
-    g = getattr(graph_or_model, "graph", graph_or_model)
-    io = getattr(g, "torch_io", None)
-    if io is None:
-        raise ValueError("not a model converted from PyTorch (no torch_io layout record)")
-    return io
-
-
 def to_hls_layout(graph_or_model, X, input_name=None):
     """A PyTorch-layout input array (batch first) -> the order the HLS model stores."""
-    perms = _torch_io(graph_or_model)["inputs"]
-    perm = perms[input_name] if input_name else next(iter(perms.values()))
-    return np.transpose(np.asarray(X), perm)
+    return permute(graph_or_model, "torch_io", "PyTorch", "inputs", input_name, X)
 
 
 def from_hls_layout(graph_or_model, Y, output_name=None):
     """An HLS model output (batch first, stored order) -> the PyTorch layout."""
-    perms = _torch_io(graph_or_model)["outputs"]
-    perm = perms[output_name] if output_name else next(iter(perms.values()))
-    return np.transpose(np.asarray(Y), perm)
+    return permute(graph_or_model, "torch_io", "PyTorch", "outputs", output_name, Y)
 
 
 __all__ = ["CONTAINERS", "SUPPORTED_MODULES", "PyTorchConversionError", "check_modules", "from_hls_layout",
