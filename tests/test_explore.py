@@ -201,3 +201,9 @@ def test_synthesize_needs_the_tools(data, monkeypatch):
     monkeypatch.setenv("PATH", "/nonexistent")
     with pytest.raises(RuntimeError, match="synthesize=True runs the vendor C synthesis"):
         explore(model, X, {"ReuseFactor": [1]}, synthesize=True)
+
+
+def test_a_pytorch_module_is_refused_with_what_to_do():
+    torch = pytest.importorskip("torch")
+    with pytest.raises(TypeError, match="explore takes a Keras or ONNX model.*torch.onnx.export"):
+        explore(torch.nn.Linear(3, 2), np.zeros((2, 3)), {"ReuseFactor": [1]})

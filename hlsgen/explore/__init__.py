@@ -41,6 +41,10 @@ def _parse(model):
     from ..convert import _keras_graph, _onnx_graph
 
     path = str(model) if isinstance(model, (str, os.PathLike)) else None
+    if type(model).__module__.startswith("torch") or any(c.__module__.startswith("torch.nn")
+                                                          for c in type(model).__mro__):
+        raise TypeError("explore takes a Keras or ONNX model (object or file); for a PyTorch module, sweep its "
+                        "ONNX export (torch.onnx.export) with y_ref= the module's outputs")
     if (path and path.lower().endswith(".onnx")) or type(model).__module__.startswith("onnx"):
         return "onnx", _onnx_graph(model), None
     if path:
