@@ -9,7 +9,6 @@ same work.
 """
 import argparse
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path

@@ -9,7 +9,6 @@ reuse factor, strategy and io type, and estimated on the recorded part and clock
 """
 from __future__ import annotations
 
-import math
 import os
 import warnings
 from pathlib import Path

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -12,6 +13,9 @@ from .lowering import ProjectCode
 from .csim import Simulation
 from .ir.evaluate import outputs as golden_outputs
 from .writer import check_writable, write_project
+
+if TYPE_CHECKING:
+    from .options import ProjectOptions
 
 TB_RANDOM_SAMPLES = 16
 
