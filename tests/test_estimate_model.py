@@ -94,3 +94,20 @@ def test_tool_overrides(tmp_path):
     assert hm.estimate(tool="vivado_hls").total["dsp"] == 0
     with pytest.raises(ValueError, match="tool 'quartus'"):
         hm.estimate(tool="quartus")
+
+
+def test_each_tool_pipelines_with_its_own_clock_uncertainty(tmp_path):
+    """Vivado HLS keeps 12.5% of the clock as margin, Vitis HLS 27%: a deep adder tree is cut
+    into fewer stages for Vivado HLS, and an explicit uncertainty overrides both."""
+    assert (tool_costs("vitis_hls")["clock_uncertainty"], tool_costs("vivado_hls")["clock_uncertainty"]) == (0.27, 0.125)
+    hm = _dense(np.full((256, 1), 0.5), tmp=tmp_path / "a")  # shifts only: the tree alone sets the depth
+
+    def latency(clock, tool, u=None):
+        est = estimate_code(hm.lowering, "xc7z020clg400-1", clock, tool=tool, clock_uncertainty=u)
+        return next(r for r in est.layers if r["name"] == "fc")["latency_max"]
+
+    clocks = [1.0 + 0.1 * k for k in range(20)]
+    vitis = [latency(t, "vitis_hls") for t in clocks]
+    vivado = [latency(t, "vivado_hls") for t in clocks]
+    assert all(a <= b for a, b in zip(vivado, vitis)) and any(a < b for a, b in zip(vivado, vitis))
+    assert [latency(t, "vitis_hls", 0.125) for t in clocks] == vivado

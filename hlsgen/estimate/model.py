@@ -109,7 +109,7 @@ def mac_row(lay, plan, clock_ns: float, part, reprogrammable: bool, tool: str = 
     """One multiply-accumulate layer: products per iteration from the plan, each mapped
     to a DSP slice, a fabric multiplier, a shift or nothing (constant weights); an adder
     tree per output; pipeline registers where the path crosses the clock."""
-    c = costs()
+    c = tool_costs(tool)
     x_t, w_t, acc_t = lay.in_types[0], lay.types["weight"], lay.types["accum"]
     constant = not reprogrammable and plan.storage == "registers"
     mix = product_mix(lay, x_t.width, constant, part, tool)
