@@ -3,7 +3,10 @@
 repository, path and commit), rebuilt as the equivalent hlsgen design and estimated.
 
 A design is rebuilt from its recorded layers as a Keras model with random weights (the
-recorded share of zero weights where known), converted with the recorded precision,
+recorded share of zero weights where known) or, where the entry names the public trained
+model it was built from (``trained_weights``) and ../shared holds it, that model's
+kernels; converted with the recorded precision (hls4ml's model precision is the default
+of the weight, bias and accumulator types too),
 reuse factor, strategy and io type, and estimated on the recorded part and clock with
 ``hlsgen.estimate.estimate_code``.  Shared by bench/bench_estimate.py and the tests.
 """
@@ -36,6 +39,39 @@ class Unsupported(Exception):
     pass
 
 
+#: where the peer models (public trained models of the reference tool's zoo) live; never copied
+SHARED = Path(os.environ.get("HLSGEN_SHARED", Path(__file__).resolve().parents[1].parent / "shared"))
+
+
+def trained_kernels(entry) -> list | None:
+    """The Dense kernels (in order) of the trained public model a design was built from
+    (``trained_weights: <peer model>``), or None where that model is not at hand: real
+    weights decide which constant products the tools bind to LUTs, random ones do not."""
+    name = entry.get("trained_weights")
+    path = SHARED / "peer-models" / str(name) if name else None
+    if path is None or not path.is_dir():
+        return None
+    import h5py
+
+    (h5,) = path.glob("*.h5")
+    kernels = []
+    with h5py.File(h5, "r") as f:
+        for lname in f.attrs["layer_names"]:
+            g = f[lname.decode() if isinstance(lname, bytes) else lname]
+            ks = []
+            g.visititems(lambda n, o: ks.append(np.asarray(o)) if n.endswith("kernel:0") else None)
+            kernels += ks
+    return kernels
+
+
+def _prune(k, n_zeros):
+    """Magnitude pruning (as the tools users prune with do): the n_zeros smallest |w| become 0."""
+    flat = k.reshape(-1).copy()
+    if n_zeros:
+        flat[np.argsort(np.abs(flat), kind="stable")[: int(n_zeros)]] = 0.0
+    return flat.reshape(k.shape)
+
+
 def keras_model(entry, seed=0):
     import keras
 
@@ -50,6 +86,7 @@ def keras_model(entry, seed=0):
         raise Unsupported(f"no input shape for {first['type']}")
     x = inp = keras.Input(shape, name="input_1")
     cfg = {}
+    trained = trained_kernels(entry)
     for k, lay in enumerate(layers):
         t = lay["type"]
         name = f"l{k}_{t.lower()}"
@@ -59,12 +96,22 @@ def keras_model(entry, seed=0):
         prec = {key: _t(lay.get(key)) for key in ("weight", "result", "accum") if _t(lay.get(key))}
         if t in ("Dense", "Conv2D", "Conv1D") and "weight" not in prec and entry.get("weight_inferred"):
             prec["weight"] = _t(entry["weight_inferred"])
+        if t in ("Dense", "Conv2D", "Conv1D"):
+            # hls4ml's Model precision is every type's default (weight, bias, accumulator),
+            # where hlsgen's 'auto' would fit them: rebuild what the report's design used
+            for key in ("weight", "bias", "accum"):
+                prec.setdefault(key, _t(entry.get("precision")) or "fixed<16,6>")
         if t == "Dense":
             if len(x.shape) > 2:
                 x = keras.layers.Flatten(name=f"{name}_flat")(x)
             layer = keras.layers.Dense(int(lay["n_out"]), name=name)
             x = layer(x)
-            _weights(layer, rng, _zeros(lay, entry, int(lay["n_in"]) * int(lay["n_out"])))
+            n_zeros = _zeros(lay, entry, int(lay["n_in"]) * int(lay["n_out"]))
+            k_trained = trained.pop(0) if trained else None
+            if k_trained is not None and k_trained.shape == (int(lay["n_in"]), int(lay["n_out"])):
+                layer.set_weights([_prune(k_trained, n_zeros)] + [rng.uniform(-0.5, 0.5, w.shape) for w in layer.get_weights()[1:]])
+            else:
+                _weights(layer, rng, n_zeros)
         elif t in ("Conv2D", "Conv1D"):
             conv = keras.layers.Conv2D if t == "Conv2D" else keras.layers.Conv1D
             k_ = lay["kernel"] if t == "Conv2D" else (lay["kernel"][-1] if isinstance(lay["kernel"], list) else lay["kernel"])

@@ -133,7 +133,7 @@ def estimate_code(code, part: str, clock_ns: float, accelerator=None, share: flo
                 r["ff"] += geo["filt_height"] * (geo["in_width"] + geo["pad_left"] + geo["pad_right"]) * \
                     geo["n_chan"] * lay.in_types[0].width
         else:
-            r = elementwise_row(lay, plan, clock_ns, info)
+            r = elementwise_row(lay, plan, clock_ns, info, tool, clock_uncertainty)
         r = dict(name=lay.source_name, kind=lay.kind, **{k: int(round(v)) for k, v in r.items()})
         rows.append(r)
         by_tensor[lay.outputs[0]] = r

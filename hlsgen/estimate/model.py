@@ -48,8 +48,8 @@ def dsp_per_product(wa: int, wb: int, part) -> int:
     return ceil_div(hi - 1, a - 1) * ceil_div(lo - 1, b - 1)
 
 
-def _adder_tree_cycles(terms: int, acc_bits: int, clock_ns: float) -> int:
-    c = costs()
+def _adder_tree_cycles(terms: int, acc_bits: int, clock_ns: float, c: dict | None = None) -> int:
+    c = c or costs()
     levels = math.ceil(math.log2(max(terms, 1) + 1))
     return _cycles(levels * (c["t_add_ns"] + c["t_add_ns_per_bit"] * acc_bits), clock_ns)
 
@@ -68,40 +68,61 @@ def memory(bits_per_word: int, words: int) -> tuple:
     return best, 0
 
 
-def constant_widths(q: np.ndarray, lsb: float) -> np.ndarray:
-    """Significant bits of each constant weight: HLS drops a constant's trailing zero
-    bits (a shift) and its redundant sign bits, so a product by ``q`` is as wide as the
-    odd integer left (0: a zero weight, no product; 1: a power of two, a shift)."""
+def signed_digits(q: np.ndarray, lsb: float) -> np.ndarray:
+    """Nonzero digits of each constant weight in its canonical signed-digit form (in
+    units of the weight's LSB): 0 is a zero weight (no product), 1 a power of two (a
+    shift), 2 one adder of shifted data; from 3 digits up the tools use a multiplier.
+    That rule predicts, on the public KERAS_3layer model (fixed<16,6>, 16-bit data), the
+    DSP products of Vivado HLS 2019.2 (3,317: astitwlathe-keras3layer-vu9p) and of Vitis
+    HLS 2025.2 (per layer 881/1509/810/129: taitashaw-keras3layer-stream-zu7ev) as
+    889/1536/814/131 = 3,370; counting significant bits predicts 2,406 or 3,553 at the
+    neighbouring thresholds.  The digit count of k is popcount(3k XOR k)."""
+    k = np.abs(np.rint(np.asarray(q, dtype=np.float64).ravel() / lsb)).astype(np.uint64)
+    x = (k * np.uint64(3)) ^ k
+    n = np.zeros(k.shape, dtype=np.int64)
+    while x.any():
+        n += (x & np.uint64(1)).astype(np.int64)
+        x >>= np.uint64(1)
+    return n
+
+
+def magnitude_bits(q: np.ndarray, lsb: float) -> np.ndarray:
+    """Bits of each constant's magnitude in units of its LSB (0 for a zero weight)."""
     k = np.abs(np.rint(np.asarray(q, dtype=np.float64).ravel() / lsb)).astype(np.int64)
     out = np.zeros(k.shape, dtype=np.int64)
     nz = k > 0
-    odd = k[nz] // (k[nz] & -k[nz])  # strip trailing zeros
-    out[nz] = np.floor(np.log2(odd)).astype(np.int64) + 1
+    out[nz] = np.floor(np.log2(k[nz])).astype(np.int64) + 1
     return out
 
 
 def product_mix(lay, x_width: int, constant: bool, part, tool: str = "vitis_hls") -> dict:
     """Per product of one iteration (fractions of all products): how many need a DSP
-    slice, how many a fabric multiplier (and its mean operand-bit area), how many are
-    shifts, and how many vanish.  Embedded weights are constants at synthesis."""
+    slice, how many are built in the fabric (and the mean LUTs of one), how many are
+    shifts, and how many vanish.  Embedded weights are constants at synthesis: a product
+    by a constant of d signed digits is d - 1 adders of shifted data unless it goes to a
+    DSP slice (d above ``lut_const_mult_max_digits``, with data wider than
+    ``lut_mult_max_width``)."""
     c = tool_costs(tool)
     w_t = lay.types["weight"]
     if "weight" not in lay.weights:
         return dict(dsp=1.0, fabric=0.0, area=0.0, shift=0.0, nonzero=1.0)
     if not constant:  # weights read from memory or a port: every product is a full multiplier
         d = dsp_per_product(x_width, w_t.width, part) > 0
-        return dict(dsp=float(d), fabric=float(not d), area=float(x_width * w_t.width) * (not d),
-                    shift=0.0, nonzero=1.0)
+        return dict(dsp=float(d), fabric=float(not d),
+                    area=float(x_width * w_t.width * c["lut_per_mult_bit2"]) * (not d), shift=0.0, nonzero=1.0)
     q = lay.types["weight"].quantize(lay.weights["weight"])
-    bits = constant_widths(q, w_t.lsb)
-    n = max(bits.size, 1)
-    mult = bits > 1
-    # a signed constant of b significant bits is a (b + 1)-bit operand
-    on_dsp = mult & (np.minimum(bits + 1, x_width) > c["lut_mult_max_width"]) & bool(part.dsp_a)
+    digits = signed_digits(q, w_t.lsb)
+    n = max(digits.size, 1)
+    mult = digits > 1
+    on_dsp = (mult & (digits > c["lut_const_mult_max_digits"]) & (x_width > c["lut_mult_max_width"])
+              & bool(part.dsp_a))
     fabric = mult & ~on_dsp
-    return dict(dsp=on_dsp.sum() / n, fabric=fabric.sum() / n,
-                area=float(x_width * bits[fabric].mean()) if fabric.any() else 0.0,
-                shift=(bits == 1).sum() / n, nonzero=(bits > 0).sum() / n)
+    area = 0.0
+    if fabric.any():  # d - 1 adders as wide as the data plus the constant's magnitude
+        mag = magnitude_bits(q, w_t.lsb)
+        area = float(((digits[fabric] - 1) * (x_width + mag[fabric])).mean() * c["lut_per_add_bit"])
+    return dict(dsp=on_dsp.sum() / n, fabric=fabric.sum() / n, area=area,
+                shift=(digits == 1).sum() / n, nonzero=(digits > 0).sum() / n)
 
 
 def mac_row(lay, plan, clock_ns: float, part, reprogrammable: bool, tool: str = "vitis_hls",
@@ -129,7 +150,7 @@ def mac_row(lay, plan, clock_ns: float, part, reprogrammable: bool, tool: str = 
     fabric = math.ceil(per_iter * mix["fabric"] / share)
     adds = max(per_iter * mix["nonzero"] - outs, 0) / share
     dsp = dsp_units * d
-    lut = c["layer_lut"] + adds * acc_t.width * c["lut_per_add_bit"] + fabric * mix["area"] * c["lut_per_mult_bit2"]
+    lut = c["layer_lut"] + adds * acc_t.width * c["lut_per_add_bit"] + fabric * mix["area"]
     # multipliers shared over `ways` products: each data value reaches its multiplier
     # through a multiplexer (a stream of inputs per multiplexer: about n_inputs x bits / 3
     # LUT6 in all, whatever the sharing); a weight in registers through a multiplexer too;
@@ -163,7 +184,7 @@ def mac_row(lay, plan, clock_ns: float, part, reprogrammable: bool, tool: str = 
     regs += outs * acc_t.width  # the results
     ff = c["layer_ff"] + regs * c["ff_per_add_bit"] + dsp * c["ff_per_dsp"]
     if fabric:  # a fabric product's result is registered: its bits (data + significant weight bits)
-        ff += fabric * (x_t.width + mix["area"] / x_t.width) * c["ff_per_fabric_product_bit"]
+        ff += fabric * (x_t.width + w_t.width) * c["ff_per_fabric_product_bit"]
     bram = 0
     if plan.storage == "memory":
         b, l = memory(plan.reshape_factor * w_t.width, ceil_div(plan.weight_words, max(plan.reshape_factor, 1)))
@@ -186,8 +207,10 @@ def lay_outputs_per_iteration(lay, plan) -> int:
     return int(w.shape[-1]) if w is not None else 1
 
 
-def elementwise_row(lay, plan, clock_ns: float, part) -> dict:
-    c = costs()
+def elementwise_row(lay, plan, clock_ns: float, part, tool: str = "vitis_hls",
+                    uncertainty: float | None = None) -> dict:
+    c = tool_costs(tool)
+    budget = clock_ns * (1 - (c["clock_uncertainty"] if uncertainty is None else uncertainty))
     if plan.style == "view":
         return dict(dsp=0, lut=0, ff=0, bram_18k=0, latency_min=0, latency_max=0, ii=1)
     res = lay.types.get("result")
@@ -196,25 +219,25 @@ def elementwise_row(lay, plan, clock_ns: float, part) -> dict:
     lut = c["layer_lut"] + per_cycle * width * c["lut_per_elem_bit"]
     ff = c["layer_ff"] + per_cycle * width * c["ff_per_elem_bit"]
     dsp = bram = 0
-    depth = 1
+    depth = c["elem_latency"]  # a compare and select, registered or chained into the next layer
     tables = lay.tables()
     for _, (t, values) in tables.items():  # a ROM copy per rom_ports parallel lookups
         copies = ceil_div(per_cycle, c["rom_ports"])
         b, l = memory(t.width, len(values))
         bram, lut = bram + b * copies, lut + l * copies
-        depth += _cycles(c["t_table_ns"], clock_ns)
+        depth += _cycles(c["t_table_ns"], budget)
     kind = lay.kind
     if kind in ("Softmax",):
         in_t = lay.in_types[0]
         dsp += per_cycle * dsp_per_product(width, in_t.width, part)  # normalisation products
-        depth += _adder_tree_cycles(plan.outputs, width, clock_ns) + _cycles(c["t_dsp_mult_ns"], clock_ns)
+        depth += _adder_tree_cycles(plan.outputs, width, budget, c) + _cycles(c["t_dsp_mult_ns"], budget)
     elif kind in ("BatchNormalization",) or "scale" in lay.weights:
         dsp += per_cycle * dsp_per_product(lay.in_types[0].width, width, part)
-        depth += _cycles(c["t_dsp_mult_ns"], clock_ns)
+        depth += _cycles(c["t_dsp_mult_ns"], budget)
     elif kind in ("Multiply",):
         dsp += per_cycle * dsp_per_product(lay.in_types[0].width, lay.in_types[-1].width, part)
-        depth += _cycles(c["t_dsp_mult_ns"], clock_ns)
-    lat = plan.cycles + depth - 1
+        depth += _cycles(c["t_dsp_mult_ns"], budget)
+    lat = plan.cycles + max(depth, 1 if plan.cycles > 1 else 0) - 1
     return dict(dsp=dsp, lut=lut, ff=ff, bram_18k=bram, latency_min=lat, latency_max=lat, ii=plan.cycles)
 
 
