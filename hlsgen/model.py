@@ -266,6 +266,20 @@ class HLSModel:
         return build(self.output_dir, csim=csim, synth=synth, cosim=cosim, export=export, bitfile=bitfile,
                      hls_tool=hls_tool, jobs=jobs)
 
+    def package(self, path=None, allow_missing_bitstream: bool = False, version: str = "1.0.0"):
+        """A pip-installable PYNQ overlay package (sdist and wheel of ``<project>_overlay``) of the
+        project and its bitstream, into ``path`` (default ``<output_dir>/dist``): the driver, the
+        ``.bit``/``.hwh`` from ``build(bitfile=True)`` (required unless ``allow_missing_bitstream``),
+        the test data, a notebook for ``pynq get-notebooks`` and a README. See
+        ``hlsgen.drivers.package``; returns its ``OverlayPackage`` (``.wheel``, ``.sdist``)."""
+        from .drivers.package import package
+
+        if self.accelerator is None:
+            raise ValueError("package() needs a VivadoAccelerator model (backend='VivadoAccelerator')")
+        if not self._written:
+            self.write()
+        return package(self.output_dir, path, allow_missing_bitstream=allow_missing_bitstream, version=version)
+
     def trace(self, X):
         """(outputs, {layer name: its output}) for every layer of the converted network."""
         return self._simulation().trace(X)
