@@ -129,6 +129,7 @@ def py_str(value) -> Code:
     return Code(ascii(str(value)))
 
 
+_SURROGATE = re.compile(r"[\ud800-\udfff]")  # lone surrogates: no UTF-8 file can hold them
 _MD_SPECIAL = re.compile(r"([\\`\[\]<>|&~$!])")
 _MD_EMPHASIS = re.compile(r"(?<![A-Za-z0-9])[*_]|[*_](?![A-Za-z0-9])|(?<=[A-Za-z0-9])\*(?=[A-Za-z0-9])")
 _MD_LINE_START = re.compile(r"^(\d*)([#>+=.)-])")
@@ -138,14 +139,14 @@ def md_text(value) -> Code:
     """Markdown text (also a table cell), on one line: every character that could start
     HTML, an entity, a link, an image, code, a table cell, emphasis or a block is
     backslash-escaped (CommonMark); ``_`` inside a word, which is never emphasis, stays."""
-    s = _CONTROL.sub(" ", str(value))
+    s = _SURROGATE.sub("\ufffd", _CONTROL.sub(" ", str(value)))
     s = _MD_EMPHASIS.sub(lambda m: "\\" + m.group(0), _MD_SPECIAL.sub(r"\\\1", s))
     return Code(_MD_LINE_START.sub(r"\1\\\2", s))
 
 
 def md_code(value) -> Code:
     """A Markdown code span holding ``value`` (one line; ``|`` escaped for table cells)."""
-    s = _CONTROL.sub(" ", str(value)).replace("|", "\\|")
+    s = _SURROGATE.sub("\ufffd", _CONTROL.sub(" ", str(value))).replace("|", "\\|")
     longest = max((len(m) for m in re.findall(r"`+", s)), default=0)
     fence = "`" * (longest + 1)
     pad = " " if s.startswith("`") or s.endswith("`") else ""

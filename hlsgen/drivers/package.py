@@ -74,8 +74,11 @@ def _inputs(project: Path, allow_missing_bitstream: bool, version: str) -> dict:
         raise FileNotFoundError(f"{project} has no registers.json: package() needs a written VivadoAccelerator project")
     desc = json.loads(regs.read_text())
     p = str(desc.get("project", ""))
-    if not _IDENT.match(p) or not p.isascii():
-        raise ValueError(f"{regs}: project {p!r} is not a C identifier; it names the Python package")
+    for key in ("project", "top"):
+        v = str(desc.get(key, ""))
+        if not _IDENT.match(v) or not v.isascii():
+            raise ValueError(f"{regs}: {key} {v!r} is not a C identifier (the project name names the Python package, "
+                             "the top its driver)")
     if not _VERSION.match(str(version)):
         raise ValueError(f"version {version!r} is not a PEP 440 version such as 1.0.0")
     bit, hwh = project / f"{p}.bit", project / f"{p}.hwh"
@@ -188,7 +191,7 @@ def package(project, path=None, allow_missing_bitstream: bool = False, version: 
             if isinstance(content, bytes):
                 f.write_bytes(content)
             else:
-                f.write_text(content)
+                f.write_text(content, encoding="utf-8")
         # sdist first, then the wheel from the sdist (so the sdist is proven complete); no
         # isolation: the installed setuptools builds it, without a network
         cmd = [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(dist), str(tree)]
