@@ -236,12 +236,29 @@ print(f"executed in {{time.perf_counter() - t0:.1f}} s")
     assert "agreement hardware vs expected (bit-exact simulation): 40/40 samples identical, max |diff| 0" in text
     assert "agreement hardware vs software: 40/40 samples identical, max |diff| 0" in text
     assert "argmax agreement" in text and "timing hardware:" in text and "timing software:" in text
+    assert "speed-up of the hardware over the software: x" in text
     assert "host simulation" in text
     assert images == 1  # hardware against software, plotted
     report(f"{name} notebook ({took}):\n" + text)
 
 
 # ----------------------------------------------------------------------------- errors
+def test_plain_driver_asks_for_the_bitstream(built):
+    """The driver's default_bitfile hook: outside a package, no bitfile is a clear error."""
+    import importlib.util
+
+    from hlsgen.simulation import install_pynq
+
+    install_pynq()
+    hm = built["masternet"][0]
+    spec = importlib.util.spec_from_file_location("masternet_driver_plain",
+                                                  hm.output_dir / "drivers" / "python" / "masternet_driver.py")
+    drv = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(drv)
+    with pytest.raises(TypeError, match=r"MasternetAccelerator\(\) needs the bitstream: pass bitfile="):
+        drv.MasternetAccelerator()
+
+
 def test_refusals_name_the_culprit_and_write_nothing(tmp_path, built):
     hm, _, _ = built["masternet"]
     out = tmp_path / "dist"
