@@ -26,6 +26,7 @@ from conftest import REPO, grid, needs_gxx
 
 keras = pytest.importorskip("keras")
 pytest.importorskip("build")
+pytestmark = pytest.mark.filterwarnings("ignore::hlsgen.estimate.fit.FitWarning")  # a small design that needs no fit
 
 PLACEHOLDER_BIT, PLACEHOLDER_HWH = b"placeholder bitstream\n", b"<placeholder hwh/>\n"
 # name -> (interface, extra convert options, bitstream in the package)
@@ -33,8 +34,8 @@ PROJECTS = {"streamnet": ("axi_stream", {}, True),
             "masternet": ("axi_master", dict(input_type="fixed<16,6>", output_type="ufixed<8,0,RND,SAT>"), False)}
 
 
-def _model():
-    keras.utils.set_random_seed(3)
+def _model(seed=3):
+    keras.utils.set_random_seed(seed)
     return keras.Sequential([keras.Input((12,), name="input"), keras.layers.Dense(16, activation="relu", name="d1"),
                              keras.layers.Dense(4, activation="softmax", name="d2")])
 
@@ -44,17 +45,22 @@ def X():
     return grid(np.random.default_rng(11), (90, 12))
 
 
+def _convert(m, name, out, X):
+    itf, kw, _ = PROJECTS[name]
+    return hlsgen.convert_from_keras_model(m, output_dir=out, project_name=name, backend="VivadoAccelerator",
+                                           board="pynq-z2", interface=itf, input_data_tb=X[:40],
+                                           output_data_tb=m.predict(X[:40], verbose=0), **kw)
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory, X):
     """{name: (hm, OverlayPackage, seconds to build)}: the stream project with placeholder .bit/.hwh
     where build(bitfile=True) puts them, the master project without (allow_missing_bitstream)."""
     m = _model()
     out = {}
-    for name, (itf, kw, with_bit) in PROJECTS.items():
+    for name, (_, _, with_bit) in PROJECTS.items():
         d = tmp_path_factory.mktemp(name) / "prj"
-        hm = hlsgen.convert_from_keras_model(m, output_dir=d, project_name=name, backend="VivadoAccelerator",
-                                             board="pynq-z2", interface=itf, input_data_tb=X[:40],
-                                             output_data_tb=m.predict(X[:40], verbose=0), **kw)
+        hm = _convert(m, name, d, X)
         hm.compile()
         if with_bit:
             (d / f"{name}.bit").write_bytes(PLACEHOLDER_BIT)
@@ -281,6 +287,19 @@ def test_refusals_name_the_culprit_and_write_nothing(tmp_path, built):
     with pytest.raises(FileNotFoundError, match="has no registers.json"):
         package(tmp_path, out)
     assert not out.exists()
+
+
+def test_a_converted_again_model_packages_the_built_project_as_it_is(tmp_path, built, X):
+    """package() never rewrites a project on disk (that would remove its bitstream): the same model
+    converted again packages it; another model is refused, and the bitstream stays."""
+    hm = built["streamnet"][0]
+    again = _convert(_model(), "streamnet", hm.output_dir, X)
+    r = again.package(tmp_path / "a")
+    assert r.has_bitstream and (hm.output_dir / "streamnet.bit").read_bytes() == PLACEHOLDER_BIT
+    other = _convert(_model(seed=4), "streamnet", hm.output_dir, X)
+    with pytest.raises(ValueError, match=r"holds another version of this project \(firmware/weights/"):
+        other.package(tmp_path / "b")
+    assert (hm.output_dir / "streamnet.bit").read_bytes() == PLACEHOLDER_BIT and not (tmp_path / "b").exists()
 
 
 def test_cli_package(tmp_path, built, capsys):
