@@ -99,7 +99,8 @@ def _inputs(project: Path, allow_missing_bitstream: bool, version: str) -> dict:
     firmware = project / "firmware"
     if not (firmware / f"{p}.cpp").is_file():
         raise FileNotFoundError(f"{firmware} has no {p}.cpp: the package carries the firmware as its software network")
-    if importlib.util.find_spec("build") is None:
+    spec = importlib.util.find_spec("build")
+    if spec is None or spec.origin is None:  # (a folder named build/ is no front end)
         raise ImportError("hlsgen.package needs the 'build' package (pip install build) to make the sdist and wheel")
     return dict(desc=desc, p=p, bit=bit if have[0] else None, hwh=hwh if have[0] else None, x=x, y=y, y_ref=y_ref,
                 firmware=firmware)
@@ -168,7 +169,7 @@ def _tree(src: dict, version: str) -> dict:
             f"{pkg}.notebooks": [f"{p}/{p}.ipynb"]}
     toml_data = [(toml_str(k), Code("[" + ", ".join(toml_str(f) for f in v) + "]")) for k, v in data.items()]
     files["pyproject.toml"] = render(f"{TEMPLATES}/pyproject.toml.j2", package_data=toml_data, **ctx)
-    wheel = Code(f"{p}_overlay-{version}-py3-none-any.whl")
+    wheel = Code(f"{p.lower()}_overlay-{version}-py3-none-any.whl")  # the normalized name (PEP 427, PEP 503)
     files["README.md"] = render(f"{TEMPLATES}/README.md.j2", wheel_name=wheel,
                                 clock_mhz=round(1000.0 / float(desc["clock_period_ns"]), 3),
                                 registers=render("vivado_accelerator/registers.md.j2", d=desc), **ctx)
@@ -195,7 +196,7 @@ def package(project, path=None, allow_missing_bitstream: bool = False, version: 
         # sdist first, then the wheel from the sdist (so the sdist is proven complete); no
         # isolation: the installed setuptools builds it, without a network
         cmd = [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(dist), str(tree)]
-        r = subprocess.run(cmd, capture_output=True, text=True)
+        r = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp)
         if verbose or r.returncode != 0:
             log = (r.stdout + r.stderr)[-4000:]
             if r.returncode != 0:
