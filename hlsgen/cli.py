@@ -112,6 +112,18 @@ def cmd_predict(args):
     return 0
 
 
+def cmd_package(args):
+    from .drivers.package import package
+
+    r = package(args.project, args.output, allow_missing_bitstream=args.allow_missing_bitstream,
+                version=args.package_version)
+    print(f"wheel: {r.wheel} ({r.wheel.stat().st_size} bytes)")
+    print(f"sdist: {r.sdist}")
+    if not r.has_bitstream:
+        print("no bitstream in the package (--allow-missing-bitstream): its constructor needs bitfile=")
+    return 0
+
+
 def cmd_profile(args):
     """Numerical profiling figures (hlsgen.profiling) of a written project, or of a model file
     (converted with the default configuration into a temporary folder), on the inputs in --data."""
@@ -336,6 +348,14 @@ def main(argv=None):
     pf.add_argument("--io-type", default="io_parallel", help="for a model file")
     pf.add_argument("--calibration-data", help="for a model file: representative inputs (.npy)")
     pf.set_defaults(func=cmd_profile)
+    pk = sub.add_parser("package", help="a pip-installable PYNQ overlay package (sdist and wheel) of a written "
+                                        "VivadoAccelerator project and its bitstream")
+    pk.add_argument("project", help="the project folder (with <project>.bit and .hwh from build(bitfile=True))")
+    pk.add_argument("-o", "--output", help="folder for the sdist and wheel (default: PROJECT/dist)")
+    pk.add_argument("--allow-missing-bitstream", action="store_true",
+                    help="package without .bit/.hwh (for testing): the constructor then needs bitfile=")
+    pk.add_argument("--package-version", default="1.0.0", help="the package's version (default 1.0.0)")
+    pk.set_defaults(func=cmd_package)
     d = sub.add_parser("demo", help="convert, compile and check the bundled example model")
     d.add_argument("-o", "--output-dir", default="hlsgen_demo_prj")
     d.add_argument("--board", default="pynq-z2")

@@ -14,7 +14,7 @@ The language of a file comes from its name (:func:`language_of`).  For each lang
 :data:`TEXT` holds the default escaping, safe wherever a template prints text on one
 line: comments, string literals, documentation.  Explicit filters exist for places
 that need an exact literal: ``c_str``, ``py_str``, ``tcl`` (a Tcl word), ``md_code``,
-``json`` and ``yaml``.  JSON and YAML files themselves are written by ``json.dumps``
+``json``, ``yaml`` and ``toml`` (a TOML string).  JSON and YAML files themselves are written by ``json.dumps``
 and ``yaml.safe_dump``, whose escaping is that of the language.
 """
 from __future__ import annotations
@@ -25,7 +25,7 @@ import re
 import yaml
 
 __all__ = ["Code", "TEXT", "FILTERS", "language_of", "escape", "c_text", "c_str", "tcl_text", "tcl_word",
-           "py_text", "py_str", "md_text", "md_code", "make_text", "json_text", "yaml_text", "dot_text"]
+           "py_text", "py_str", "md_text", "md_code", "make_text", "json_text", "yaml_text", "dot_text", "toml_str"]
 
 
 class Code(str):
@@ -129,6 +129,7 @@ def py_str(value) -> Code:
     return Code(ascii(str(value)))
 
 
+_SURROGATE = re.compile(r"[\ud800-\udfff]")  # lone surrogates: no UTF-8 file can hold them
 _MD_SPECIAL = re.compile(r"([\\`\[\]<>|&~$!])")
 _MD_EMPHASIS = re.compile(r"(?<![A-Za-z0-9])[*_]|[*_](?![A-Za-z0-9])|(?<=[A-Za-z0-9])\*(?=[A-Za-z0-9])")
 _MD_LINE_START = re.compile(r"^(\d*)([#>+=.)-])")
@@ -138,14 +139,14 @@ def md_text(value) -> Code:
     """Markdown text (also a table cell), on one line: every character that could start
     HTML, an entity, a link, an image, code, a table cell, emphasis or a block is
     backslash-escaped (CommonMark); ``_`` inside a word, which is never emphasis, stays."""
-    s = _CONTROL.sub(" ", str(value))
+    s = _SURROGATE.sub("\ufffd", _CONTROL.sub(" ", str(value)))
     s = _MD_EMPHASIS.sub(lambda m: "\\" + m.group(0), _MD_SPECIAL.sub(r"\\\1", s))
     return Code(_MD_LINE_START.sub(r"\1\\\2", s))
 
 
 def md_code(value) -> Code:
     """A Markdown code span holding ``value`` (one line; ``|`` escaped for table cells)."""
-    s = _CONTROL.sub(" ", str(value)).replace("|", "\\|")
+    s = _SURROGATE.sub("\ufffd", _CONTROL.sub(" ", str(value))).replace("|", "\\|")
     longest = max((len(m) for m in re.findall(r"`+", s)), default=0)
     fence = "`" * (longest + 1)
     pad = " " if s.startswith("`") or s.endswith("`") else ""
@@ -175,17 +176,35 @@ def yaml_text(value) -> Code:
                 .rstrip("\n").removesuffix("\n...").removesuffix("..."))
 
 
+def toml_str(value) -> Code:
+    """A TOML basic string holding ``value`` exactly (TOML 1.0: ``\\``, ``\"`` and control
+    characters escaped, non-ASCII as ``\\uXXXX``/``\\UXXXXXXXX``): a key's value, or a quoted key."""
+    out = []
+    for c in str(value):
+        if c in '"\\':
+            out.append("\\" + c)
+        elif 0x20 <= ord(c) < 0x7f:
+            out.append(c)
+        elif 0xD800 <= ord(c) < 0xE000:  # a lone surrogate is no Unicode scalar value: TOML has none
+            out.append("\\uFFFD")
+        elif ord(c) < 0x10000:
+            out.append(f"\\u{ord(c):04X}")
+        else:
+            out.append(f"\\U{ord(c):08X}")
+    return Code('"' + "".join(out) + '"')
+
+
 #: default escaping of text per output language
 TEXT = {"cpp": c_text, "tcl": tcl_text, "python": py_text, "markdown": md_text, "makefile": make_text,
-        "json": json_text, "yaml": yaml_text, "text": c_text, "dot": dot_text}
+        "json": json_text, "yaml": yaml_text, "text": c_text, "dot": dot_text, "toml": toml_str}
 
 #: Jinja filters for the places that need an exact literal
 FILTERS = {"c_str": c_str, "py_str": py_str, "tcl": tcl_word, "md_code": md_code, "json": json_text,
-           "yaml": yaml_text, "code_text": c_text, "tcl_text": tcl_text, "md_text": md_text}
+           "yaml": yaml_text, "code_text": c_text, "tcl_text": tcl_text, "md_text": md_text, "toml": toml_str}
 
 _EXT = {".h": "cpp", ".hpp": "cpp", ".c": "cpp", ".cc": "cpp", ".cpp": "cpp", ".tcl": "tcl", ".py": "python",
         ".md": "markdown", ".json": "json", ".yml": "yaml", ".yaml": "yaml", ".cfg": "text", ".txt": "text",
-        ".dat": "text", ".dot": "dot"}
+        ".dat": "text", ".dot": "dot", ".toml": "toml"}
 
 
 def language_of(path: str) -> str:

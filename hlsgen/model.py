@@ -266,6 +266,45 @@ class HLSModel:
         return build(self.output_dir, csim=csim, synth=synth, cosim=cosim, export=export, bitfile=bitfile,
                      hls_tool=hls_tool, jobs=jobs)
 
+    def package(self, path=None, allow_missing_bitstream: bool = False, version: str = "1.0.0"):
+        """A pip-installable PYNQ overlay package (sdist and wheel of ``<project>_overlay``) of the
+        project and its bitstream, into ``path`` (default ``<output_dir>/dist``): the driver, the
+        ``.bit``/``.hwh`` from ``build(bitfile=True)`` (required unless ``allow_missing_bitstream``),
+        the test data, a notebook for ``pynq get-notebooks`` and a README. See
+        ``hlsgen.drivers.package``; returns its ``OverlayPackage`` (``.wheel``, ``.sdist``)."""
+        from .drivers.package import package
+
+        if self.accelerator is None:
+            raise ValueError("package() needs a VivadoAccelerator model (backend='VivadoAccelerator')")
+        if not self._written and (self.output_dir / "registers.json").is_file():
+            # a project on disk, perhaps with the bitstream of hours of Vivado: never rewrite it (that
+            # would remove the bitstream); package it if it is exactly what this model writes
+            differ = self._differing_files()
+            if differ:
+                raise ValueError(f"{self.output_dir} holds another version of this project ({', '.join(differ[:3])} "
+                                 "differ): write() and build(bitfile=True) it again, or package the folder as it "
+                                 f"is with `hlsgen package {self.output_dir}`")
+        elif not self._written:
+            self.write()
+        return package(self.output_dir, path, allow_missing_bitstream=allow_missing_bitstream, version=version)
+
+    def _differing_files(self) -> list:
+        """The files of the project on disk that differ from what write() would write now."""
+        from .writer import CopyFrom
+
+        differ = []
+        for rel, content in self.files():
+            f = self.output_dir / rel
+            if isinstance(content, CopyFrom):
+                content = content.path.read_bytes()
+            try:
+                same = f.read_bytes() == (content if isinstance(content, bytes) else content.encode())
+            except OSError:
+                same = False
+            if not same:
+                differ.append(str(rel))
+        return differ
+
     def trace(self, X):
         """(outputs, {layer name: its output}) for every layer of the converted network."""
         return self._simulation().trace(X)

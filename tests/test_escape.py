@@ -114,3 +114,15 @@ def test_no_template_uses_macros_or_block_sets():
         for line in text.splitlines():
             if line.strip().startswith("{% set") and "=" not in line:
                 pytest.fail(f"{t}: block set {line!r}")
+
+
+def test_toml_str_holds_any_text_exactly():
+    import tomllib
+
+    for v in ['plain', 'a"b\\c', 'x\n[tool.evil]\ny = 1', '\x00\x1f\x7f\u2028', 'é😀', '"""', "'''"]:
+        t = escape.toml_str(v)
+        assert isinstance(t, escape.Code) and t.isascii() and "\n" not in t
+        assert tomllib.loads(f"k = {t}\n{t} = 2") == {"k": v, v: 2}
+    assert tomllib.loads(f"k = {escape.toml_str('a' + chr(0xD800))}")["k"] == "a\ufffd"  # no scalar value: replaced
+    assert escape.language_of("pyproject.toml.j2") == "toml"
+    assert escape.md_text("a" + chr(0xDC00)) == "a\ufffd"

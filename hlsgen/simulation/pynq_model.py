@@ -14,6 +14,7 @@ as ``pynq``), or put ``hlsgen/simulation/pynq_sim`` on ``sys.path``.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -279,13 +280,25 @@ class DMA(DefaultIP):
 
 
 # ------------------------------------------------------------------------------ overlay
+PROJECT_ENV = "HLSGEN_PYNQ_PROJECT"
+
+
 def _find_project(bitfile) -> Path:
+    """The project whose bitstream ``bitfile`` is: the one whose registers.json is beside it (or
+    above it), else the attached one (a bitstream installed elsewhere, e.g. in an overlay
+    package), else the project named by the environment variable HLSGEN_PYNQ_PROJECT (for a
+    process that cannot call attach(), such as a notebook's kernel)."""
     p = Path(bitfile).resolve()
     for d in [p if p.is_dir() else p.parent, *p.parents]:
         if (d / "registers.json").is_file():
             return d
+    if board.project is not None:
+        return board.project
+    env = os.environ.get(PROJECT_ENV)
+    if env:
+        return Path(env).resolve()
     raise FileNotFoundError(f"simulated pynq: no registers.json beside {bitfile}; call "
-                            "hlsgen.simulation.pynq_model.attach(project) first")
+                            f"hlsgen.simulation.pynq_model.attach(project) first or set {PROJECT_ENV}")
 
 
 def _ip_dict(desc: dict, layout: dict) -> dict:
