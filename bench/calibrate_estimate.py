@@ -16,7 +16,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import csynth_designs as cd  # noqa: E402
 
-from hlsgen.estimate import estimate_code  # noqa: E402
 from hlsgen.estimate.model import costs  # noqa: E402
 
 KNOBS = ["lut_mult_max_width", "lut_per_mult_bit2", "lut_per_add_bit", "ff_per_add_bit", "lut_per_mux_input_bit",
@@ -45,10 +44,7 @@ def prepared():
 def score(items):
     errs = []
     for e, est0 in items:
-        est = estimate_code(est0._code, e["part"], float(e["clock_ns"]), None,
-                            multipliers="fabric" if e.get("multiplier_impl") == "LUT" else "auto", tool=cd.tool(e),
-                            clock_uncertainty=cd.HLS4ML_UNCERTAINTY)
-        errs.append(cd.compare(est, e["report"]))
+        errs.append(cd.compare(cd.estimate_design(e, est0._code), e["report"]))
     s = cd.summary(errs)
     return sum(v[0] + 0.5 * v[1] for v in s.values() if v[0] is not None), s
 
@@ -101,10 +97,7 @@ def held_out(items, c, folds, rounds):
         train = [it for g in groups if g is not test for it in g]
         fit(train, c, rounds, log=lambda *a: None)
         for e, est0 in test:
-            est = estimate_code(est0._code, e["part"], float(e["clock_ns"]), None,
-                                multipliers="fabric" if e.get("multiplier_impl") == "LUT" else "auto", tool=cd.tool(e),
-                                clock_uncertainty=cd.HLS4ML_UNCERTAINTY)
-            errs.append(cd.compare(est, e["report"]))
+            errs.append(cd.compare(cd.estimate_design(e, est0._code), e["report"]))
         repos = sorted({e["source"]["repo"] for e, _ in test})
         print(f"fold {k}: {len(test)} designs of {len(repos)} repositories held out", flush=True)
     c.clear()
@@ -126,7 +119,6 @@ def main():
     items = prepared()
     c = costs()
     if args.held_out:
-        fitted, _ = score(items)
         print(f"{'metric':10s} {'held-out median':>16s} {'p75':>6s} {'designs':>8s}")
         for m, (med, p75, n) in held_out(items, c, args.held_out, args.rounds).items():
             print(f"{m:10s} {med:16.2f} {p75:6.2f} {n:8d}")

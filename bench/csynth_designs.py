@@ -93,6 +93,10 @@ def keras_model(entry, seed=0):
         entry_cfg = {}
         if lay.get("reuse_factor"):
             entry_cfg["ReuseFactor"] = int(lay["reuse_factor"])
+        if t in ("Activation", "Softmax") and entry["io_type"] == "io_parallel":
+            # hls4ml's io_parallel activations are unrolled whatever the reuse factor
+            # (hlsgen's share their operators over it): rebuild the reference's design
+            entry_cfg["ReuseFactor"] = 1
         prec = {key: _t(lay.get(key)) for key in ("weight", "result", "accum") if _t(lay.get(key))}
         if t in ("Dense", "Conv2D", "Conv1D") and "weight" not in prec and entry.get("weight_inferred"):
             prec["weight"] = _t(entry["weight_inferred"])
@@ -176,7 +180,6 @@ def _weights(layer, rng, n_zeros):
 def estimate_entry(entry, tmp="/tmp/hlsgen-bench-estimate"):
     """(estimate, report numbers) of one design; raises Unsupported when it cannot be rebuilt."""
     import hlsgen
-    from hlsgen.estimate import estimate_code
 
     model, layer_cfg = keras_model(entry)
     cfg = {"Model": {"Precision": _t(entry.get("precision")) or "fixed<16,6>",
@@ -188,11 +191,26 @@ def estimate_entry(entry, tmp="/tmp/hlsgen-bench-estimate"):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         hm = hlsgen.convert_from_keras_model(model, hls_config=cfg, output_dir=tmp, io_type=entry["io_type"])
+    return estimate_design(entry, hm.lowering), entry["report"]
+
+
+def estimate_design(entry, code):
+    """hlsgen's estimate of a rebuilt design (its lowering ``code``) on the entry's part,
+    clock and tool, seen as the reference design it stands for."""
+    from hlsgen.estimate import estimate_code
+
     fabric = entry.get("multiplier_impl") == "LUT"
-    est = estimate_code(hm.lowering, entry["part"], float(entry["clock_ns"]), None,
+    est = estimate_code(code, entry["part"], float(entry["clock_ns"]), None,
                         multipliers="fabric" if fabric else "auto", tool=tool(entry),
                         clock_uncertainty=HLS4ML_UNCERTAINTY)
-    return est, entry["report"]
+    if entry["io_type"] == "io_parallel" and (entry.get("strategy") or "Latency") == "Latency":
+        # hls4ml's dense_latency pins its pipeline at II = reuse factor; hlsgen's leaves the
+        # interval to the multiplier limit (shorter where constant products go to LUTs):
+        # the reference design's interval is at least its largest Dense reuse factor
+        rf = max([int(lay.get("reuse_factor") or entry.get("reuse_factor") or 1)
+                  for lay in entry["layers"] if lay["type"] == "Dense"] or [1])
+        est.total["ii"] = max(est.total["ii"], rf)
+    return est
 
 
 def tool(entry) -> str:
