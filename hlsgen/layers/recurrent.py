@@ -42,8 +42,8 @@ own attributes (``activation_attrs``, ``recurrent_activation_attrs``).
 
 Precision keys and 'auto' (W = width of the context default D):
 
-* ``result``: h. fixed<W, 1, RND, SAT> when the cell bounds h to [-1, 1] (LSTM, GRU and
-  SimpleRNN with a bounded activation: tanh, sigmoid, hard_sigmoid, softsign), else D;
+* ``result``: h. fixed<W, 1, RND, SAT> when the activation bounds h to [-1, 1] (tanh,
+  sigmoid, hard_sigmoid, softsign), else D;
 * ``weight``, ``recurrent_weight``, ``bias``, ``recurrent_bias``: data-driven as Dense;
 * ``accum``: exact for every input in its type's range and every h in ``result``'s;
 * ``gate`` (ract's output), ``candidate`` (act's output on the candidate): the
@@ -86,29 +86,36 @@ def _raw(v, frac: int) -> np.ndarray:
 def cast_exact(out_t: FixedType, *terms) -> np.ndarray:
     """``out_t(sum of terms)`` computed exactly, as ap_fixed does: a term is ``(value, frac)``
     or a product ``((a, frac_a), (b, frac_b))`` of values on those grids.  The sum is
-    formed in integers; its bits below ``out_t``'s grid are kept as a sticky fraction, so
-    every rounding mode rounds it as the exact value."""
-    ints = []
+    formed in integers (int64, or Python integers when wider); its bits below ``out_t``'s
+    grid are kept as a sticky fraction, so every rounding mode rounds it as the exact
+    value.  Exact for results up to 53 bits wide (float64), like ``FixedType.quantize``."""
+    def frac(term):
+        return term[0][1] + term[1][1] if isinstance(term[0], tuple) else term[1]
+
+    def magnitude(term):
+        if isinstance(term[0], tuple):
+            return float(np.abs(term[0][0]).max(initial=0)) * float(np.abs(term[1][0]).max(initial=0))
+        return float(np.abs(term[0]).max(initial=0))
+
+    F = max(frac(t) for t in terms)
+    wide = sum(magnitude(t) for t in terms) * 2.0**F >= 2.0**RAW_BITS
+    conv = (lambda r: r.astype(object)) if wide else (lambda r: r)  # noqa: E731
+    total = 0
     for term in terms:
         if isinstance(term[0], tuple):
             (a, fa), (b, fb) = term
-            ints.append((_raw(a, fa) * _raw(b, fb), fa + fb))
+            r = conv(_raw(a, fa)) * conv(_raw(b, fb))
         else:
-            ints.append((_raw(term[0], term[1]), term[1]))
-    F = max(f for _, f in ints)
-    bound = sum(float(np.abs(r).max(initial=0)) * 2.0 ** (F - f) for r, f in ints)
-    if bound >= 2.0**RAW_BITS:
-        raise ValueError(f"recurrent layer: a sum cast to {out_t} needs more than {RAW_BITS} bits; "
-                         "use narrower types")
-    total = sum(r << np.int64(F - f) for r, f in ints)
+            r = conv(_raw(term[0], term[1]))
+        total = total + r * (1 << (F - frac(term)))
     d = F - out_t.fractional
     if d <= 0:
-        return out_t.quantize(np.ldexp(total.astype(np.float64), -F))
-    q = total >> np.int64(d)
-    rem = total - (q << np.int64(d))
-    half = np.int64(1) << np.int64(d - 1)
+        return out_t.quantize(np.ldexp(np.asarray(total, dtype=np.float64), -F))
+    q = total >> d
+    rem = total - q * (1 << d)
+    half = 1 << (d - 1)
     sticky = np.where(rem == 0, 0.0, np.where(rem < half, 0.25, np.where(rem == half, 0.5, 0.75)))
-    return out_t.quantize(np.ldexp(q.astype(np.float64) + sticky, -out_t.fractional))
+    return out_t.quantize(np.ldexp(np.asarray(q, dtype=np.float64) + sticky, -out_t.fractional))
 
 
 class Recurrent(Layer):
@@ -197,7 +204,8 @@ struct {{ config }} : nnet::recurrent_config {
 
     # ------------------------------------------------------------------ types
     def _bounded(self) -> bool:
-        return True
+        """h stays in [-1, 1]: the activation does (LSTM: h = o * act(c); GRU: a convex mix)."""
+        return self.acts["activation"].fn in BOUNDED
 
     def infer_types(self, in_types, ctx):
         x_t = in_types[0]
@@ -344,9 +352,6 @@ class SimpleRNN(Recurrent):
     gates = 1
     cell = "simple_rnn_cell"
     cell_activations = (("activation", "activation", "tanh", 1),)
-
-    def _bounded(self):
-        return self.acts["activation"].fn in BOUNDED
 
     def _infer_cell_types(self, at, h_t, ctx):
         self._act_types("activation", at, "candidate", ctx, result=h_t)
