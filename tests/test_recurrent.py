@@ -172,3 +172,82 @@ def test_bad_recurrent_options_are_named(make, match, tmp_path):
     with pytest.raises(ValueError, match=match):
         hlsgen.convert_from_keras_model(model, output_dir=tmp_path / "prj")
     assert not (tmp_path / "prj").exists()
+
+
+# ---------------------------------------------------------------------------- PyTorch
+def _torch_model(kind, use):
+    torch = pytest.importorskip("torch")
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.rnn = getattr(torch.nn, kind)(3, 6, batch_first=True)
+            self.fc = torch.nn.Linear(6, 2)
+
+        def forward(self, x):
+            out, h = self.rnn(x)
+            if kind == "LSTM":
+                h = h[0]
+            return self.fc(out[:, -1]) if use == "seq" else self.fc(h[-1]) if use == "h_n" else self.fc(out)
+
+    torch.manual_seed(21)
+    return torch, Net().eval()
+
+
+@needs_gxx
+@pytest.mark.parametrize("kind,use", [("LSTM", "seq"), ("GRU", "h_n"), ("RNN", "all")])
+def test_pytorch_recurrent_modules(kind, use, tmp_path, report):
+    torch, model = _torch_model(kind, use)
+    X = _seq(np.random.default_rng(22), 150, 8, 3, -2.0, 2.0)
+    with torch.no_grad():
+        yt = model(torch.tensor(X, dtype=torch.float32)).numpy()
+    cfg = hlsgen.config_from_pytorch_model(model, (8, 3), granularity="name")
+    assert "rnn" in cfg["LayerName"] and "fc" in cfg["LayerName"]  # the module names users see
+    cfg["LayerName"]["rnn"]["ReuseFactor"] = 2
+    lines = []
+    for io in IO_TYPES:
+        hm = hlsgen.convert_from_pytorch_model(model, (8, 3), hls_config=cfg, output_dir=tmp_path / io, io_type=io)
+        assert next(lay for lay in hm.graph.layers if lay.source_name == "rnn").cfg.reuse_factor == 2
+        y = hm.predict(X)
+        np.testing.assert_array_equal(y, hm.predict_golden(X))
+        err = float(np.abs(y.reshape(yt.shape) - yt).max())
+        lines.append(f"PyTorch {kind} ({use}) {io}: max|hls - torch| {err:.2e}")
+        assert err < 0.02, lines[-1]
+    report("\n".join(lines))
+
+
+@pytest.mark.parametrize("kw,match", [
+    (dict(bidirectional=True), r"module 'rnn' \(torch.nn.LSTM\): bidirectional=True is not supported"),
+    (dict(num_layers=2), r"module 'rnn' \(torch.nn.LSTM\): num_layers=2 is not supported"),
+    (dict(batch_first=False), r"module 'rnn' \(torch.nn.LSTM\): batch_first=False is not supported"),
+])
+def test_pytorch_recurrent_options_refused(kw, match, tmp_path):
+    torch = pytest.importorskip("torch")
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.rnn = torch.nn.LSTM(3, 4, **{"batch_first": True, **kw})
+
+        def forward(self, x):
+            return self.rnn(x)[0]
+
+    with pytest.raises(hlsgen.converters.pytorch.PyTorchConversionError, match=match):
+        hlsgen.convert_from_pytorch_model(Net(), (5, 3), output_dir=tmp_path / "prj")
+    assert not (tmp_path / "prj").exists()
+
+
+def test_pytorch_lstm_cell_state_refused(tmp_path):
+    torch = pytest.importorskip("torch")
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.rnn = torch.nn.LSTM(3, 4, batch_first=True)
+            self.fc = torch.nn.Linear(4, 2)
+
+        def forward(self, x):
+            return self.fc(self.rnn(x)[1][1][-1])
+
+    with pytest.raises(hlsgen.converters.pytorch.PyTorchConversionError, match=r"the cell state c_n is used"):
+        hlsgen.convert_from_pytorch_model(Net(), (5, 3), output_dir=tmp_path / "prj")
