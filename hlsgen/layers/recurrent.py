@@ -21,8 +21,8 @@ bias, inputs ascending, states ascending):
   c = state(f * c + i * g); h = result(o * act(c))
 * GRU: ax = b + x W; ah = br + h U (``reset_after``) or br + h U over z, r only;
   z, r = ract(accum(ax + ah)[z, r]);
-  reset_after:      hh = act(accum(ax[h] + r * ah[h]))
-  not reset_after:  hh = act(accum(ax[h] + br[h] + result(r * h) U[h]))
+  reset_after:      hh = act(cand(ax[h] + r * ah[h]))
+  not reset_after:  hh = act(cand(ax[h] + br[h] + reset(r * h) U[h]))
   h = result(z * h + (1 - z) * hh)
 
 ``act``/``ract`` are Activation layers (``hlsgen.layers.activation``), planned on the
@@ -38,7 +38,9 @@ GRU), ``return_sequences`` (False: the output is the last h, shape (u,); True: e
 (T, u)), ``go_backwards`` (read the sequence last step first, as Keras does),
 ``reverse_output`` (write the returned sequence last step first: Bidirectional's
 backward half), ``reset_after`` (GRU, True), ``table_size`` (1024), the activations'
-own attributes (``activation_attrs``, ``recurrent_activation_attrs``).
+own attributes (``activation_attrs``, ``recurrent_activation_attrs``), ``exact_activations``
+(False; True: an 'auto' cell activation result of a piecewise-linear function is its exact
+type, as QKeras' float32 cells compute it).
 
 Precision keys and 'auto' (W = width of the context default D):
 
@@ -50,7 +52,12 @@ Precision keys and 'auto' (W = width of the context default D):
   Activation's auto rules (sigmoid ufixed<W, 0>, tanh fixed<W, 1>, RND/SAT);
 * ``state`` (LSTM cell c): RND/SAT, integer bits holding T * max|g| (|c_t| <= t * max|g|),
   the gate's fractional bits;
-* ``state_act`` (act(c), LSTM): the Activation's auto rules.
+* ``state_act`` (act(c), LSTM): the Activation's auto rules;
+* ``reset_state`` (GRU without reset_after: r * h, exact), ``candidate_accum`` (GRU: the
+  candidate's pre-activation, exact; the candidate activation is planned on it);
+* ``result_carry``, ``state_carry``: the h and c the next step sees (QKeras'
+  ``state_quantizer``); 'auto': ``result`` and ``state`` (nothing is rounded).  With a
+  ``state_carry``, 'auto' ``state`` is the exact type of f * c + i * g.
 
 io_parallel: the time loop runs inside the network's pipeline (unrolled there; the
 multiplier limit is the per-step products over the reuse factor).  io_stream: one time
@@ -118,6 +125,18 @@ def cast_exact(out_t: FixedType, *terms) -> np.ndarray:
     return out_t.quantize(np.ldexp(np.asarray(q, dtype=np.float64) + sticky, -out_t.fractional))
 
 
+def _exact_result(act, in_t: FixedType):
+    """The type holding every output of a piecewise-linear cell activation exactly (None for
+    table functions): ``exact_activations`` (QKeras' float32 cells compute them exactly)."""
+    if act.fn == "linear":
+        return in_t
+    if act.fn == "hard_sigmoid":  # clip(slope * x + offset, 0, 1) in [0, 1]
+        return FixedType(act.types["accum"].fractional + 1, 1, False)
+    if act.func == "relu":
+        return FixedType(in_t.width, in_t.integer, False) if in_t.signed else in_t
+    return None
+
+
 class Recurrent(Layer):
     """The shared part of SimpleRNN, LSTM and GRU."""
 
@@ -125,7 +144,8 @@ class Recurrent(Layer):
     #: activations of the cell: (name, attribute holding its function, default, n gates)
     cell_activations: tuple = ()
     precision_keys = ("result", "weight", "recurrent_weight", "bias", "recurrent_bias", "accum", "gate",
-                      "candidate", "state", "state_act")
+                      "candidate", "state", "state_act", "result_carry", "state_carry", "reset_state",
+                      "candidate_accum")
     weight_vars = {"weight": "w", "recurrent_weight": "wr", "bias": "b", "recurrent_bias": "br"}
     cpp_headers = ("nnet_activation.h", "nnet_recurrent.h")
     cell = ""
@@ -151,6 +171,10 @@ struct {{ config }} : nnet::recurrent_config {
     typedef {{ t.candidate }} candidate_t;
     typedef {{ t.state }} state_t;
     typedef {{ t.state_act }} state_act_t;
+    typedef {{ t.result_carry }} result_carry_t;
+    typedef {{ t.state_carry }} state_carry_t;
+    typedef {{ t.reset_state }} reset_state_t;
+    typedef {{ t.candidate_accum }} candidate_accum_t;
 {{ layer.activation_calls(config, tb) }}
 };"""
     cpp_call_tpl = ("nnet::recurrent<{{ in_t[0] }}, {{ t.result }}, {{ config }}>"
@@ -213,6 +237,7 @@ struct {{ config }} : nnet::recurrent_config {
         h_t = self.configured("result")
         if h_t is None:
             h_t = FixedType(d.width, 1, True, **RND_SAT) if self._bounded() else d
+        hc_t = self.configured("result_carry") or h_t  # the h the next step sees
         w, u = self.weights["weight"], self.weights["recurrent_weight"]
         wt, bt, _ = linear_types(self, x_t, w, self.weights["bias"], ctx)
         ut = self.configured("recurrent_weight")
@@ -221,7 +246,7 @@ struct {{ config }} : nnet::recurrent_config {
             if not ctx.weights_fixed:
                 ut = FixedType(ut.width, ut.integer + REPROGRAMMABLE_HEADROOM_BITS, True, **WEIGHT_MODES)
         br = self.weights["recurrent_bias"]
-        rec_frac = h_t.fractional + ut.fractional
+        rec_frac = hc_t.fractional + ut.fractional
         brt = self.configured("recurrent_bias")
         if brt is None:
             i = bits_for_range(min(br.min(initial=0), 0.0), max(br.max(initial=0), 0.0), signed=True)
@@ -233,16 +258,27 @@ struct {{ config }} : nnet::recurrent_config {
         if at is None:
             if ctx.weights_fixed:
                 lo1, hi1 = matmul_range(x_t, wt.quantize(w), bt.quantize(self.weights["bias"]))
-                lo2, hi2 = matmul_range(h_t, ut.quantize(u), brt.quantize(br))
+                lo2, hi2 = matmul_range(hc_t, ut.quantize(u), brt.quantize(br))
                 lo, hi = lo1 + lo2, hi1 + hi2
             else:
                 big = lambda t: max(abs(t.min_value), abs(t.max_value))  # noqa: E731
-                m = big(x_t) * big(wt) * w.shape[0] + big(bt) + big(h_t) * big(ut) * u.shape[0] + big(brt)
+                m = big(x_t) * big(wt) * w.shape[0] + big(bt) + big(hc_t) * big(ut) * u.shape[0] + big(brt)
                 lo, hi = -m, m
             frac = max(x_t.fractional + wt.fractional, rec_frac, bt.fractional, brt.fractional)
             at = exact_sum_type(lo, hi, frac)
-        self.types.update(result=h_t, weight=wt, recurrent_weight=ut, bias=bt, recurrent_bias=brt, accum=at)
+        self.types.update(result=h_t, weight=wt, recurrent_weight=ut, bias=bt, recurrent_bias=brt, accum=at,
+                          result_carry=hc_t)
         self._infer_cell_types(at, h_t, ctx)
+        self.types["state_carry"] = self.configured("state_carry") or self.types["state"]
+        self.types.setdefault("reset_state", hc_t)  # GRU's own (the others do not use them)
+        self.types.setdefault("candidate_accum", at)
+        if self.attrs.get("result_exact") and self.configured("result") is None and \
+                self.configured("result_carry") is not None:
+            self.types["result"] = self._exact_h()  # (the accumulator reads the carried h only)
+
+    def _exact_h(self) -> FixedType:
+        """The type holding the cell's output h exactly (``result_exact``, QKeras)."""
+        raise ValueError(f"{self.kind} layer {self.source_name!r}: no exact output type")
 
     def _act_types(self, name, in_t, result_key, ctx, result=None):
         """Type the cell activation ``name`` on input type ``in_t``; its result is ``result_key``."""
@@ -251,6 +287,11 @@ struct {{ config }} : nnet::recurrent_config {
         act.cfg.precision = {"result": str(fixed) if fixed is not None else "auto"}
         act.in_types = [in_t]
         act.infer_types([in_t], ctx)
+        if fixed is None and self.attrs.get("exact_activations"):
+            exact = _exact_result(act, in_t)
+            if exact is not None:
+                act.cfg.precision = {"result": str(exact)}
+                act.infer_types([in_t], ctx)
         self.types[result_key] = act.types["result"]
         return act.types["result"]
 
@@ -288,12 +329,13 @@ struct {{ config }} : nnet::recurrent_config {
         q = {k: self.types[k].quantize(self.weights[k]) for k in ("weight", "recurrent_weight", "bias",
                                                                   "recurrent_bias")}
         u = self.units
-        h = np.zeros((n, u))
-        c = np.zeros((n, u))
+        h = hc = c = np.zeros((n, u))
         seq = []
         order = range(steps - 1, -1, -1) if self.attrs["go_backwards"] else range(steps)
+        hc_t, sc_t = self.types["result_carry"], self.types["state_carry"]
         for t in order:
-            h, c = self._step(x[:, t, :], h, c, q)
+            h, c = self._step(x[:, t, :], hc, c, q)
+            hc, c = hc_t.quantize(h), sc_t.quantize(c)
             seq.append(h)
         if not self.attrs["return_sequences"]:
             return h
@@ -359,7 +401,7 @@ class SimpleRNN(Recurrent):
 
     def _step(self, x, h, c, q):
         z = self._matmul(self.types["accum"], q["bias"], [(x, q["weight"], self.in_types[0]),
-                                                           (h, q["recurrent_weight"], self.types["result"])])
+                                                           (h, q["recurrent_weight"], self.types["result_carry"])])
         return self._act("activation", z), c
 
 
@@ -376,18 +418,28 @@ class LSTM(Recurrent):
         gate = self._act_types("recurrent_activation", at, "gate", ctx)
         cand = self._act_types("activation", at, "candidate", ctx)
         st = self.configured("state")
+        sc = self.configured("state_carry")
+        big = lambda t: max(abs(t.min_value), abs(t.max_value))  # noqa: E731
+        if st is None and sc is not None:  # a quantized carry: f * c + i * g exactly
+            m = big(gate) * (big(sc) + big(cand))
+            i = bits_for_range(-m, m, signed=True)
+            f = max(gate.fractional + sc.fractional, gate.fractional + cand.fractional)
+            st = FixedType(i + f, i, True)
         if st is None:
             steps = int(self.attrs["timesteps"])
-            big = max(abs(cand.min_value), abs(cand.max_value))
-            i = bits_for_range(-steps * big, steps * big, signed=True)
+            i = bits_for_range(-steps * big(cand), steps * big(cand), signed=True)
             st = FixedType(i + gate.fractional, i, True, **RND_SAT)
         self.types["state"] = st
         self._act_types("state_activation", st, "state_act", ctx)
 
+    def _exact_h(self):
+        g, sa = self.types["gate"], self.types["state_act"]
+        return FixedType(g.width + sa.width, g.integer + sa.integer, g.signed or sa.signed)
+
     def _step(self, x, h, c, q):
         u = self.units
         a = self._matmul(self.types["accum"], q["bias"], [(x, q["weight"], self.in_types[0]),
-                                                           (h, q["recurrent_weight"], self.types["result"])])
+                                                           (h, q["recurrent_weight"], self.types["result_carry"])])
         g = self._act("recurrent_activation", a[:, : 3 * u])
         i, f, o = g[:, :u], g[:, u : 2 * u], g[:, 2 * u :]
         cand = self._act("activation", a[:, 3 * u :])
@@ -412,27 +464,47 @@ class GRU(Recurrent):
 
     def _infer_cell_types(self, at, h_t, ctx):
         gate = self._act_types("recurrent_activation", at, "gate", ctx)
-        self._act_types("activation", at, "candidate", ctx)
+        hc, ut, brt = (self.types[k] for k in ("result_carry", "recurrent_weight", "recurrent_bias"))
+        # the candidate's pre-activation, exact: |ax + r * ah| <= |ax| + |ah| (one more integer bit)
+        i = at.integer + 1
+        rs = self.configured("reset_state")
+        if self.attrs["reset_after"]:
+            rs = rs or hc
+            f = at.fractional + gate.fractional
+        else:
+            rs = rs or FixedType(gate.width + hc.width, gate.integer + hc.integer, gate.signed or hc.signed)
+            f = max(at.fractional, rs.fractional + ut.fractional, brt.fractional)
+        ca = self.configured("candidate_accum") or FixedType(i + f, i, True)
+        self.types.update(reset_state=rs, candidate_accum=ca)
+        self._act_types("activation", ca, "candidate", ctx)
         self.types.update(state=h_t, state_act=h_t)
+
+    def _exact_h(self):
+        g, hc, cand = self.types["gate"], self.types["result_carry"], self.types["candidate"]
+        big = max(abs(t.min_value) for t in (hc, cand)) + max(t.max_value for t in (hc, cand))
+        i = bits_for_range(-big, big, signed=True)
+        f = g.fractional + max(hc.fractional, cand.fractional)
+        return FixedType(i + f, i, True)
 
     def _step(self, x, h, c, q):
         u = self.units
-        acc_t, h_t = self.types["accum"], self.types["result"]
+        acc_t, h_t, hc_t = self.types["accum"], self.types["result"], self.types["result_carry"]
         ax = self._matmul(acc_t, q["bias"], [(x, q["weight"], self.in_types[0])])
         ur, br = q["recurrent_weight"], q["recurrent_bias"]
         if self.attrs["reset_after"]:
-            ah = self._matmul(acc_t, br, [(h, ur, h_t)])
+            ah = self._matmul(acc_t, br, [(h, ur, hc_t)])
         else:
-            ah = self._matmul(acc_t, br[: 2 * u], [(h, ur[:, : 2 * u], h_t)])
+            ah = self._matmul(acc_t, br[: 2 * u], [(h, ur[:, : 2 * u], hc_t)])
         zr = self._act("recurrent_activation", acc_t.quantize(ax[:, : 2 * u] + ah[:, : 2 * u]))
         z, r = zr[:, :u], zr[:, u:]
-        fa, fg, fh = acc_t.fractional, self.types["gate"].fractional, h_t.fractional
+        fa, fg, fh = acc_t.fractional, self.types["gate"].fractional, hc_t.fractional
+        ca_t, rs_t = self.types["candidate_accum"], self.types["reset_state"]
         if self.attrs["reset_after"]:
-            pre = cast_exact(acc_t, (ax[:, 2 * u :], fa), ((r, fg), (ah[:, 2 * u :], fa)))
+            pre = cast_exact(ca_t, (ax[:, 2 * u :], fa), ((r, fg), (ah[:, 2 * u :], fa)))
         else:
-            rh = cast_exact(h_t, ((r, fg), (h, fh)))
-            ahh = self._matmul(acc_t, br[2 * u :], [(rh, ur[:, 2 * u :], h_t)])
-            pre = acc_t.quantize(ax[:, 2 * u :] + ahh)
+            rh = cast_exact(rs_t, ((r, fg), (h, fh)))
+            ahh = self._matmul(ca_t, br[2 * u :], [(rh, ur[:, 2 * u :], rs_t)])
+            pre = cast_exact(ca_t, (ax[:, 2 * u :], fa), (ahh, ca_t.fractional))
         hh = self._act("activation", pre)
         fc = self.types["candidate"].fractional
         return cast_exact(h_t, ((z, fg), (h, fh)), ((1.0 - z, fg), (hh, fc))), c

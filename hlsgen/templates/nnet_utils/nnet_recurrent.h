@@ -46,12 +46,16 @@ Rows:
 }
 
 // ----------------------------------------------------------------------------- cells
-// Each cell: step(x, h, c, ...) updates h (and c) in place for one time step.
+// Each cell: step(x, hc, c, h, ...) computes one time step from the carried state hc
+// (result_carry_t) and c (state_t, LSTM: updated in place), writing the output h.  The
+// caller then carries hc = result_carry_t(h) and c = state_carry_t(c): identities unless a
+// state quantizer (QKeras) sets those types.
 
 struct simple_rnn_cell {
     // h = act(b + x W + h U)
-    template <class x_T, class h_T, typename CONFIG_T>
-    static void step(const x_T x[CONFIG_T::n_in], h_T h[CONFIG_T::n_units], typename CONFIG_T::state_t c[CONFIG_T::n_units],
+    template <class x_T, class hc_T, class h_T, typename CONFIG_T>
+    static void step(const x_T x[CONFIG_T::n_in], const hc_T hc[CONFIG_T::n_units],
+                     typename CONFIG_T::state_t c[CONFIG_T::n_units], h_T h[CONFIG_T::n_units],
                      const typename CONFIG_T::weight_t w[CONFIG_T::n_in * CONFIG_T::n_units],
                      const typename CONFIG_T::recurrent_weight_t wr[CONFIG_T::n_units * CONFIG_T::n_units],
                      const typename CONFIG_T::bias_t b[CONFIG_T::n_units],
@@ -66,7 +70,7 @@ struct simple_rnn_cell {
             acc[j] = (typename CONFIG_T::accum_t)b[j];
         }
         mac_rows<acc_t, x_T, typename CONFIG_T::weight_t, CONFIG_T::n_in, U, U, 0>(acc, x, w);
-        mac_rows<acc_t, h_T, typename CONFIG_T::recurrent_weight_t, U, U, U, 0>(acc, h, wr);
+        mac_rows<acc_t, hc_T, typename CONFIG_T::recurrent_weight_t, U, U, U, 0>(acc, hc, wr);
         typename CONFIG_T::accum_t z[U];
         #pragma HLS ARRAY_PARTITION variable=z complete
         for (unsigned j = 0; j < U; j++) {
@@ -80,8 +84,9 @@ struct simple_rnn_cell {
 struct lstm_cell {
     // gates i, f, o = ract(a), candidate g = act(a) with a = b + x W + h U;
     // c = f * c + i * g;  h = o * act(c)
-    template <class x_T, class h_T, typename CONFIG_T>
-    static void step(const x_T x[CONFIG_T::n_in], h_T h[CONFIG_T::n_units], typename CONFIG_T::state_t c[CONFIG_T::n_units],
+    template <class x_T, class hc_T, class h_T, typename CONFIG_T>
+    static void step(const x_T x[CONFIG_T::n_in], const hc_T hc[CONFIG_T::n_units],
+                     typename CONFIG_T::state_t c[CONFIG_T::n_units], h_T h[CONFIG_T::n_units],
                      const typename CONFIG_T::weight_t w[CONFIG_T::n_in * 4 * CONFIG_T::n_units],
                      const typename CONFIG_T::recurrent_weight_t wr[CONFIG_T::n_units * 4 * CONFIG_T::n_units],
                      const typename CONFIG_T::bias_t b[4 * CONFIG_T::n_units],
@@ -96,7 +101,7 @@ struct lstm_cell {
             acc[j] = (typename CONFIG_T::accum_t)b[j];
         }
         mac_rows<acc_t, x_T, typename CONFIG_T::weight_t, CONFIG_T::n_in, 4 * U, 4 * U, 0>(acc, x, w);
-        mac_rows<acc_t, h_T, typename CONFIG_T::recurrent_weight_t, U, 4 * U, 4 * U, 0>(acc, h, wr);
+        mac_rows<acc_t, hc_T, typename CONFIG_T::recurrent_weight_t, U, 4 * U, 4 * U, 0>(acc, hc, wr);
         typename CONFIG_T::accum_t zg[3 * U], zc[U];
         #pragma HLS ARRAY_PARTITION variable=zg complete
         #pragma HLS ARRAY_PARTITION variable=zc complete
@@ -130,10 +135,12 @@ struct lstm_cell {
 
 struct gru_cell {
     // z, r = ract(ax + ah) with ax = b + x W, ah = br + h U;
-    // reset_after: hh = act(ax + r * ah);  else hh = act(ax + br + (r * h) U)  (candidate block)
+    // reset_after: hh = act(ax + r * ah);  else hh = act(ax + br + (r * h) U)  (candidate block),
+    // the sum exact in candidate_accum_t
     // h = z * h + (1 - z) * hh
-    template <class x_T, class h_T, typename CONFIG_T>
-    static void step(const x_T x[CONFIG_T::n_in], h_T h[CONFIG_T::n_units], typename CONFIG_T::state_t c[CONFIG_T::n_units],
+    template <class x_T, class hc_T, class h_T, typename CONFIG_T>
+    static void step(const x_T x[CONFIG_T::n_in], const hc_T hc[CONFIG_T::n_units],
+                     typename CONFIG_T::state_t c[CONFIG_T::n_units], h_T h[CONFIG_T::n_units],
                      const typename CONFIG_T::weight_t w[CONFIG_T::n_in * 3 * CONFIG_T::n_units],
                      const typename CONFIG_T::recurrent_weight_t wr[CONFIG_T::n_units * 3 * CONFIG_T::n_units],
                      const typename CONFIG_T::bias_t b[3 * CONFIG_T::n_units],
@@ -152,9 +159,9 @@ struct gru_cell {
         }
         mac_rows<acc_t, x_T, typename CONFIG_T::weight_t, CONFIG_T::n_in, 3 * U, 3 * U, 0>(ax, x, w);
         if (CONFIG_T::reset_after)
-            mac_rows<acc_t, h_T, typename CONFIG_T::recurrent_weight_t, U, 3 * U, 3 * U, 0>(ah, h, wr);
+            mac_rows<acc_t, hc_T, typename CONFIG_T::recurrent_weight_t, U, 3 * U, 3 * U, 0>(ah, hc, wr);
         else
-            mac_rows<acc_t, h_T, typename CONFIG_T::recurrent_weight_t, U, 2 * U, 3 * U, 0>(ah, h, wr);
+            mac_rows<acc_t, hc_T, typename CONFIG_T::recurrent_weight_t, U, 2 * U, 3 * U, 0>(ah, hc, wr);
         accum_t zr_in[2 * U];
         typename CONFIG_T::gate_t zr[2 * U];
         #pragma HLS ARRAY_PARTITION variable=zr_in complete
@@ -164,7 +171,8 @@ struct gru_cell {
             zr_in[j] = (accum_t)ax[j] + (accum_t)ah[j];
         }
         CONFIG_T::recurrent_activation(zr_in, zr);
-        accum_t pre[U];
+        typedef typename CONFIG_T::candidate_accum_t cand_acc_t;
+        cand_acc_t pre[U];
         #pragma HLS ARRAY_PARTITION variable=pre complete
         if (CONFIG_T::reset_after) {
             for (unsigned j = 0; j < U; j++) {
@@ -173,19 +181,20 @@ struct gru_cell {
                 pre[j] = (accum_t)ax[2 * U + j] + zr[U + j] * a;
             }
         } else {
-            h_T rh[U];
-            acc_t ahh[U];
+            typename CONFIG_T::reset_state_t rh[U];
+            typename fast_accum<cand_acc_t>::type ahh[U];
             #pragma HLS ARRAY_PARTITION variable=rh complete
             #pragma HLS ARRAY_PARTITION variable=ahh complete
             for (unsigned j = 0; j < U; j++) {
                 #pragma HLS UNROLL
-                rh[j] = zr[U + j] * h[j];
-                ahh[j] = (accum_t)br[2 * U + j];
+                rh[j] = zr[U + j] * hc[j];
+                ahh[j] = (cand_acc_t)br[2 * U + j];
             }
-            mac_rows<acc_t, h_T, typename CONFIG_T::recurrent_weight_t, U, U, 3 * U, 2 * U>(ahh, rh, wr);
+            mac_rows<typename fast_accum<cand_acc_t>::type, typename CONFIG_T::reset_state_t,
+                     typename CONFIG_T::recurrent_weight_t, U, U, 3 * U, 2 * U>(ahh, rh, wr);
             for (unsigned j = 0; j < U; j++) {
                 #pragma HLS UNROLL
-                pre[j] = (accum_t)ax[2 * U + j] + (accum_t)ahh[j];
+                pre[j] = (accum_t)ax[2 * U + j] + (cand_acc_t)ahh[j];
             }
         }
         typename CONFIG_T::candidate_t hh[U];
@@ -193,10 +202,22 @@ struct gru_cell {
         CONFIG_T::activation(pre, hh);
         for (unsigned j = 0; j < U; j++) {
             #pragma HLS UNROLL
-            h[j] = (h_T)(zr[j] * h[j] + (1 - zr[j]) * hh[j]);
+            h[j] = (h_T)(zr[j] * hc[j] + (1 - zr[j]) * hh[j]);
         }
     }
 };
+
+// hc = result_carry_t(h); c = state_carry_t(c): the state the next step sees.
+template <class h_T, typename CONFIG_T>
+inline void carry(const h_T h[CONFIG_T::n_units], typename CONFIG_T::result_carry_t hc[CONFIG_T::n_units],
+                  typename CONFIG_T::state_t c[CONFIG_T::n_units]) {
+    #pragma HLS INLINE
+    for (unsigned j = 0; j < CONFIG_T::n_units; j++) {
+        #pragma HLS UNROLL
+        hc[j] = h[j];
+        c[j] = (typename CONFIG_T::state_carry_t)c[j];
+    }
+}
 
 // ----------------------------------------------------------------------------- io_parallel
 // data: n_timesteps x n_in (step-major); res: n_units, or n_timesteps x n_units with
@@ -216,12 +237,15 @@ void recurrent(const data_T data[CONFIG_T::n_timesteps * CONFIG_T::n_in],
     #pragma HLS ARRAY_PARTITION variable=br complete
     #pragma HLS ALLOCATION operation instances=mul limit=CONFIG_T::multiplier_limit
     res_T h[U];
+    typename CONFIG_T::result_carry_t hc[U];
     typename CONFIG_T::state_t c[U];
     #pragma HLS ARRAY_PARTITION variable=h complete
+    #pragma HLS ARRAY_PARTITION variable=hc complete
     #pragma HLS ARRAY_PARTITION variable=c complete
     for (unsigned j = 0; j < U; j++) {
         #pragma HLS UNROLL
         h[j] = 0;
+        hc[j] = 0;
         c[j] = 0;
     }
 Time:
@@ -233,7 +257,9 @@ Time:
             #pragma HLS UNROLL
             x[i] = data[t * CONFIG_T::n_in + i];
         }
-        CONFIG_T::cell::template step<data_T, res_T, CONFIG_T>(x, h, c, w, wr, b, br);
+        CONFIG_T::cell::template step<data_T, typename CONFIG_T::result_carry_t, res_T, CONFIG_T>(x, hc, c, h, w, wr,
+                                                                                                  b, br);
+        carry<res_T, CONFIG_T>(h, hc, c);
         if (CONFIG_T::return_sequences) {
             const unsigned o = CONFIG_T::reverse_output ? T - 1 - s : s;
             for (unsigned j = 0; j < U; j++) {
@@ -271,12 +297,15 @@ void recurrent_stream(hls::stream<data_T>& data, hls::stream<res_T>& res,
     #pragma HLS ARRAY_PARTITION variable=br complete
     #pragma HLS ALLOCATION operation instances=mul limit=CONFIG_T::multiplier_limit
     h_T h[U];
+    typename CONFIG_T::result_carry_t hc[U];
     typename CONFIG_T::state_t c[U];
     #pragma HLS ARRAY_PARTITION variable=h complete
+    #pragma HLS ARRAY_PARTITION variable=hc complete
     #pragma HLS ARRAY_PARTITION variable=c complete
     for (unsigned j = 0; j < U; j++) {
         #pragma HLS UNROLL
         h[j] = 0;
+        hc[j] = 0;
         c[j] = 0;
     }
     // only used when buffered (go_backwards, reverse_output)
@@ -311,7 +340,8 @@ Time:
                 x[i] = a[i];
             }
         }
-        CONFIG_T::cell::template step<x_T, h_T, CONFIG_T>(x, h, c, w, wr, b, br);
+        CONFIG_T::cell::template step<x_T, typename CONFIG_T::result_carry_t, h_T, CONFIG_T>(x, hc, c, h, w, wr, b, br);
+        carry<h_T, CONFIG_T>(h, hc, c);
         if (CONFIG_T::return_sequences) {
             if (buffered) {
                 const unsigned o = CONFIG_T::reverse_output ? T - 1 - s : s;
