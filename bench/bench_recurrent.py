@@ -35,9 +35,9 @@ def main():
     ap.add_argument("--units", type=int, default=16)
     args = ap.parse_args()
     import keras
+    from test_recurrent import _classify_data
 
     import hlsgen
-    from test_recurrent import _classify_data
 
     keras.utils.set_random_seed(11)
     rng = np.random.default_rng(12)
@@ -60,7 +60,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         for name, model, data, metric in (("LSTM classifier", lstm, Xt, "argmax"), ("GRU regressor", gru, Xgt, "diff")):
             ref = model.predict(data, verbose=0)
-            k_rate = rate(lambda a: model.predict(a, verbose=0, batch_size=256), data)
+            k_rate = rate(lambda a, m=model: m.predict(a, verbose=0, batch_size=256), data)
             for io in ("io_parallel", "io_stream"):
                 hm = hlsgen.convert_from_keras_model(model, output_dir=os.path.join(tmp, f"{name[:4]}_{io}"), io_type=io)
                 out = hm.predict(data)

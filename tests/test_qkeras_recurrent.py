@@ -5,10 +5,9 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import needs_gxx
 
 import hlsgen
-
-from conftest import needs_gxx
 
 _TF_BOUND_WITHOUT_FLAG = "tensorflow" in sys.modules and not os.environ.get("TF_USE_LEGACY_KERAS")
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")

@@ -3,10 +3,9 @@ for bit in both io types and through the accelerator top, and follows Keras with
 documented table error; trained models keep their decisions at the default configuration."""
 import numpy as np
 import pytest
+from conftest import grid, needs_gxx
 
 import hlsgen
-
-from conftest import grid, needs_gxx
 
 keras = pytest.importorskip("keras")
 

@@ -86,6 +86,11 @@ BOUNDED = ("tanh", "sigmoid", "hard_sigmoid", "softsign")
 RAW_BITS = 62
 
 
+def _big(t: FixedType) -> float:
+    """The largest magnitude of type ``t``."""
+    return max(abs(t.min_value), abs(t.max_value))
+
+
 def _raw(v, frac: int) -> np.ndarray:
     return np.rint(np.ldexp(np.asarray(v, dtype=np.float64), frac)).astype(np.int64)
 
@@ -261,8 +266,8 @@ struct {{ config }} : nnet::recurrent_config {
                 lo2, hi2 = matmul_range(hc_t, ut.quantize(u), brt.quantize(br))
                 lo, hi = lo1 + lo2, hi1 + hi2
             else:
-                big = lambda t: max(abs(t.min_value), abs(t.max_value))  # noqa: E731
-                m = big(x_t) * big(wt) * w.shape[0] + big(bt) + big(hc_t) * big(ut) * u.shape[0] + big(brt)
+                m = (_big(x_t) * _big(wt) * w.shape[0] + _big(bt) + _big(hc_t) * _big(ut) * u.shape[0]
+                     + _big(brt))
                 lo, hi = -m, m
             frac = max(x_t.fractional + wt.fractional, rec_frac, bt.fractional, brt.fractional)
             at = exact_sum_type(lo, hi, frac)
@@ -419,15 +424,14 @@ class LSTM(Recurrent):
         cand = self._act_types("activation", at, "candidate", ctx)
         st = self.configured("state")
         sc = self.configured("state_carry")
-        big = lambda t: max(abs(t.min_value), abs(t.max_value))  # noqa: E731
         if st is None and sc is not None:  # a quantized carry: f * c + i * g exactly
-            m = big(gate) * (big(sc) + big(cand))
+            m = _big(gate) * (_big(sc) + _big(cand))
             i = bits_for_range(-m, m, signed=True)
             f = max(gate.fractional + sc.fractional, gate.fractional + cand.fractional)
             st = FixedType(i + f, i, True)
         if st is None:
             steps = int(self.attrs["timesteps"])
-            i = bits_for_range(-steps * big(cand), steps * big(cand), signed=True)
+            i = bits_for_range(-steps * _big(cand), steps * _big(cand), signed=True)
             st = FixedType(i + gate.fractional, i, True, **RND_SAT)
         self.types["state"] = st
         self._act_types("state_activation", st, "state_act", ctx)

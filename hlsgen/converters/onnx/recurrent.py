@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..keras.recurrent import reorder_gates
 from .frontend import OnnxConversionError, handler
 from .layout import Val, find_perm, identity
 
