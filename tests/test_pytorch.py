@@ -297,14 +297,14 @@ def test_hostile_module_names(tmp_path):
 
 
 # ---------------------------------------------------------------------- refused before anything is written
-class WithLSTM(nn.Module):
+class WithLSTMCell(nn.Module):  # nn.LSTM is supported (tests/test_recurrent.py), its cell is not
     def __init__(self):
         super().__init__()
         self.fc = nn.Linear(4, 4)
-        self.rnn = nn.LSTM(4, 8, batch_first=True)
+        self.rnn = nn.LSTMCell(4, 8)
 
     def forward(self, x):
-        return self.rnn(self.fc(x))[0][:, -1]
+        return self.rnn(self.fc(x))[0]
 
 
 class CustomOp(nn.Module):
@@ -332,13 +332,13 @@ class UsesGelu(nn.Module):
 
 
 @pytest.mark.parametrize("make,shape,match", [
-    (WithLSTM, (5, 4), r"module 'rnn' of type torch\.nn\.LSTM"),
+    (WithLSTMCell, (4,), r"module 'rnn' of type torch\.nn\.LSTMCell"),
     (lambda: nn.Sequential(nn.Linear(4, 4), nn.GELU()), (4,), r"module '1' of type torch\.nn\.GELU"),
     (lambda: nn.Sequential(nn.Transformer(d_model=8, nhead=2, num_encoder_layers=1, num_decoder_layers=1)),
      (3, 8), r"module '0' of type torch\.nn\.Transformer"),
     (CustomOp, (4,), r"the forward of the top module \(test_pytorch\.CustomOp\) uses Erf"),
     (UsesGelu, (4,), r"module 'my_act' \(test_pytorch\.Gelu\) uses Exp"),
-], ids=["lstm", "gelu", "transformer", "custom_op", "custom_module"])
+], ids=["lstm_cell", "gelu", "transformer", "custom_op", "custom_module"])
 def test_unsupported_modules_refused(make, shape, match, tmp_path):
     with pytest.raises(PyTorchConversionError, match=match) as e:
         hlsgen.convert_from_pytorch_model(make(), shape, output_dir=tmp_path / "prj")

@@ -18,7 +18,8 @@ the result type):
   ``max_value`` (None; ``relu6`` sets 6), ``negative_slope`` (0.0; ``leaky_relu`` takes
   ``alpha``, default 0.3, or ``negative_slope``), ``threshold`` (0.0).
 * ``hard_sigmoid``: y = clip(slope * x + 1/2, 0, 1) with ``attrs['variant']``:
-  ``'keras3'`` (default; relu6(x + 3) / 6, slope 1/6) or ``'tf_keras'`` (slope 0.2).
+  ``'keras3'`` (default; relu6(x + 3) / 6, slope 1/6), ``'tf_keras'`` (slope 0.2) or
+  ``'qkeras'`` (QKeras' hard_sigmoid and quantized_sigmoid, slope 0.5).
 
 The others use a constant lookup table computed in Python (``tables()['table']``):
 
@@ -181,9 +182,11 @@ def _relu_params(fn, attrs, original):
 
 def _hs_slope(attrs):
     variant = attrs.get("variant", "keras3")
-    if variant not in ("keras3", "tf_keras"):
-        raise ValueError(f"hard_sigmoid variant {variant!r} unknown; valid: 'keras3' (relu6(x+3)/6), 'tf_keras' (0.2x+0.5)")
-    return 1.0 / 6.0 if variant == "keras3" else 0.2
+    slopes = {"keras3": 1.0 / 6.0, "tf_keras": 0.2, "qkeras": 0.5}
+    if variant not in slopes:
+        raise ValueError(f"hard_sigmoid variant {variant!r} unknown; valid: 'keras3' (relu6(x+3)/6), 'tf_keras' "
+                         "(0.2x+0.5), 'qkeras' (0.5x+0.5)")
+    return slopes[variant]
 
 
 # table functions: name -> (domain lo, domain hi, tail) ; tail None (clamp), 'identity', 'scaled'

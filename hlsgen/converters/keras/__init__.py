@@ -135,7 +135,7 @@ def _io_list(entry):
 
 def parse_keras_model(model) -> Graph:
     """Convert a Keras model object into an IR graph (no passes applied yet)."""
-    from . import conv, core, merge, qkeras  # noqa: F401  (registers the handlers)
+    from . import conv, core, merge, qkeras, qkeras_recurrent, recurrent  # noqa: F401  (registers the handlers)
 
     flavour = keras_flavour(model)
     cfg = model.get_config()
@@ -189,7 +189,8 @@ def _convert_layer(model, name, srcs, builder, tensors, flavour):
         raise ValueError(f"layer {name!r} of type {cls} is not supported; supported layer types: {supported}")
     missing = [s for s in srcs if s not in tensors]
     if missing:
-        raise ValueError(f"layer {name!r}: its input {missing[0][0]!r} was not converted")
+        what = f"output {missing[0][1]} of {missing[0][0]!r}" if missing[0][1] else repr(missing[0][0])
+        raise ValueError(f"layer {name!r}: its input {what} was not converted (not an output hlsgen computes)")
     weights = [np.asarray(w) for w in layer.get_weights()]
     weight_names = [getattr(w, "path", None) or w.name for w in layer.weights]
     for w, wn in zip(weights, weight_names):
@@ -197,7 +198,8 @@ def _convert_layer(model, name, srcs, builder, tensors, flavour):
             validate.finite(w, f"layer {name!r}: weight {wn.split('/')[-1].split(':')[0]!r}")
     kl = KerasLayer(cls, name, layer.get_config(), weights, flavour, layer, weight_names)
     out = fn(kl, [tensors[s] for s in srcs], builder)
-    tensors[(name, 0)] = out
+    for i, t in enumerate(out if isinstance(out, list) else [out]):  # a list: the layer's outputs by index
+        tensors[(name, i)] = t
     return (name, 0)
 
 

@@ -30,6 +30,14 @@ from .quant import QONNX_DOMAINS, bipolar_values, exact_type, pow2_exponent, qua
 HANDLERS: dict = {}
 
 
+def handler_key(node) -> str:
+    """The HANDLERS key of a node: its op type in the default domain, ``q:<op>`` for QONNX,
+    ``<domain>:<op>`` for hlsgen's own nodes (``hlsgen:Recurrent``)."""
+    if node.domain in ("", "ai.onnx"):
+        return node.op_type
+    return ("q:" if node.domain in QONNX_DOMAINS else f"{node.domain}:") + node.op_type
+
+
 def handler(*ops):
     def deco(fn):
         for op in ops:
@@ -87,7 +95,7 @@ class Converter:
             outs = [o for o in node.output if o]
             is_const = outs and all(o in self.const_names for o in outs)
             custom = node.domain not in ("", "ai.onnx")
-            if custom and not is_quant_node(node):
+            if custom and not is_quant_node(node) and handler_key(node) not in HANDLERS:
                 bad.append(f"{self.desc(node)} in domain {node.domain!r}")
             elif is_const:
                 continue
@@ -185,7 +193,7 @@ class Converter:
             outs = [o for o in node.output if o]
             if outs and all(o in self.const_names for o in outs) and self._fold(node):
                 continue
-            fn = HANDLERS.get(node.op_type) if node.domain in ("", "ai.onnx") else HANDLERS.get("q:" + node.op_type)
+            fn = HANDLERS.get(handler_key(node))
             if fn is None:  # pragma: no cover - _check_supported ran first
                 raise OnnxConversionError(f"unsupported {self.desc(node)}")
             try:

@@ -696,4 +696,6 @@ def cast(c, node, a):
     c.set(node, c.val(node))
 
 
+from . import recurrent  # noqa: E402,F401  (registers hlsgen:Recurrent and Gather)
+
 __all__ = ["_attrs"]

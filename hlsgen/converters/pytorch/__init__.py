@@ -38,7 +38,7 @@ SUPPORTED_MODULES = (
     "Linear", "Conv1d", "Conv2d", "BatchNorm1d", "BatchNorm2d", "ReLU", "ReLU6", "LeakyReLU", "ELU", "SELU",
     "Sigmoid", "Tanh", "Softplus", "Softsign", "Hardsigmoid", "Softmax", "PReLU", "MaxPool1d", "MaxPool2d",
     "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "Flatten", "Unflatten", "Identity",
-    "Dropout", "Dropout1d", "Dropout2d", "ZeroPad1d", "ZeroPad2d",
+    "Dropout", "Dropout1d", "Dropout2d", "ZeroPad1d", "ZeroPad2d", "RNN", "LSTM", "GRU",
 )
 CONTAINERS = ("Sequential", "ModuleList", "ModuleDict")
 SUPPORTED_CALLS = ("+", "-", "*", "/ (by a constant)", "torch.cat", "flatten", "view", "reshape", "squeeze",
@@ -112,7 +112,7 @@ def _module_desc(fqn, mod) -> str:
 def check_ops(om, info):
     """Every ONNX operation on data must have a handler; else name the modules and types."""
     from ..onnx import ops  # noqa: F401  (registers the handlers)
-    from ..onnx.frontend import HANDLERS
+    from ..onnx.frontend import HANDLERS, handler_key
     from ..onnx.loader import constant_names, graph_inputs, is_quant_node
 
     const = constant_names(om, [n for n, _ in graph_inputs(om)])
@@ -122,7 +122,7 @@ def check_ops(om, info):
         if outs and all(o in const for o in outs):
             continue
         custom = node.domain not in ("", "ai.onnx")
-        if (custom and not is_quant_node(node)) or (not custom and node.op_type not in HANDLERS):
+        if handler_key(node) not in HANDLERS and not (custom and is_quant_node(node)):
             fqn, mod = info[node.name]
             bad.setdefault(_module_desc(fqn, mod), []).append(node.op_type)
     if bad:
@@ -165,6 +165,9 @@ def parse_pytorch_model(model, input_shape, channels_last: bool = False, exporte
     names = forward_arg_names(model, len(shapes))
     if exporter not in ("auto", "torchscript", "dynamo"):
         raise ValueError(f"exporter {exporter!r}: expected 'auto', 'torchscript' or 'dynamo'")
+    from .recurrent import exporting
+
+    model = exporting(model)  # nn.RNN/LSTM/GRU export as hlsgen:Recurrent nodes (see .recurrent)
     om = export_onnx(model, shapes_t, names, exporter)
     info = rename_nodes(model, om, names)
     check_ops(om, info)

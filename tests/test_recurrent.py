@@ -1,0 +1,252 @@
+"""Recurrent layers (SimpleRNN, LSTM, GRU, Bidirectional): the C++ equals the numpy golden bit
+for bit in both io types and through the accelerator top, and follows Keras within the
+documented table error; trained models keep their decisions at the default configuration."""
+import numpy as np
+import pytest
+from conftest import grid, needs_gxx
+
+import hlsgen
+
+keras = pytest.importorskip("keras")
+
+IO_TYPES = ("io_parallel", "io_stream")
+
+
+def _seq(rng, n, steps, feats, lo=-1.0, hi=1.0):
+    return grid(rng, (n, steps, feats), lo=lo, hi=hi)
+
+
+# (id, layer factory, tolerance against Keras)
+CASES = [
+    ("simple_rnn", lambda: keras.layers.SimpleRNN(6, name="rnn"), 0.03),
+    ("lstm_seq", lambda: keras.layers.LSTM(6, return_sequences=True, name="rnn"), 0.02),
+    ("lstm_backwards", lambda: keras.layers.LSTM(5, go_backwards=True, name="rnn"), 0.02),
+    ("gru", lambda: keras.layers.GRU(6, name="rnn"), 0.02),
+    ("gru_reset_before_seq", lambda: keras.layers.GRU(5, reset_after=False, return_sequences=True, name="rnn"), 0.02),
+    ("gru_hard_sigmoid_relu", lambda: keras.layers.GRU(4, activation="relu", recurrent_activation="hard_sigmoid",
+                                                       name="rnn"), 0.03),
+    ("bidirectional_lstm_concat",
+     lambda: keras.layers.Bidirectional(keras.layers.LSTM(4, return_sequences=True), name="rnn"), 0.02),
+    ("bidirectional_gru_sum", lambda: keras.layers.Bidirectional(keras.layers.GRU(4), merge_mode="sum", name="rnn"),
+     0.03),
+]
+
+
+@needs_gxx
+@pytest.mark.parametrize("name,make,tol", CASES, ids=[c[0] for c in CASES])
+def test_recurrent_layer_cpp_equals_golden_and_follows_keras(name, make, tol, tmp_path, report):
+    keras.utils.set_random_seed(3)
+    model = keras.Sequential([keras.Input((7, 3)), make(), keras.layers.Flatten(), keras.layers.Dense(3, name="d")])
+    X = _seq(np.random.default_rng(4), 150, 7, 3, -2.0, 2.0)
+    yk = model.predict(X, verbose=0)
+    lines = []
+    for io in IO_TYPES:
+        hm = hlsgen.convert_from_keras_model(model, output_dir=tmp_path / io, io_type=io)
+        y = hm.predict(X)
+        np.testing.assert_array_equal(y, hm.predict_golden(X))
+        err = float(np.abs(y - yk).max())
+        lines.append(f"{name} {io}: max|hls - keras| = {err:.2e}")
+        assert err <= tol * max(1.0, float(np.abs(yk).max())), lines[-1]
+    report("\n".join(lines))
+
+
+@needs_gxx
+def test_tf_keras_lstm_hard_sigmoid(tmp_path):
+    tfk = pytest.importorskip("tf_keras")
+    tfk.utils.set_random_seed(5)
+    model = tfk.Sequential([tfk.Input((6, 2)), tfk.layers.LSTM(5, recurrent_activation="hard_sigmoid"),
+                            tfk.layers.Dense(2)])
+    X = _seq(np.random.default_rng(6), 120, 6, 2, -2.0, 2.0)
+    hm = hlsgen.convert_from_keras_model(model, output_dir=tmp_path / "prj")
+    y = hm.predict(X)
+    np.testing.assert_array_equal(y, hm.predict_golden(X))
+    assert np.abs(y - model.predict(X, verbose=0)).max() < 0.02  # tf_keras: hard_sigmoid = clip(0.2 x + 0.5)
+
+
+def _classify_data(rng, n, steps=20):
+    """Three classes of noisy sequences: a slow sine, a fast sine, a ramp (2 features)."""
+    y = rng.integers(0, 3, n)
+    t = np.arange(steps) / steps
+    phase = rng.uniform(0, 2 * np.pi, (n, 1))
+    slow, fast = np.sin(2 * np.pi * t + phase), np.sin(6 * np.pi * t + phase)
+    ramp = (t - 0.5) * 2 * np.sign(np.cos(phase))
+    base = np.where(y[:, None] == 0, slow, np.where(y[:, None] == 1, fast, ramp))
+    x = np.stack([base, np.cos(phase) * np.ones_like(t)], axis=-1) + rng.normal(0, 0.2, (n, steps, 2))
+    return np.round(x * 256) / 256, y
+
+
+@needs_gxx
+def test_trained_lstm_classifier_keeps_its_decisions(tmp_path, report):
+    keras.utils.set_random_seed(11)
+    rng = np.random.default_rng(12)
+    X, y = _classify_data(rng, 1500)
+    model = keras.Sequential([keras.Input(X.shape[1:]), keras.layers.LSTM(16, name="lstm"),
+                              keras.layers.Dense(3, activation="softmax", name="out")])
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(X, y, epochs=6, batch_size=64, verbose=0)
+    Xt, yt = _classify_data(rng, 1000)
+    pk = model.predict(Xt, verbose=0)
+    acc = float((pk.argmax(1) == yt).mean())
+    lines = [f"LSTM classifier: Keras accuracy {acc:.3f}"]
+    for io in IO_TYPES:
+        hm = hlsgen.convert_from_keras_model(model, output_dir=tmp_path / io, io_type=io)
+        p = hm.predict(Xt)
+        np.testing.assert_array_equal(p[:200], hm.predict_golden(Xt[:200]))
+        agree = float((p.argmax(1) == pk.argmax(1)).mean())
+        lines.append(f"  {io}: argmax agreement {agree:.4f}, max|dp| {np.abs(p - pk).max():.3f}")
+        assert agree >= 0.99, lines[-1]
+    report("\n".join(lines))
+    assert acc > 0.8  # the model learned something, so agreement is meaningful
+
+
+@needs_gxx
+def test_trained_gru_regressor_is_close(tmp_path, report):
+    keras.utils.set_random_seed(13)
+    rng = np.random.default_rng(14)
+
+    def data(n, steps=16):
+        x = np.round(rng.uniform(-1, 1, (n, steps, 3)) * 256) / 256
+        target = 0.5 * x[:, :, 0].mean(1) + 0.3 * np.tanh(x[:, -4:, 1].sum(1)) - 0.2 * x[:, :, 2].max(1)
+        return x, target[:, None]
+
+    X, y = data(2000)
+    model = keras.Sequential([keras.Input(X.shape[1:]), keras.layers.GRU(12, name="gru"),
+                              keras.layers.Dense(1, name="out")])
+    model.compile("adam", "mse")
+    model.fit(X, y, epochs=8, batch_size=64, verbose=0)
+    Xt, yt = data(800)
+    yk = model.predict(Xt, verbose=0)
+    lines = [f"GRU regressor: Keras rmse {np.sqrt(((yk - yt) ** 2).mean()):.3f}"]
+    for io in IO_TYPES:
+        hm = hlsgen.convert_from_keras_model(model, output_dir=tmp_path / io, io_type=io, calibration_data=X[:500])
+        yh = hm.predict(Xt)
+        np.testing.assert_array_equal(yh[:200], hm.predict_golden(Xt[:200]))
+        d = float(np.abs(yh - yk).max())
+        lines.append(f"  {io}: max|hls - keras| {d:.4f}")
+        assert d <= 0.05, lines[-1]
+    report("\n".join(lines))
+
+
+@needs_gxx
+@pytest.mark.parametrize("io", IO_TYPES)
+def test_lstm_through_accelerator_top(io, tmp_path):
+    keras.utils.set_random_seed(15)
+    model = keras.Sequential([keras.Input((5, 3)), keras.layers.LSTM(4, return_sequences=True, name="lstm"),
+                              keras.layers.GRU(3, name="gru"), keras.layers.Dense(2, name="d")])
+    X = _seq(np.random.default_rng(16), 64, 5, 3, -2.0, 2.0)
+    hm = hlsgen.convert_from_keras_model(model, output_dir=tmp_path / "prj", backend="VivadoAccelerator",
+                                         board="pynq-z2", io_type=io, interface="axi_stream")
+    y = hm.predict(X)
+    np.testing.assert_array_equal(y, hm.predict_golden(X))
+    assert np.abs(y - model.predict(X, verbose=0)).max() < 0.03
+    hm.write()
+    top = (tmp_path / "prj" / "firmware" / "nnet_utils" / "nnet_recurrent.h")
+    assert top.is_file()
+
+
+def test_return_state_h_is_the_output(tmp_path):
+    x = keras.Input((6, 2))
+    out, h, c = keras.layers.LSTM(3, return_state=True, name="lstm")(x)
+    model = keras.Model(x, [keras.layers.Dense(2, name="d")(out), keras.layers.Dense(2, name="e")(h)])
+    hm = hlsgen.convert_from_keras_model(model, output_dir=tmp_path / "prj")
+    X = _seq(np.random.default_rng(17), 20, 6, 2)
+    a, b = hm.predict_golden(X)
+    ka, kb = model.predict(X, verbose=0)
+    assert np.abs(a - ka).max() < 0.02 and np.abs(b - kb).max() < 0.02
+
+    model2 = keras.Model(x, keras.layers.Dense(2, name="f")(c))
+    with pytest.raises(ValueError, match=r"layer 'f': its input output 2 of 'lstm' was not converted"):
+        hlsgen.convert_from_keras_model(model2, output_dir=tmp_path / "prj2")
+
+
+@pytest.mark.parametrize("make,match", [
+    (lambda: keras.layers.LSTM(3, stateful=True, name="bad"), r"LSTM layer 'bad': stateful=True is not supported"),
+    (lambda: keras.layers.GRU(3, activation="mish", name="bad"), r"GRU layer 'bad': activation 'mish' is not supp"),
+    (lambda: keras.layers.Bidirectional(keras.layers.LSTM(3), merge_mode=None, name="bad"),
+     r"Bidirectional layer 'bad': merge_mode=None is not supported"),
+])
+def test_bad_recurrent_options_are_named(make, match, tmp_path):
+    batch = 2 if "stateful" in match else None  # a stateful layer needs a fixed batch size
+    model = keras.Sequential([keras.Input((4, 2), batch_size=batch), make()])
+    with pytest.raises(ValueError, match=match):
+        hlsgen.convert_from_keras_model(model, output_dir=tmp_path / "prj")
+    assert not (tmp_path / "prj").exists()
+
+
+# ---------------------------------------------------------------------------- PyTorch
+def _torch_model(kind, use):
+    torch = pytest.importorskip("torch")
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.rnn = getattr(torch.nn, kind)(3, 6, batch_first=True)
+            self.fc = torch.nn.Linear(6, 2)
+
+        def forward(self, x):
+            out, h = self.rnn(x)
+            if kind == "LSTM":
+                h = h[0]
+            return self.fc(out[:, -1]) if use == "seq" else self.fc(h[-1]) if use == "h_n" else self.fc(out)
+
+    torch.manual_seed(21)
+    return torch, Net().eval()
+
+
+@needs_gxx
+@pytest.mark.parametrize("kind,use", [("LSTM", "seq"), ("GRU", "h_n"), ("RNN", "all")])
+def test_pytorch_recurrent_modules(kind, use, tmp_path, report):
+    torch, model = _torch_model(kind, use)
+    X = _seq(np.random.default_rng(22), 150, 8, 3, -2.0, 2.0)
+    with torch.no_grad():
+        yt = model(torch.tensor(X, dtype=torch.float32)).numpy()
+    cfg = hlsgen.config_from_pytorch_model(model, (8, 3), granularity="name")
+    assert "rnn" in cfg["LayerName"] and "fc" in cfg["LayerName"]  # the module names users see
+    cfg["LayerName"]["rnn"]["ReuseFactor"] = 2
+    lines = []
+    for io in IO_TYPES:
+        hm = hlsgen.convert_from_pytorch_model(model, (8, 3), hls_config=cfg, output_dir=tmp_path / io, io_type=io)
+        assert next(lay for lay in hm.graph.layers if lay.source_name == "rnn").cfg.reuse_factor == 2
+        y = hm.predict(X)
+        np.testing.assert_array_equal(y, hm.predict_golden(X))
+        err = float(np.abs(y.reshape(yt.shape) - yt).max())
+        lines.append(f"PyTorch {kind} ({use}) {io}: max|hls - torch| {err:.2e}")
+        assert err < 0.02, lines[-1]
+    report("\n".join(lines))
+
+
+@pytest.mark.parametrize("kw,match", [
+    (dict(bidirectional=True), r"module 'rnn' \(torch.nn.LSTM\): bidirectional=True is not supported"),
+    (dict(num_layers=2), r"module 'rnn' \(torch.nn.LSTM\): num_layers=2 is not supported"),
+    (dict(batch_first=False), r"module 'rnn' \(torch.nn.LSTM\): batch_first=False is not supported"),
+])
+def test_pytorch_recurrent_options_refused(kw, match, tmp_path):
+    torch = pytest.importorskip("torch")
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.rnn = torch.nn.LSTM(3, 4, **{"batch_first": True, **kw})
+
+        def forward(self, x):
+            return self.rnn(x)[0]
+
+    with pytest.raises(hlsgen.converters.pytorch.PyTorchConversionError, match=match):
+        hlsgen.convert_from_pytorch_model(Net(), (5, 3), output_dir=tmp_path / "prj")
+    assert not (tmp_path / "prj").exists()
+
+
+def test_pytorch_lstm_cell_state_refused(tmp_path):
+    torch = pytest.importorskip("torch")
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.rnn = torch.nn.LSTM(3, 4, batch_first=True)
+            self.fc = torch.nn.Linear(4, 2)
+
+        def forward(self, x):
+            return self.fc(self.rnn(x)[1][1][-1])
+
+    with pytest.raises(hlsgen.converters.pytorch.PyTorchConversionError, match=r"the cell state c_n is used"):
+        hlsgen.convert_from_pytorch_model(Net(), (5, 3), output_dir=tmp_path / "prj")
