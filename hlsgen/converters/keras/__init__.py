@@ -135,7 +135,7 @@ def _io_list(entry):
 
 def parse_keras_model(model) -> Graph:
     """Convert a Keras model object into an IR graph (no passes applied yet)."""
-    from . import conv, core, merge, qkeras  # noqa: F401  (registers the handlers)
+    from . import conv, core, einsum, merge, qkeras  # noqa: F401  (registers the handlers)
 
     flavour = keras_flavour(model)
     cfg = model.get_config()

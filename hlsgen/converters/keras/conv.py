@@ -32,9 +32,10 @@ def check_channels_last(kl):
 
 def _padding(kl, detail=True) -> str:
     pad = str(kl.config.get("padding", "valid")).lower()
-    if pad not in ("valid", "same"):
+    valid = ("valid", "same", "causal") if detail and _ndim(kl) == 1 else ("valid", "same")
+    if pad not in valid:
         raise ValueError(f"{kl.class_name} layer {kl.name!r}: padding={pad!r} is not supported"
-                         + ("; valid: 'valid', 'same'" if detail else ""))
+                         + (f"; valid: {', '.join(map(repr, valid))}" if detail else ""))
     return pad
 
 

@@ -73,13 +73,35 @@ def check_last_axis(kl, b, inputs, what="channels-last (axis=-1)"):
         raise ValueError(f"{kl.class_name} layer {kl.name!r}: axis={axis} is not supported; only {what}")
 
 
+def dense_last_axis(b, name, x, kernel, bias):
+    """y = x @ kernel + bias over the last axis of ``x`` (Keras Dense on any rank): a Dense
+    layer on a vector; a 1x1 convolution on (steps, C) or (H, W, C), which is the same sum
+    per position; rank 4 and more viewed as (positions, C) around the convolution."""
+    weights = {"weight": np.asarray(kernel)}
+    if bias is not None:
+        weights["bias"] = np.asarray(bias)
+    shape = b.shape(x)
+    if len(shape) == 1:
+        return b.add("Dense", name, [x], {}, weights)
+    k_in, k_out = weights["weight"].shape
+    if shape[-1] != k_in:
+        raise ValueError(f"Dense layer {name!r}: input has {shape[-1]} features, kernel expects {k_in}")
+    one = dict(padding="valid", kernel=(1, 1), strides=(1, 1))
+    if len(shape) == 3:
+        weights["weight"] = weights["weight"].reshape(1, 1, k_in, k_out)
+        return b.add("Conv2D", name, [x], one, weights)
+    weights["weight"] = weights["weight"].reshape(1, k_in, k_out)
+    if len(shape) == 2:
+        return b.add("Conv1D", name, [x], one, weights)
+    rows = b.add("Reshape", f"{name}_rows", [x], {"target_shape": (-1, k_in)})
+    y = b.add("Conv1D", name, [rows], one, weights)
+    return b.add("Reshape", f"{name}_shape", [y], {"target_shape": tuple(shape[:-1]) + (k_out,)})
+
+
 @handler("Dense")
 def dense(kl, inputs, b):
-    weights = {"weight": kl.weight("kernel", 0)}
     bias = kl.weight("bias", 1) if kl.config.get("use_bias", True) else None
-    if bias is not None:
-        weights["bias"] = bias
-    return add_layer_activation(kl, b, b.add("Dense", kl.name, inputs, {}, weights))
+    return add_layer_activation(kl, b, dense_last_axis(b, kl.name, inputs[0], kl.weight("kernel", 0), bias))
 
 
 @handler("Activation")
@@ -98,6 +120,13 @@ def relu(kl, inputs, b):
     if float(c.get("threshold") or 0.0) != 0.0:
         attrs["threshold"] = float(c["threshold"])
     return b.add("Activation", kl.name, inputs, attrs)
+
+
+@handler("ThresholdedReLU")
+def thresholded_relu(kl, inputs, b):
+    """tf_keras ThresholdedReLU: y = x if x > theta else 0 (ReLU with a threshold, no slope)."""
+    theta = float(kl.config.get("theta", 1.0))
+    return b.add("Activation", kl.name, inputs, {"activation": "relu", "threshold": theta})
 
 
 @handler("LeakyReLU")
