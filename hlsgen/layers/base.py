@@ -106,6 +106,11 @@ class Layer:
             return parse_type(t) if t is not None else None
         return parse_type(p)
 
+    def auto_input_type(self, index: int):
+        """The type a graph input whose precision is 'auto' takes when it feeds input
+        ``index`` of this layer (e.g. integer indices for Embedding); None: the default."""
+        return None
+
     def tables(self) -> dict:
         """Constant lookup tables: name -> (FixedType, 1-D array). Computed after types."""
         return {}

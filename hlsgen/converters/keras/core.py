@@ -194,3 +194,11 @@ def permute(kl, inputs, b):
     if dims == tuple(range(len(dims))):
         return b.add("Identity", kl.name, inputs)
     return b.add("Permute", kl.name, inputs, {"dims": dims})
+
+
+@handler("Embedding")
+def embedding(kl, inputs, b):
+    if kl.config.get("mask_zero"):
+        raise ValueError(f"Embedding layer {kl.name!r}: mask_zero=True is not supported (masks are not "
+                         "propagated); use mask_zero=False")
+    return b.add("Embedding", kl.name, inputs, {}, {"embeddings": kl.weight("embeddings", 0)})
