@@ -52,11 +52,13 @@ def _add_activation(b, kl, act, inputs, source_name):
     name = _activation_name(act)
     if name == "softmax":
         return b.add("Softmax", source_name, inputs, {"axis": -1})
+    if name == "log_softmax":
+        return b.add("LogSoftmax", source_name, inputs, {"axis": -1})
     if name == "hard_sigmoid":
         variant = "keras3" if kl.flavour == "keras3" else "tf_keras"
         return b.add("Activation", source_name, inputs, {"activation": "hard_sigmoid", "variant": variant})
     if name not in ACTIVATIONS:
-        valid = ", ".join(sorted(list(ACTIVATIONS) + ["softmax", "hard_sigmoid"]))
+        valid = ", ".join(sorted(list(ACTIVATIONS) + ["softmax", "log_softmax", "hard_sigmoid"]))
         raise ValueError(f"layer {kl.name!r}: activation {name!r} is not supported; supported: {valid}")
     ir, attrs = ACTIVATIONS[name]
     if ir == "linear":

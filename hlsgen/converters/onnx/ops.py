@@ -110,8 +110,9 @@ def prelu(c, node, a):
     c.set(node, _same(x, c.add("PReLU", c.node_name(node), [x.ir], {}, {"alpha": alpha})))
 
 
-@handler("Softmax")
+@handler("Softmax", "LogSoftmax")
 def softmax(c, node, a):
+    kind = node.op_type  # the IR kinds have the ONNX names
     x = c.val(node)
     r = x.rank
     axis = int(a.get("axis", -1 if c.opset >= 13 else 1))
@@ -120,12 +121,12 @@ def softmax(c, node, a):
     whole = axis == 1 and (r == 2 or c.opset < 13) or all(d == 1 for i, d in enumerate(x.shape) if i not in (0, axis))
     if whole:
         # one softmax over all features: any storage order works (it is permutation-equivariant)
-        ir = c.add("Softmax", name, [c.vector(x, node)], {"axis": -1})
+        ir = c.add(kind, name, [c.vector(x, node)], {"axis": -1})
         c.set(node, Val(ir, x.shape, x.index))
         return
     for perm in (tuple(range(r)), channels_last(r)):
         if perm[-1] == axis and np.array_equal(x.index, perm_index(x.shape, perm)):
-            ir = c.add("Softmax", name, [c.view(x, permuted_shape(x.shape, perm), name)], {"axis": -1})
+            ir = c.add(kind, name, [c.view(x, permuted_shape(x.shape, perm), name)], {"axis": -1})
             c.set(node, Val(ir, x.shape, x.index))
             return
     raise OnnxConversionError(f"{c.desc(node)}: softmax over axis {axis} of a tensor of shape {x.shape} stored in "
