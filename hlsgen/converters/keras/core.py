@@ -204,3 +204,17 @@ def embedding(kl, inputs, b):
         raise ValueError(f"Embedding layer {kl.name!r}: mask_zero=True is not supported (masks are not "
                          "propagated); use mask_zero=False")
     return b.add("Embedding", kl.name, inputs, {}, {"embeddings": kl.weight("embeddings", 0)})
+
+
+@handler("LayerNormalization")
+def layer_normalization(kl, inputs, b):
+    c = kl.config
+    check_last_axis(kl, b, inputs, "the last axis (-1)")
+    if c.get("rms_scaling"):
+        raise ValueError(f"LayerNormalization layer {kl.name!r}: rms_scaling=True is not supported")
+    n = b.shape(inputs[0])[-1]
+    scale, center = c.get("scale", True), c.get("center", True)
+    gamma = np.asarray(kl.weight("gamma", 0), dtype=np.float64) if scale else np.ones(n)
+    beta = np.asarray(kl.weight("beta", 1 if scale else 0), dtype=np.float64) if center else np.zeros(n)
+    return b.add("LayerNormalization", kl.name, inputs, {"epsilon": float(c.get("epsilon", 1e-3))},
+                 {"scale": gamma * np.sqrt(n), "bias": beta})
