@@ -133,6 +133,37 @@ def softmax(c, node, a):
                               f"axis order {find_perm(x)} is not supported (only over the innermost stored axis)")
 
 
+@handler("LayerNormalization")
+def layer_normalization(c, node, a):
+    """Over the last axis only (PyTorch nn.LayerNorm over the last dimension), where that axis
+    is the innermost stored one."""
+    x = c.val(node)
+    r = x.rank
+    axis = int(a.get("axis", -1))
+    axis = axis + r if axis < 0 else axis
+    if axis != r - 1:
+        raise OnnxConversionError(f"{c.desc(node)}: normalisation over axes {tuple(range(axis, r))} is not "
+                                  "supported; only over the last axis")
+    n = int(x.shape[-1])
+    scale = np.asarray(c.const(node, 1), dtype=np.float64).reshape(-1)
+    bias = c.const(node, 2, required=False)
+    bias = np.zeros(n) if bias is None else np.asarray(bias, dtype=np.float64).reshape(-1)
+    if scale.size != n or bias.size != n:
+        raise OnnxConversionError(f"{c.desc(node)}: Scale and B must have {n} values (the last axis)")
+    if len(node.output) > 1 and any(o and c.consumers.get(o) for o in node.output[1:]):
+        raise OnnxConversionError(f"{c.desc(node)}: the Mean / InvStdDev outputs are used; only Y is supported")
+    name = c.node_name(node)
+    attrs = {"epsilon": float(a.get("epsilon", 1e-5))}
+    weights = {"scale": scale * np.sqrt(n), "bias": bias}
+    for perm in (tuple(range(r)), channels_last(r)):
+        if perm[-1] == axis and np.array_equal(x.index, perm_index(x.shape, perm)):
+            ir = c.add("LayerNormalization", name, [c.view(x, permuted_shape(x.shape, perm), name)], attrs, weights)
+            c.set(node, Val(ir, x.shape, x.index))
+            return
+    raise OnnxConversionError(f"{c.desc(node)}: the last axis of a tensor of shape {x.shape} stored in axis order "
+                              f"{find_perm(x)} is not its innermost stored axis; not supported")
+
+
 # ---------------------------------------------------------------------- QONNX
 @handler("q:Quant")
 def quant(c, node, a):
