@@ -229,3 +229,27 @@ def test_pytorch_layernorm_log_softmax(io_type, tmp_path):
     y = hm.predict(X)
     np.testing.assert_array_equal(y, hm.predict_golden(X))
     assert np.abs(y - ref).max() < 0.01
+
+
+@needs_gxx
+@pytest.mark.parametrize("io_type", ["io_parallel", "io_stream"])
+def test_keras_dot(io_type, tmp_path):
+    keras = pytest.importorskip("keras")
+    keras.utils.set_random_seed(1)
+    a, c, v = keras.Input((4, 3), name="a"), keras.Input((5, 3), name="c"), keras.Input((6,), name="v")
+    m1 = keras.layers.Dot(axes=(2, 2), name="ab")([a, c])                                        # (4, 5)
+    m2 = keras.layers.Dot(axes=(1, 1), name="atb")([m1, keras.layers.Dense(2, name="dd")(m1)])   # (5, 2)
+    m3 = keras.layers.Dot(axes=1, name="vv")([v, keras.layers.Dense(6, name="dv")(v)])          # (1,)
+    model = keras.Model([a, c, v], [keras.layers.Flatten()(m2), m3])
+    rng = np.random.default_rng(0)
+    X = [grid(rng, (60,) + s, -1, 1) for s in ((4, 3), (5, 3), (6,))]
+    ref = model.predict(X, verbose=0)
+    hm = hlsgen.convert_from_keras_model(model, io_type=io_type, output_dir=tmp_path / "prj", calibration_data=X)
+    assert [lay.kind for lay in hm.graph.layers].count("Dot") == 3
+    assert [lay.kind for lay in hm.graph.layers].count("Permute") == 2  # axes=(1, 1): both moved last
+    for y, g, r in zip(hm.predict(X), hm.predict_golden(X), ref):
+        np.testing.assert_array_equal(y, g)
+        assert np.abs(y - r).max() < 0.02
+    with pytest.raises(ValueError, match="Dot layer 'cos': normalize=True"):
+        bad = keras.Model(v, keras.layers.Dot(axes=1, normalize=True, name="cos")([v, v]))
+        hlsgen.convert_from_keras_model(bad, output_dir=tmp_path / "bad")
