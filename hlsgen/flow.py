@@ -28,7 +28,7 @@ def precision_keys() -> dict:
 def layer_list(graph) -> list:
     """(source name, kind, precision keys) of the inputs and layers, as the user names them."""
     rows = [(gi.source_name, cfgmod.INPUT_KIND, ("result",)) for gi in graph.inputs]
-    rows += [(lay.source_name, lay.kind, lay.precision_keys) for lay in graph.layers]
+    rows += [(lay.config_name, lay.kind, lay.precision_keys) for lay in graph.layers]
     return rows
 
 
@@ -52,7 +52,7 @@ def configure_and_run_passes(graph, config: dict, weights_fixed: bool, calibrati
     ``weights_fixed``: the weights are constants of the design (not reloaded at run time);
     ``calibration_data``: checked sample arrays for the 'auto' result types."""
     for lay in graph.layers:
-        s = cfgmod.layer_settings(config, lay.source_name, lay.kind, lay.precision_keys)
+        s = cfgmod.layer_settings(config, lay.config_name, lay.kind, lay.precision_keys)
         lay.cfg.precision, lay.cfg.reuse_factor = s["precision"], s["reuse_factor"]
         lay.cfg.strategy, lay.cfg.trace = s["strategy"], s["trace"]
     input_types = {}

@@ -253,3 +253,38 @@ def test_keras_dot(io_type, tmp_path):
     with pytest.raises(ValueError, match="Dot layer 'cos': normalize=True"):
         bad = keras.Model(v, keras.layers.Dot(axes=1, normalize=True, name="cos")([v, v]))
         hlsgen.convert_from_keras_model(bad, output_dir=tmp_path / "bad")
+
+
+def _nested_shared(K):
+    """A shared Dense, a Sequential called twice and a functional model, nested."""
+    K.utils.set_random_seed(3)
+    inner = K.Sequential([K.layers.InputLayer((4,)), K.layers.Dense(3, activation="relu", name="i1"),
+                          K.layers.Dense(2, name="i2")], name="inner")
+    fx = K.Input((2,))
+    func = K.Model(fx, K.layers.Add(name="fadd")([fx, K.layers.Dense(2, name="f1")(fx)]), name="func")
+    x, z = K.Input((4,), name="x"), K.Input((4,), name="z")
+    shared = K.layers.Dense(4, name="shared")
+    y = K.layers.Add(name="add")([func(inner(shared(x))), inner(shared(z))])
+    return K.Model([x, z], y)
+
+
+@needs_gxx
+@pytest.mark.parametrize("flavour", ["keras", "tf_keras"])
+def test_nested_models_and_shared_layers(flavour, tmp_path):
+    K = pytest.importorskip(flavour)
+    model = _nested_shared(K)
+    X = [grid(np.random.default_rng(k), (80, 4), -2, 2) for k in range(2)]
+    cfg = hlsgen.config_from_keras_model(model, granularity="name")
+    # one entry per layer of the user's model: a repeated call is configured by its first call's name
+    assert list(cfg["LayerName"]) == ["x", "z", "shared", "i1", "i1_relu", "i2", "f1", "fadd", "add"]
+    cfg["LayerName"]["shared"]["Precision"]["result"] = "fixed<20,8>"
+    hm = hlsgen.convert_from_keras_model(model, hls_config=cfg, output_dir=tmp_path / "prj")
+    lay = {lay.source_name: lay for lay in hm.graph.layers}
+    assert {"shared", "shared_1", "i1", "i1_1", "i2", "i2_1", "f1"} <= set(lay)
+    assert str(lay["shared_1"].types["result"]) == "fixed<20,8>" == str(lay["shared"].types["result"])
+    np.testing.assert_array_equal(lay["shared"].weights["weight"], lay["shared_1"].weights["weight"])
+    y = hm.predict(X)
+    np.testing.assert_array_equal(y, hm.predict_golden(X))
+    assert np.abs(y - model.predict(X, verbose=0)).max() < 0.01
+    _, traced = hm.trace(X)
+    np.testing.assert_array_equal(traced["i2_1"], hm.predict_golden(X, top=False) - traced["fadd"])  # add = fadd + i2_1

@@ -75,6 +75,9 @@ class Layer:
     def __init__(self, name, source_name, inputs, outputs, attrs=None, weights=None):
         self.name = name  # sanitized, unique
         self.source_name = source_name  # as the user's model names it
+        # the name its configuration is looked up by: the source name, or for a repeated call
+        # of a shared layer the first call's name (all calls share weights and settings)
+        self.config_name = source_name
         self.inputs = list(inputs)
         self.outputs = list(outputs)
         self.attrs = dict(attrs or {})
