@@ -208,13 +208,13 @@ def test_through_the_accelerator_top(io_type, tmp_path):
 
 @needs_gxx
 @pytest.mark.parametrize("io_type", ["io_parallel", "io_stream"])
-def test_pytorch_layernorm_log_softmax(io_type, tmp_path):
+def test_pytorch_layernorm_softsign_log_softmax(io_type, tmp_path):
     torch = pytest.importorskip("torch")
     torch.manual_seed(0)
     model = torch.nn.Sequential()
     model.add_module("fc", torch.nn.Linear(10, 12))
     model.add_module("ln", torch.nn.LayerNorm(12))
-    model.add_module("act", torch.nn.ReLU())
+    model.add_module("act", torch.nn.Softsign())  # exported as x / (|x| + 1): fused back (onnx/patterns.py)
     model.add_module("fc2", torch.nn.Linear(12, 5))
     model.add_module("lsm", torch.nn.LogSoftmax(dim=-1))
     with torch.no_grad():
@@ -224,8 +224,9 @@ def test_pytorch_layernorm_log_softmax(io_type, tmp_path):
     X = grid(np.random.default_rng(0), (200, 10), -2, 2)
     ref = model(torch.tensor(X, dtype=torch.float32)).detach().numpy()
     hm = hlsgen.convert_from_pytorch_model(model, (10,), io_type=io_type, output_dir=tmp_path / "prj")
-    assert [lay.kind for lay in hm.graph.layers if lay.source_name in ("ln", "lsm")] == \
-        ["LayerNormalization", "LogSoftmax"]
+    assert [lay.kind for lay in hm.graph.layers if lay.source_name in ("ln", "act", "lsm")] == \
+        ["LayerNormalization", "Activation", "LogSoftmax"]
+    assert hm.graph.layer("act").attrs["activation"] == "softsign"
     y = hm.predict(X)
     np.testing.assert_array_equal(y, hm.predict_golden(X))
     assert np.abs(y - ref).max() < 0.01
@@ -288,3 +289,25 @@ def test_nested_models_and_shared_layers(flavour, tmp_path):
     assert np.abs(y - model.predict(X, verbose=0)).max() < 0.01
     _, traced = hm.trace(X)
     np.testing.assert_array_equal(traced["i2_1"], hm.predict_golden(X, top=False) - traced["fadd"])  # add = fadd + i2_1
+
+
+@needs_gxx
+def test_onnx_softsign_pattern_leaves_the_users_model_alone(tmp_path):
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper
+
+    nodes = [helper.make_node("Abs", ["x"], ["a"], name="abs"),
+             helper.make_node("Add", ["a", "one"], ["s"], name="add"),
+             helper.make_node("Div", ["x", "s"], ["y"], name="softsign")]
+    g = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 8])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 8])],
+                          [helper.make_tensor("one", TensorProto.FLOAT, [], [1.0])])
+    model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+    before = model.SerializeToString()
+    hm = hlsgen.convert_from_onnx_model(model, output_dir=tmp_path / "prj")
+    assert model.SerializeToString() == before
+    assert [(lay.kind, lay.attrs.get("activation")) for lay in hm.graph.layers] == [("Activation", "softsign")]
+    X = grid(np.random.default_rng(0), (100, 8), -6, 6)
+    y = hm.predict(X)
+    np.testing.assert_array_equal(y, hm.predict_golden(X))
+    assert np.abs(y - X / (1 + np.abs(X))).max() < 5e-4 + 2.0 ** -15  # activation.py: 4.9e-4 + result LSB

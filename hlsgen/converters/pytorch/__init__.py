@@ -166,6 +166,9 @@ def parse_pytorch_model(model, input_shape, channels_last: bool = False, exporte
     if exporter not in ("auto", "torchscript", "dynamo"):
         raise ValueError(f"exporter {exporter!r}: expected 'auto', 'torchscript' or 'dynamo'")
     om = export_onnx(model, shapes_t, names, exporter)
+    from ..onnx.patterns import fuse_softsign
+
+    om = fuse_softsign(om)  # nn.Softsign is exported as x / (|x| + 1)
     info = rename_nodes(model, om, names)
     check_ops(om, info)
     from ..onnx import OnnxConversionError, parse_onnx_model
