@@ -311,3 +311,29 @@ def test_onnx_softsign_pattern_leaves_the_users_model_alone(tmp_path):
     y = hm.predict(X)
     np.testing.assert_array_equal(y, hm.predict_golden(X))
     assert np.abs(y - X / (1 + np.abs(X))).max() < 5e-4 + 2.0 ** -15  # activation.py: 4.9e-4 + result LSB
+
+
+@needs_gxx
+@pytest.mark.parametrize("io_type", ["io_parallel", "io_stream"])
+def test_pytorch_embedding_layernorm_on_sequences(io_type, tmp_path):
+    """nn.Embedding (exported as Gather on integer inputs), nn.LayerNorm and nn.Linear on (T, D)."""
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+
+    class Tokens(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb, self.ln, self.fc = torch.nn.Embedding(30, 8), torch.nn.LayerNorm(8), torch.nn.Linear(8, 3)
+
+        def forward(self, x):
+            return torch.flatten(self.fc(self.ln(self.emb(x))), 1)
+
+    model = Tokens().eval()
+    X = np.random.default_rng(0).integers(0, 30, (100, 5))
+    ref = model(torch.tensor(X)).detach().numpy()
+    hm = hlsgen.convert_from_pytorch_model(model, (5,), io_type=io_type, output_dir=tmp_path / "prj")
+    assert [lay.kind for lay in hm.graph.layers][:2] == ["Embedding", "LayerNormalization"]
+    assert str(hm.graph.tensors[hm.graph.inputs[0].tensor].type) == "ufixed<5,5,TRN,SAT>"
+    y = hm.predict(X.astype(float))
+    np.testing.assert_array_equal(y, hm.predict_golden(X.astype(float)))
+    assert np.abs(y - ref).max() < 0.01

@@ -164,6 +164,25 @@ def layer_normalization(c, node, a):
                               f"{find_perm(x)} is not its innermost stored axis; not supported")
 
 
+@handler("Gather")
+def gather(c, node, a):
+    """A constant table indexed by data along axis 0: an Embedding (nn.Embedding's export)."""
+    if node.input[1] in c.consts or not c.is_const(node.input[0]):
+        raise OnnxConversionError(f"{c.desc(node)}: only a constant table gathered by data indices (an "
+                                  "embedding) is supported")
+    table = np.asarray(c.const(node, 0), dtype=np.float64)
+    if int(a.get("axis", 0)) != 0 or table.ndim != 2:
+        raise OnnxConversionError(f"{c.desc(node)}: only rows (axis 0) of a 2-D table are supported, got axis "
+                                  f"{a.get('axis', 0)} of a table of shape {table.shape}")
+    x = c.val(node, 1)
+    name = c.node_name(node)
+    ir = c.add("Embedding", name, [c.view(x, tuple(x.shape[1:]), name)], {}, {"embeddings": table})
+    shape = tuple(x.shape) + (table.shape[1],)
+    # IR row p holds the row of index x.index[p] (a lookup works in any storage order)
+    d = table.shape[1]
+    c.set(node, Val(ir, shape, (np.asarray(x.index)[:, None] * d + np.arange(d)).reshape(-1)))
+
+
 # ---------------------------------------------------------------------- QONNX
 @handler("q:Quant")
 def quant(c, node, a):

@@ -36,7 +36,7 @@ from .export import PyTorchConversionError, export_onnx, forward_arg_names, rena
 # torch.nn module classes the frontend converts (their ONNX export maps to supported layers)
 SUPPORTED_MODULES = (
     "Linear", "Conv1d", "Conv2d", "BatchNorm1d", "BatchNorm2d", "ReLU", "ReLU6", "LeakyReLU", "ELU", "SELU",
-    "Sigmoid", "Tanh", "Softplus", "Softsign", "Hardsigmoid", "Softmax", "LogSoftmax", "LayerNorm", "PReLU", "MaxPool1d", "MaxPool2d",
+    "Sigmoid", "Tanh", "Softplus", "Softsign", "Hardsigmoid", "Softmax", "LogSoftmax", "LayerNorm", "Embedding", "PReLU", "MaxPool1d", "MaxPool2d",
     "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "Flatten", "Unflatten", "Identity",
     "Dropout", "Dropout1d", "Dropout2d", "ZeroPad1d", "ZeroPad2d",
 )
