@@ -337,3 +337,32 @@ def test_pytorch_embedding_layernorm_on_sequences(io_type, tmp_path):
     y = hm.predict(X.astype(float))
     np.testing.assert_array_equal(y, hm.predict_golden(X.astype(float)))
     assert np.abs(y - ref).max() < 0.01
+
+
+@needs_gxx
+@pytest.mark.parametrize("io_type", ["io_parallel", "io_stream"])
+def test_keras_conv_transpose(io_type, tmp_path):
+    """Conv1DTranspose / Conv2DTranspose ('same' and 'valid', kernels smaller, equal to and
+    larger than the stride): a zero-inserting ZeroPadding and a stride-1 convolution."""
+    keras = pytest.importorskip("keras")
+    keras.utils.set_random_seed(1)
+    x2 = keras.Input((4, 3, 2), name="img")
+    h = keras.layers.Conv2DTranspose(3, 3, strides=2, padding="same", activation="relu", name="up1")(x2)  # (8, 6)
+    h = keras.layers.Conv2DTranspose(2, (2, 4), strides=(3, 2), padding="valid", name="up2")(h)          # (24, 14)
+    x1 = keras.Input((6, 2), name="seq")
+    g = keras.layers.Conv1DTranspose(2, 5, strides=3, padding="valid", name="up3")(x1)                    # (20,)
+    g = keras.layers.Conv1DTranspose(2, 2, strides=3, padding="same", name="up4")(g)                      # (60,)
+    model = keras.Model([x2, x1], [h, g])
+    rng = np.random.default_rng(2)
+    X = [grid(rng, (40, 4, 3, 2), -2, 2), grid(rng, (40, 6, 2), -2, 2)]
+    ref = model.predict(X, verbose=0)
+    hm = hlsgen.convert_from_keras_model(model, io_type=io_type, output_dir=tmp_path / "prj")
+    assert hm.graph.layer("up1_zeros").attrs["stride"] == (2, 2)
+    for y, g_, r in zip(hm.predict(X), hm.predict_golden(X), ref):
+        assert y.shape == r.shape
+        np.testing.assert_array_equal(y, g_)
+        assert np.abs(y - r).max() < 0.01
+    bad = keras.Sequential([keras.Input((4, 4, 1)),
+                            keras.layers.Conv2DTranspose(1, 3, strides=2, output_padding=1, name="op")])
+    with pytest.raises(ValueError, match="Conv2DTranspose layer 'op': output_padding"):
+        hlsgen.convert_from_keras_model(bad, output_dir=tmp_path / "bad")
