@@ -293,7 +293,7 @@ def test_nested_models_and_shared_layers(flavour, tmp_path):
 
 @needs_gxx
 def test_onnx_softsign_pattern_leaves_the_users_model_alone(tmp_path):
-    onnx = pytest.importorskip("onnx")
+    pytest.importorskip("onnx")
     from onnx import TensorProto, helper
 
     nodes = [helper.make_node("Abs", ["x"], ["a"], name="abs"),
