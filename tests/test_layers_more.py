@@ -366,3 +366,23 @@ def test_keras_conv_transpose(io_type, tmp_path):
                             keras.layers.Conv2DTranspose(1, 3, strides=2, output_padding=1, name="op")])
     with pytest.raises(ValueError, match="Conv2DTranspose layer 'op': output_padding"):
         hlsgen.convert_from_keras_model(bad, output_dir=tmp_path / "bad")
+
+
+@needs_gxx
+def test_qdense_on_sequences_is_bit_exact(tmp_path):
+    """QKeras QDense on a (steps, features) input: the last axis, exact like on vectors."""
+    tf_keras = pytest.importorskip("tf_keras")
+    qkeras = pytest.importorskip("qkeras")
+    q = "quantized_bits(6,0,alpha=1)"
+    inp = tf_keras.Input((6, 5), name="x")
+    h = qkeras.QDense(4, kernel_quantizer=q, bias_quantizer=q, name="qd")(inp)
+    model = tf_keras.Model(inp, tf_keras.layers.Flatten(name="flat")(h))
+    rng = np.random.default_rng(3)
+    model.get_layer("qd").set_weights([rng.normal(size=(5, 4)).astype(np.float32) * 0.5,
+                                       rng.normal(size=4).astype(np.float32) * 0.5])
+    X = grid(rng, (200, 6, 5), -2, 2, frac=6)
+    hm = hlsgen.convert_from_keras_model(model, output_dir=tmp_path / "prj")
+    assert hm.graph.layer("qd").kind == "Conv1D"
+    y = hm.predict(X)
+    np.testing.assert_array_equal(y, model.predict(X, verbose=0))
+    np.testing.assert_array_equal(y, hm.predict_golden(X))

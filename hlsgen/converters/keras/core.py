@@ -75,20 +75,22 @@ def check_last_axis(kl, b, inputs, what="channels-last (axis=-1)"):
         raise ValueError(f"{kl.class_name} layer {kl.name!r}: axis={axis} is not supported; only {what}")
 
 
-def dense_last_axis(b, name, x, kernel, bias):
+def dense_last_axis(b, name, x, kernel, bias, attrs=None):
     """y = x @ kernel + bias over the last axis of ``x`` (Keras Dense on any rank): a Dense
     layer on a vector; a 1x1 convolution on (steps, C) or (H, W, C), which is the same sum
-    per position; rank 4 and more viewed as (positions, C) around the convolution."""
+    per position; rank 4 and more viewed as (positions, C) around the convolution.
+    ``attrs``: extra attributes of that layer (QDense: its exact types)."""
+    attrs = dict(attrs or {})
     weights = {"weight": np.asarray(kernel)}
     if bias is not None:
         weights["bias"] = np.asarray(bias)
     shape = b.shape(x)
     if len(shape) == 1:
-        return b.add("Dense", name, [x], {}, weights)
+        return b.add("Dense", name, [x], attrs, weights)
     k_in, k_out = weights["weight"].shape
     if shape[-1] != k_in:
         raise ValueError(f"Dense layer {name!r}: input has {shape[-1]} features, kernel expects {k_in}")
-    one = dict(padding="valid", kernel=(1, 1), strides=(1, 1))
+    one = dict(attrs, padding="valid", kernel=(1, 1), strides=(1, 1))
     if len(shape) == 3:
         weights["weight"] = weights["weight"].reshape(1, 1, k_in, k_out)
         return b.add("Conv2D", name, [x], one, weights)
