@@ -44,6 +44,7 @@ def side_by_side(rows, python):
     taken = [(e, est, err) for e, est, err in rows if rule4ml_side.takes(e)]
     t0 = time.perf_counter()
     pred = rule4ml_side.run(python, [e["id"] for e, _, _ in taken])
+    taken = [t for t in taken if t[0]["id"] in pred]  # where its parser failed, neither is compared
     theirs = []
     for e, _, _ in taken:
         p = dict(pred[e["id"]])

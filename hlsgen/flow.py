@@ -28,7 +28,7 @@ def precision_keys() -> dict:
 def layer_list(graph) -> list:
     """(source name, kind, precision keys) of the inputs and layers, as the user names them."""
     rows = [(gi.source_name, cfgmod.INPUT_KIND, ("result",)) for gi in graph.inputs]
-    rows += [(lay.source_name, lay.kind, lay.precision_keys) for lay in graph.layers]
+    rows += [(lay.config_name, lay.kind, lay.precision_keys) for lay in graph.layers]
     return rows
 
 
@@ -38,12 +38,21 @@ def validated_config(graph, hls_config) -> dict:
     return cfgmod.validate(hls_config or cfgmod.make_config(rows), {n: k for n, k, _ in rows}, precision_keys())
 
 
+def _auto_input_type(graph, gi):
+    """The type the first layer reading ``gi`` asks an 'auto' input to take (None: none asks)."""
+    for lay in graph.consumers(gi.tensor):
+        t = lay.auto_input_type(lay.inputs.index(gi.tensor))
+        if t is not None:
+            return t
+    return None
+
+
 def configure_and_run_passes(graph, config: dict, weights_fixed: bool, calibration_data=None):
     """Apply the (validated) configuration to the graph's layers and run the passes.
     ``weights_fixed``: the weights are constants of the design (not reloaded at run time);
     ``calibration_data``: checked sample arrays for the 'auto' result types."""
     for lay in graph.layers:
-        s = cfgmod.layer_settings(config, lay.source_name, lay.kind, lay.precision_keys)
+        s = cfgmod.layer_settings(config, lay.config_name, lay.kind, lay.precision_keys)
         lay.cfg.precision, lay.cfg.reuse_factor = s["precision"], s["reuse_factor"]
         lay.cfg.strategy, lay.cfg.trace = s["strategy"], s["trace"]
     input_types = {}
@@ -52,9 +61,10 @@ def configure_and_run_passes(graph, config: dict, weights_fixed: bool, calibrati
         s = cfgmod.layer_settings(config, gi.source_name, cfgmod.INPUT_KIND, ("result",))
         p = s["precision"]["result"]
         auto = isinstance(p, str) and p.strip().lower() == "auto"
-        if auto:
+        hint = _auto_input_type(graph, gi) if auto else None
+        if auto and hint is None:
             graph.auto_inputs.add(gi.name)
-        input_types[gi.name] = parse_type(cfgmod.DEFAULT_INPUT_PRECISION if auto else p)
+        input_types[gi.name] = hint or parse_type(cfgmod.DEFAULT_INPUT_PRECISION if auto else p)
     default = parse_type(cfgmod.model_default_precision(config))
     ctx = PassContext(TypeContext(default, data_width=default.width, weights_fixed=weights_fixed), input_types)
     run_flow(graph, OPTIMIZE, ctx)

@@ -75,6 +75,9 @@ class Layer:
     def __init__(self, name, source_name, inputs, outputs, attrs=None, weights=None):
         self.name = name  # sanitized, unique
         self.source_name = source_name  # as the user's model names it
+        # the name its configuration is looked up by: the source name, or for a repeated call
+        # of a shared layer the first call's name (all calls share weights and settings)
+        self.config_name = source_name
         self.inputs = list(inputs)
         self.outputs = list(outputs)
         self.attrs = dict(attrs or {})
@@ -105,6 +108,11 @@ class Layer:
             t = self.attrs.get("types", {}).get(key)
             return parse_type(t) if t is not None else None
         return parse_type(p)
+
+    def auto_input_type(self, index: int):
+        """The type a graph input whose precision is 'auto' takes when it feeds input
+        ``index`` of this layer (e.g. integer indices for Embedding); None: the default."""
+        return None
 
     def tables(self) -> dict:
         """Constant lookup tables: name -> (FixedType, 1-D array). Computed after types."""

@@ -5,7 +5,8 @@
 Attributes: ``kernel`` (KH, KW) — a 1-D layer has KH = 1 —, ``strides`` (SH, SW),
 ``padding`` ('valid' or 'same', Keras semantics: 'same' gives ceil(n / s) outputs and
 pads ``total = max((out-1)*s + k - n, 0)`` with ``total // 2`` before and the rest
-after, i.e. the extra zero at the bottom/right for even kernels), ``activation``
+after, i.e. the extra zero at the bottom/right for even kernels; 1-D layers also take
+'causal': KW - 1 zeros before the sequence, none after, ceil(n / s) outputs), ``activation``
 ('linear' or 'relu', fused by the fuse_activation pass), ``depth_multiplier``
 (depthwise only).  Dilation is always 1.
 
@@ -50,6 +51,8 @@ GOLDEN_CHUNK = 256  # samples per im2col block in the golden models (bounds memo
 
 def conv_geometry(n: int, k: int, s: int, padding: str):
     """(out, pad_before, pad_after) of one spatial axis, Keras semantics."""
+    if padding == "causal":  # Keras Conv1D: k - 1 zeros before, then 'valid'
+        return (n - 1) // s + 1, k - 1, 0
     if padding == "valid":
         if n < k:
             return 0, 0, 0
@@ -149,9 +152,10 @@ class _Conv(Layer):
             a.setdefault("strides", (1, 1))
             a["kernel"] = tuple(int(v) for v in a["kernel"])
             a["strides"] = tuple(int(v) for v in a["strides"])
-        if a["padding"] not in ("valid", "same"):
+        valid = ("valid", "same", "causal") if self.ndim == 1 else ("valid", "same")
+        if a["padding"] not in valid:
             raise ValueError(f"{self.kind} layer {self.source_name!r}: padding {a['padding']!r} is not supported; "
-                             "valid: 'valid', 'same'")
+                             f"valid: {', '.join(map(repr, valid))}")
         if "bias" not in self.weights:
             self.weights["bias"] = np.zeros(self.weights["weight"].shape[-1])
 

@@ -1,7 +1,9 @@
 """Data-movement layers: ZeroPadding1D/2D, Cropping1D/2D, UpSampling1D/2D (nearest).
 
 Attributes: ``pads`` / ``crops`` (top, bottom, left, right) — 1-D layers use only
-left/right —, ``size`` (SH, SW) for upsampling (SH = 1 in 1-D).
+left/right —, ``size`` (SH, SW) for upsampling (SH = 1 in 1-D), ``stride`` (SH, SW) for zero
+padding (default (1, 1)): SH - 1 zero rows and SW - 1 zero columns between input pixels, the
+input of a transposed convolution (``converters/keras/conv.py``).
 Precision: only ``result``; 'auto' is the input type (the values are copied, so the
 layer is exact).  C++: ``nnet_shape.h``.
 """
@@ -66,13 +68,22 @@ class _Shape(Layer):
 class _Pad(_Shape):
     fn = "zeropad_2d"
 
+    def _stride(self):
+        sh, sw = self.attrs.get("stride", (1, 1))
+        return int(sh), int(sw)
+
     def _hw(self, h, w):
         t, b, l, r = self.attrs["pads"]
-        return dict(out_height=h + t + b, out_width=w + l + r, top=t, left=l)
+        sh, sw = self._stride()
+        return dict(out_height=(h - 1) * sh + 1 + t + b, out_width=(w - 1) * sw + 1 + l + r, top=t, left=l,
+                    size_height=sh, size_width=sw)
 
     def _move(self, x, g):
         t, b, l, r = self.attrs["pads"]
-        return np.pad(x, ((0, 0), (t, b), (l, r), (0, 0)))
+        sh, sw = self._stride()
+        d = np.zeros((x.shape[0], (x.shape[1] - 1) * sh + 1, (x.shape[2] - 1) * sw + 1, x.shape[3]))
+        d[:, ::sh, ::sw, :] = x
+        return np.pad(d, ((0, 0), (t, b), (l, r), (0, 0)))
 
 
 class _Crop(_Shape):

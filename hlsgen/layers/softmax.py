@@ -41,6 +41,8 @@ class Softmax(Layer):
     kind = "Softmax"
     precision_keys = ("result", "exp_table", "inv_table", "accum")
     cpp_headers = ("nnet_softmax.h",)
+    #: attributes holding table sizes (powers of two, default 1024)
+    table_size_keys = ("exp_table_size", "inv_table_size")
     cpp_config_tpl = """struct {{ config }} : nnet::softmax_config {
     static const unsigned n_in = {{ n_in }};
     static const unsigned n_slice = {{ n_slice }};
@@ -70,12 +72,11 @@ class Softmax(Layer):
         super().__init__(*args, **kw)
         a = self.attrs
         a.setdefault("axis", -1)
-        a.setdefault("exp_table_size", 1024)
-        a.setdefault("inv_table_size", 1024)
-        for k in ("exp_table_size", "inv_table_size"):
+        for k in self.table_size_keys:
+            a.setdefault(k, 1024)
             v = int(a[k])
             if v < 2 or v & (v - 1) or v > 65536:
-                raise ValueError(f"Softmax layer {self.source_name!r}: {k} must be a power of two in 2..65536, got {v}")
+                raise ValueError(f"{self.kind} layer {self.source_name!r}: {k} must be a power of two in 2..65536, got {v}")
         self.n = None
 
     def output_shape(self, in_shapes):
@@ -83,7 +84,7 @@ class Softmax(Layer):
         axis = self.attrs["axis"]
         if axis not in (-1, len(shape)) and not (isinstance(axis, int) and axis == len(shape) - 1):
             raise ValueError(
-                f"Softmax layer {self.source_name!r}: only the last axis is supported (got axis={axis} "
+                f"{self.kind} layer {self.source_name!r}: only the last axis is supported (got axis={axis} "
                 f"on an input of shape {shape})"
             )
         self.n = int(shape[-1])
@@ -99,25 +100,30 @@ class Softmax(Layer):
 
     def infer_types(self, in_types, ctx):
         if self.n is None:
-            raise ValueError(f"Softmax layer {self.source_name!r}: output_shape must run before infer_types")
+            raise ValueError(f"{self.kind} layer {self.source_name!r}: output_shape must run before infer_types")
         x_t = in_types[0]
         if x_t.width > 44:
-            raise ValueError(f"Softmax layer {self.source_name!r}: input type {x_t} is wider than 44 bits")
-        w = ctx.default.width
-        self.types["result"] = self.configured("result") or FixedType(w, 0, False, **RND_SAT)
+            raise ValueError(f"{self.kind} layer {self.source_name!r}: input type {x_t} is wider than 44 bits")
+        self.types["result"] = self.configured("result") or FixedType(ctx.default.width, 0, False, **RND_SAT)
+        it = self.configured("inv_table") or FixedType(18, 0, False, **RND_SAT)
+        if it.max_value < 1.0 - 2.0 ** -self.inv_bits or it.min_value > 0.5:
+            raise ValueError(f"Softmax layer {self.source_name!r}: inv_table type {it} must hold values in (1/2, 1)")
+        self.types["inv_table"] = it
+        self._exp_types(x_t)
+        self._inv_scaled_t = FixedType(it.width + self._max_shift, it.integer, it.signed)
+
+    def _exp_types(self, x_t):
+        """The types of steps 1-3 (shared with LogSoftmax)."""
         et = self.configured("exp_table") or FixedType(18, 1, False, **RND_SAT)
         ev = np.exp2((np.arange(1 << self.exp_bits) + 0.5) / (1 << self.exp_bits))
         if np.abs(et.quantize(ev) - ev).max() > et.lsb or et.quantize(1.0) != 1.0:
             raise ValueError(
-                f"Softmax layer {self.source_name!r}: exp_table type {et} must hold values in [1, 2) "
+                f"{self.kind} layer {self.source_name!r}: exp_table type {et} must hold values in [1, 2) "
                 "(e.g. ufixed<18,1>)"
             )
-        it = self.configured("inv_table") or FixedType(18, 0, False, **RND_SAT)
-        if it.max_value < 1.0 - 2.0 ** -self.inv_bits or it.min_value > 0.5:
-            raise ValueError(f"Softmax layer {self.source_name!r}: inv_table type {it} must hold values in (1/2, 1)")
         ai = bits_for_range(0.0, float(self.n), signed=False)
         at = self.configured("accum") or FixedType(et.fractional + ai, ai, False)
-        self.types.update(exp_table=et, inv_table=it, accum=at)
+        self.types.update(exp_table=et, accum=at)
         # internal types (derived, not configurable)
         E = self.exp_bits
         kmax = et.width + 1  # any shift beyond this gives zero
@@ -129,28 +135,23 @@ class Softmax(Layer):
         self._exp_index_t = FixedType(E, 0, False, "TRN", "SAT")
         self._max_shift = max(at.integer - 1, 0)
         if self._max_shift > 31:
-            raise ValueError(f"Softmax layer {self.source_name!r}: accum type {at} has too many integer bits")
-        self._inv_scaled_t = FixedType(it.width + self._max_shift, it.integer, it.signed)
+            raise ValueError(f"{self.kind} layer {self.source_name!r}: accum type {at} has too many integer bits")
+
+    def exp_table(self):
+        j = np.arange(1 << self.exp_bits)
+        exp_vals = np.exp2((j + 0.5) / (1 << self.exp_bits))
+        return {"exp_table": (self.types["exp_table"], self.types["exp_table"].quantize(exp_vals))}
 
     def tables(self):
-        E, R = self.exp_bits, self.inv_bits
-        j = np.arange(1 << E)
-        exp_vals = np.exp2((j + 0.5) / (1 << E))
-        inv_vals = reciprocal_table(R)
-        return {
-            "exp_table": (self.types["exp_table"], self.types["exp_table"].quantize(exp_vals)),
-            "inv_table": (self.types["inv_table"], self.types["inv_table"].quantize(inv_vals)),
-        }
+        inv_vals = reciprocal_table(self.inv_bits)
+        return {**self.exp_table(), "inv_table": (self.types["inv_table"], self.types["inv_table"].quantize(inv_vals))}
 
-    def golden(self, xs):
-        x = np.asarray(xs[0], dtype=np.float64)
-        shape = x.shape
-        x2 = x.reshape(-1, shape[-1])
+    def exponentials(self, x2):
+        """Steps 1-3 (bit-exact) on rows ``x2`` (n, N): (d = x - max, e, s = sum e)."""
         x_t = self.in_types[0]
-        et, it, at, res = (self.types[k] for k in ("exp_table", "inv_table", "accum", "result"))
-        tabs = self.tables()
-        exp_tab, inv_tab = tabs["exp_table"][1], tabs["inv_table"][1]
-        E, R = self.exp_bits, self.inv_bits
+        et, at = self.types["exp_table"], self.types["accum"]
+        exp_tab = self.tables()["exp_table"][1]
+        E = self.exp_bits
         # 1-2: exponentials, exponent stage in int64
         d = x2 - x2.max(axis=1, keepdims=True)
         d_raw = np.round(np.ldexp(d, x_t.fractional)).astype(np.int64)  # exact: d on the input grid
@@ -171,14 +172,22 @@ class Softmax(Layer):
         e = np.where(d == 0, 1.0, e)
         # 3: sum
         s = running_sum(at, np.zeros(e.shape[0]), lambda: (e[:, j] for j in range(e.shape[1])),
-                        term_frac=et.fractional, bound=float(shape[-1]), total=lambda: e.sum(axis=1))  # e <= 1
+                        term_frac=et.fractional, bound=float(x2.shape[-1]), total=lambda: e.sum(axis=1))  # e <= 1
+        return d, e, s
+
+    def golden(self, xs):
+        x = np.asarray(xs[0], dtype=np.float64)
+        shape = x.shape
+        _, e, s = self.exponentials(x.reshape(-1, shape[-1]))
         # 4: reciprocal
-        inv_s = reciprocal_golden(s, at, inv_tab, R, self._max_shift)
+        inv_tab = self.tables()["inv_table"][1]
+        inv_s = reciprocal_golden(s, self.types["accum"], inv_tab, self.inv_bits, self._max_shift)
         # 5: product and cast
-        y = res.quantize(e * inv_s[:, None])
+        y = self.types["result"].quantize(e * inv_s[:, None])
         return y.reshape(shape)
 
-    def cpp_context(self, graph):
+    def exp_context(self, graph):
+        """The C++ values of steps 1-3 (shared with LogSoftmax)."""
         shape = graph.tensors[self.inputs[0]].shape
         return dict(
             n_in=int(np.prod(shape)),
@@ -186,14 +195,15 @@ class Softmax(Layer):
             reuse_factor=self.cfg.reuse_factor,
             exp_table_size=int(self.attrs["exp_table_size"]),
             exp_bits=self.exp_bits,
-            inv_table_size=int(self.attrs["inv_table_size"]),
-            inv_bits=self.inv_bits,
             max_shift=self._max_shift,
             diff_t=self._diff_t.cpp(),
             log2e_t=self._log2e_t.cpp(),
             exparg_t=self._exparg_t.cpp(),
             expint_t=self._expint_t.cpp(),
             exp_index_t=self._exp_index_t.cpp(),
-            inv_scaled_t=self._inv_scaled_t.cpp(),
             log2e=cpp_literal(float(self._log2e_t.quantize(LOG2E))),
         )
+
+    def cpp_context(self, graph):
+        return dict(self.exp_context(graph), inv_table_size=int(self.attrs["inv_table_size"]), inv_bits=self.inv_bits,
+                    inv_scaled_t=self._inv_scaled_t.cpp())

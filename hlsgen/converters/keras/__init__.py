@@ -112,19 +112,16 @@ def _history(arg):
     return []
 
 
-def _inbound(layer_cfg, flavour):
-    nodes = layer_cfg.get("inbound_nodes") or []
-    if len(nodes) > 1:
-        raise ValueError(
-            f"layer {layer_cfg.get('name')!r} is called {len(nodes)} times (a shared layer); "
-            "shared layers are not supported"
-        )
-    if not nodes:
-        return []
-    node = nodes[0]
-    if isinstance(node, dict):  # Keras 3
-        return _history(node.get("args", []))
-    return _history(node)  # tf_keras: [[name, node, tensor, kwargs], ...]
+def _calls(layer_cfg):
+    """Per call of the layer (its inbound nodes in the model's numbering): the
+    [(layer name, node index, tensor index)] it reads, in either flavour."""
+    out = []
+    for node in layer_cfg.get("inbound_nodes") or []:
+        if isinstance(node, dict):  # Keras 3
+            out.append(_history(node.get("args", [])))
+        else:  # tf_keras: [[name, node, tensor, kwargs], ...]
+            out.append(_history(node))
+    return out
 
 
 def _io_list(entry):
@@ -133,9 +130,20 @@ def _io_list(entry):
     return [tuple(e[:3]) for e in entry or []]
 
 
+def _is_model(layer) -> bool:
+    return any(c.__name__ in ("Sequential", "Functional") for c in type(layer).__mro__)
+
+
 def parse_keras_model(model) -> Graph:
-    """Convert a Keras model object into an IR graph (no passes applied yet)."""
-    from . import conv, core, merge, qkeras, qkeras_recurrent, recurrent  # noqa: F401  (registers the handlers)
+    """Convert a Keras model object into an IR graph (no passes applied yet).
+
+    Nested models (a Sequential or functional model used as a layer) are flattened into
+    the graph; a layer or nested model called several times (a shared layer) becomes one
+    IR layer per call with the same weights.  Call k >= 1 of layer ``name`` is named
+    ``name_k`` (a layer inside a nested model called k >= 1 times: ``inner_k``) and
+    configured as ``name`` (``Layer.config_name``), so one configuration entry sets every call.
+    """
+    from . import conv, core, einsum, merge, qkeras, qkeras_recurrent, recurrent  # noqa: F401  (registers the handlers)
 
     flavour = keras_flavour(model)
     cfg = model.get_config()
@@ -143,64 +151,98 @@ def parse_keras_model(model) -> Graph:
         raise ValueError("the Keras model is not built (it has no inputs): build it or give it an Input first")
     graph = Graph(sanitize(cfg.get("name") or model.name or "model"))
     builder = Builder(graph, set())
-    tensors: dict = {}  # (keras layer name, tensor index) -> IR tensor
     sequential = "input_layers" not in cfg
-    layer_cfgs = cfg["layers"] if isinstance(cfg.get("layers"), list) else []
     if sequential:
+        layer_cfgs = cfg["layers"] if isinstance(cfg.get("layers"), list) else []
         first = layer_cfgs[0] if layer_cfgs and layer_cfgs[0]["class_name"] == "InputLayer" else None
-        in_name = (first or {}).get("config", {}).get("name", "input")
-        _add_input(graph, builder, tensors, in_name, model.inputs[0].shape)
-        prev = (in_name, 0)
-        for layer in model.layers:
-            if type(layer).__name__ == "InputLayer":
-                continue
-            prev = _convert_layer(model, layer.name, [prev], builder, tensors, flavour)
-        graph.outputs = [tensors[prev]]
+        names = [(first or {}).get("config", {}).get("name", "input")]
     else:
-        in_specs = _io_list(cfg["input_layers"])
-        for (name, _, _), t in zip(in_specs, model.inputs):
-            _add_input(graph, builder, tensors, name, t.shape)
-        for lc in layer_cfgs:
-            if lc["class_name"] == "InputLayer":
-                continue
-            srcs = [(n, ti) for n, _, ti in _inbound(lc, flavour)]
-            _convert_layer(model, lc.get("name") or lc["config"]["name"], srcs, builder, tensors, flavour)
-        graph.outputs = [tensors[(n, ti)] for n, _, ti in _io_list(cfg["output_layers"])]
+        names = [n for n, _, _ in _io_list(cfg["input_layers"])]
+    ins = [_add_input(graph, builder, name, t.shape) for name, t in zip(names, model.inputs)]
+    graph.outputs = _convert_model(model, ins, builder, flavour, "")
     graph.topo_sort()
     return graph
 
 
-def _add_input(graph, builder, tensors, name, shape):
+def _convert_model(model, ins, builder, flavour, suffix):
+    """The IR tensors of ``model``'s outputs on IR tensors ``ins`` (its layers' source names
+    end with ``suffix``)."""
+    cfg = model.get_config()
+    if "input_layers" not in cfg:  # Sequential
+        prev = list(ins)
+        for layer in model.layers:
+            if type(layer).__name__ != "InputLayer":
+                prev = _call_layer(layer, prev, builder, flavour, suffix, 0)
+        return prev
+    tensors = {}  # (keras layer name, node index, tensor index) -> IR tensor
+    for (name, node, ti), t in zip(_io_list(cfg["input_layers"]), ins):
+        tensors[(name, node, ti)] = t
+    for lc in cfg["layers"]:
+        if lc["class_name"] == "InputLayer":
+            continue
+        name = lc.get("name") or lc["config"]["name"]
+        for k, srcs in enumerate(_calls(lc)):
+            missing = [src for src in srcs if src not in tensors]
+            if missing:
+                (src, _, ti) = missing[0]
+                what = f"output {ti} of {src!r}" if ti else repr(src)
+                raise ValueError(f"layer {name!r}: its input {what} was not converted (not an output hlsgen computes)")
+            layer = model.get_layer(name)
+            outs = _call_layer(layer, [tensors[src] for src in srcs], builder, flavour, suffix, k)
+            for ti, t in enumerate(outs):
+                tensors[(name, k + _first_node(layer, flavour), ti)] = t
+    return [tensors[spec] for spec in _io_list(cfg["output_layers"])]
+
+
+def _first_node(layer, flavour) -> int:
+    """The node index the model's config gives the layer's first call.  0, except in tf_keras
+    for a nested model built on an Input: its own construction is its node 0, which the
+    config leaves out, so its calls are numbered from 1."""
+    if flavour != "tf_keras" or not _is_model(layer):
+        return 0
+    tracked = getattr(layer, "_self_tracked_trackables", None)
+    return int(not tracked or type(tracked[0]).__name__ == "InputLayer")
+
+
+def _call_layer(layer, ins, builder, flavour, suffix, k):
+    """Call ``k`` of a layer (or of a nested model) on IR tensors ``ins``; its output tensors."""
+    call = f"_{k}" if k else ""
+    if _is_model(layer):
+        return _convert_model(layer, ins, builder, flavour, suffix + call)
+    out = _convert_layer(layer, ins, builder, flavour, suffix + call)
+    return out if isinstance(out, list) else [out]  # a list: the layer's outputs by index
+
+
+def _convert_layer(layer, ins, builder, flavour, suffix):
+    name = layer.name
+    cls = type(layer).__name__
+    fn = HANDLERS.get(cls)
+    if fn is None:
+        supported = ", ".join(sorted(HANDLERS))
+        raise ValueError(f"layer {name!r} of type {cls} is not supported; supported layer types: {supported}")
+    weights = [np.asarray(w) for w in layer.get_weights()]
+    weight_names = [getattr(w, "path", None) or w.name for w in layer.weights]
+    for w, wn in zip(weights, weight_names):
+        if w.dtype.kind == "f":
+            validate.finite(w, f"layer {name!r}: weight {wn.split('/')[-1].split(':')[0]!r}")
+    kl = KerasLayer(cls, name + suffix, layer.get_config(), weights, flavour, layer, weight_names)
+    first = len(builder.graph.layers)
+    out = fn(kl, ins, builder)
+    if suffix:  # a repeated call: configured as the first call's layers
+        for lay in builder.graph.layers[first:]:
+            if lay.source_name.startswith(kl.name):
+                lay.config_name = name + lay.source_name[len(kl.name):]
+    return out
+
+
+def _add_input(graph, builder, name, shape):
     shape = tuple(shape)[1:]
     if any(d is None for d in shape):
         raise ValueError(f"input {name!r} has an undefined dimension in shape {shape}; give it a fixed shape")
     ir_name = sanitize(name, builder.taken)
     gi = GraphInput(ir_name, name, f"{ir_name}_in")
     graph.add_input(gi, shape)
-    tensors[(name, 0)] = gi.tensor
-
-
-def _convert_layer(model, name, srcs, builder, tensors, flavour):
-    layer = model.get_layer(name)
-    cls = type(layer).__name__
-    fn = HANDLERS.get(cls)
-    if fn is None:
-        supported = ", ".join(sorted(HANDLERS))
-        raise ValueError(f"layer {name!r} of type {cls} is not supported; supported layer types: {supported}")
-    missing = [s for s in srcs if s not in tensors]
-    if missing:
-        what = f"output {missing[0][1]} of {missing[0][0]!r}" if missing[0][1] else repr(missing[0][0])
-        raise ValueError(f"layer {name!r}: its input {what} was not converted (not an output hlsgen computes)")
-    weights = [np.asarray(w) for w in layer.get_weights()]
-    weight_names = [getattr(w, "path", None) or w.name for w in layer.weights]
-    for w, wn in zip(weights, weight_names):
-        if w.dtype.kind == "f":
-            validate.finite(w, f"layer {name!r}: weight {wn.split('/')[-1].split(':')[0]!r}")
-    kl = KerasLayer(cls, name, layer.get_config(), weights, flavour, layer, weight_names)
-    out = fn(kl, [tensors[s] for s in srcs], builder)
-    for i, t in enumerate(out if isinstance(out, list) else [out]):  # a list: the layer's outputs by index
-        tensors[(name, i)] = t
-    return (name, 0)
+    return gi.tensor
 
 
 def load_keras_model(path, weights=None):

@@ -32,9 +32,10 @@ def check_channels_last(kl):
 
 def _padding(kl, detail=True) -> str:
     pad = str(kl.config.get("padding", "valid")).lower()
-    if pad not in ("valid", "same"):
+    valid = ("valid", "same", "causal") if detail and _ndim(kl) == 1 else ("valid", "same")
+    if pad not in valid:
         raise ValueError(f"{kl.class_name} layer {kl.name!r}: padding={pad!r} is not supported"
-                         + ("; valid: 'valid', 'same'" if detail else ""))
+                         + (f"; valid: {', '.join(map(repr, valid))}" if detail else ""))
     return pad
 
 
@@ -114,6 +115,42 @@ def separable(kl, inputs, b):
     pk = np.asarray(kl.weight("pointwise_kernel", 1))  # (1, C*DM, F) or (1, 1, C*DM, F)
     one = (1, 1)
     out = _add_conv(b, f"Conv{ndim}D", kl.name, [mid], pk, _bias(kl, 2), padding="valid", kernel=one, strides=one)
+    return add_layer_activation(kl, b, out)
+
+
+@handler("Conv1DTranspose", "Conv2DTranspose")
+def conv_transpose(kl, inputs, b):
+    """A transposed convolution as what it computes: the input with stride - 1 zeros between
+    pixels and k - 1 (less Keras' crop for 'same') zeros around it (one ZeroPadding layer),
+    then a stride-1 'valid' convolution with the kernel flipped and its channel axes
+    swapped.  Exact; the convolution multiplies the inserted zeros too (stride^2 times
+    the products of a direct kernel)."""
+    ndim = 1 if kl.class_name.startswith("Conv1D") else 2
+    c = kl.config
+    check_channels_last(kl)
+    if any(d != 1 for d in _tuple(c.get("dilation_rate", 1), ndim)):
+        raise ValueError(f"{kl.class_name} layer {kl.name!r}: dilation_rate={c.get('dilation_rate')} is not "
+                         "supported; only 1")
+    if c.get("output_padding") is not None:
+        raise ValueError(f"{kl.class_name} layer {kl.name!r}: output_padding={c['output_padding']} is not supported")
+    pad = str(c.get("padding", "valid")).lower()
+    if pad not in ("valid", "same"):
+        raise ValueError(f"{kl.class_name} layer {kl.name!r}: padding={pad!r} is not supported; valid: 'valid', 'same'")
+    ks, ss = _tuple(c["kernel_size"], ndim), _tuple(c.get("strides", 1), ndim)
+    pads = []
+    for k, s in zip(ks, ss):
+        crop = max(k - s, 0) if pad == "same" else 0  # Keras: 'same' gives n * s outputs
+        pads += [k - 1 - crop // 2, k - 1 + max(s - k, 0) - (crop - crop // 2)]
+    if ndim == 1:
+        pads, stride = [0, 0] + pads, (1, ss[0])
+    else:
+        stride = ss
+    kernel = np.asarray(kl.weight("kernel", 0), dtype=np.float64)  # (kh, kw, filters, in) / (kw, filters, in)
+    flipped = np.flip(kernel, axis=tuple(range(ndim))).swapaxes(-1, -2)
+    z = b.add(f"ZeroPadding{ndim}D", f"{kl.name}_zeros", inputs, dict(pads=tuple(pads), stride=stride))
+    one = (1, 1)
+    out = _add_conv(b, f"Conv{ndim}D", kl.name, [z], flipped, _bias(kl, 1), padding="valid",
+                    kernel=(1, ks[0]) if ndim == 1 else ks, strides=one)
     return add_layer_activation(kl, b, out)
 
 

@@ -52,11 +52,13 @@ def _add_activation(b, kl, act, inputs, source_name):
     name = _activation_name(act)
     if name == "softmax":
         return b.add("Softmax", source_name, inputs, {"axis": -1})
+    if name == "log_softmax":
+        return b.add("LogSoftmax", source_name, inputs, {"axis": -1})
     if name == "hard_sigmoid":
         variant = "keras3" if kl.flavour == "keras3" else "tf_keras"
         return b.add("Activation", source_name, inputs, {"activation": "hard_sigmoid", "variant": variant})
     if name not in ACTIVATIONS:
-        valid = ", ".join(sorted(list(ACTIVATIONS) + ["softmax", "hard_sigmoid"]))
+        valid = ", ".join(sorted(list(ACTIVATIONS) + ["softmax", "log_softmax", "hard_sigmoid"]))
         raise ValueError(f"layer {kl.name!r}: activation {name!r} is not supported; supported: {valid}")
     ir, attrs = ACTIVATIONS[name]
     if ir == "linear":
@@ -73,13 +75,37 @@ def check_last_axis(kl, b, inputs, what="channels-last (axis=-1)"):
         raise ValueError(f"{kl.class_name} layer {kl.name!r}: axis={axis} is not supported; only {what}")
 
 
+def dense_last_axis(b, name, x, kernel, bias, attrs=None):
+    """y = x @ kernel + bias over the last axis of ``x`` (Keras Dense on any rank): a Dense
+    layer on a vector; a 1x1 convolution on (steps, C) or (H, W, C), which is the same sum
+    per position; rank 4 and more viewed as (positions, C) around the convolution.
+    ``attrs``: extra attributes of that layer (QDense: its exact types)."""
+    attrs = dict(attrs or {})
+    weights = {"weight": np.asarray(kernel)}
+    if bias is not None:
+        weights["bias"] = np.asarray(bias)
+    shape = b.shape(x)
+    if len(shape) == 1:
+        return b.add("Dense", name, [x], attrs, weights)
+    k_in, k_out = weights["weight"].shape
+    if shape[-1] != k_in:
+        raise ValueError(f"Dense layer {name!r}: input has {shape[-1]} features, kernel expects {k_in}")
+    one = dict(attrs, padding="valid", kernel=(1, 1), strides=(1, 1))
+    if len(shape) == 3:
+        weights["weight"] = weights["weight"].reshape(1, 1, k_in, k_out)
+        return b.add("Conv2D", name, [x], one, weights)
+    weights["weight"] = weights["weight"].reshape(1, k_in, k_out)
+    if len(shape) == 2:
+        return b.add("Conv1D", name, [x], one, weights)
+    rows = b.add("Reshape", f"{name}_rows", [x], {"target_shape": (-1, k_in)})
+    y = b.add("Conv1D", name, [rows], one, weights)
+    return b.add("Reshape", f"{name}_shape", [y], {"target_shape": tuple(shape[:-1]) + (k_out,)})
+
+
 @handler("Dense")
 def dense(kl, inputs, b):
-    weights = {"weight": kl.weight("kernel", 0)}
     bias = kl.weight("bias", 1) if kl.config.get("use_bias", True) else None
-    if bias is not None:
-        weights["bias"] = bias
-    return add_layer_activation(kl, b, b.add("Dense", kl.name, inputs, {}, weights))
+    return add_layer_activation(kl, b, dense_last_axis(b, kl.name, inputs[0], kl.weight("kernel", 0), bias))
 
 
 @handler("Activation")
@@ -98,6 +124,13 @@ def relu(kl, inputs, b):
     if float(c.get("threshold") or 0.0) != 0.0:
         attrs["threshold"] = float(c["threshold"])
     return b.add("Activation", kl.name, inputs, attrs)
+
+
+@handler("ThresholdedReLU")
+def thresholded_relu(kl, inputs, b):
+    """tf_keras ThresholdedReLU: y = x if x > theta else 0 (ReLU with a threshold, no slope)."""
+    theta = float(kl.config.get("theta", 1.0))
+    return b.add("Activation", kl.name, inputs, {"activation": "relu", "threshold": theta})
 
 
 @handler("LeakyReLU")
@@ -165,3 +198,25 @@ def permute(kl, inputs, b):
     if dims == tuple(range(len(dims))):
         return b.add("Identity", kl.name, inputs)
     return b.add("Permute", kl.name, inputs, {"dims": dims})
+
+
+@handler("Embedding")
+def embedding(kl, inputs, b):
+    if kl.config.get("mask_zero"):
+        raise ValueError(f"Embedding layer {kl.name!r}: mask_zero=True is not supported (masks are not "
+                         "propagated); use mask_zero=False")
+    return b.add("Embedding", kl.name, inputs, {}, {"embeddings": kl.weight("embeddings", 0)})
+
+
+@handler("LayerNormalization")
+def layer_normalization(kl, inputs, b):
+    c = kl.config
+    check_last_axis(kl, b, inputs, "the last axis (-1)")
+    if c.get("rms_scaling"):
+        raise ValueError(f"LayerNormalization layer {kl.name!r}: rms_scaling=True is not supported")
+    n = b.shape(inputs[0])[-1]
+    scale, center = c.get("scale", True), c.get("center", True)
+    gamma = np.asarray(kl.weight("gamma", 0), dtype=np.float64) if scale else np.ones(n)
+    beta = np.asarray(kl.weight("beta", 1 if scale else 0), dtype=np.float64) if center else np.zeros(n)
+    return b.add("LayerNormalization", kl.name, inputs, {"epsilon": float(c.get("epsilon", 1e-3))},
+                 {"scale": gamma * np.sqrt(n), "bias": beta})

@@ -40,3 +40,29 @@ def concatenate(kl, inputs, b):
     if not 0 <= ax < rank:
         raise ValueError(f"Concatenate layer {kl.name!r}: axis={axis} is out of range for rank-{rank} inputs")
     return _chain(kl, inputs, b, "Concatenate", dict(axis=ax))
+
+
+@handler("Dot")
+def dot(kl, inputs, b):
+    """Keras Dot on two vectors, or on two matrices contracted over one axis each (the
+    contracted axis is moved last with a Permute where it is the first)."""
+    if len(inputs) != 2:
+        raise ValueError(f"Dot layer {kl.name!r} needs 2 inputs, got {len(inputs)}")
+    if kl.config.get("normalize"):
+        raise ValueError(f"Dot layer {kl.name!r}: normalize=True (cosine proximity) is not supported")
+    ranks = [len(b.shape(t)) for t in inputs]
+    axes = kl.config.get("axes", -1)
+    axes = list(axes) if isinstance(axes, (list, tuple)) else [axes, axes]
+    if ranks[0] != ranks[1] or ranks[0] not in (1, 2):
+        raise ValueError(f"Dot layer {kl.name!r}: inputs of shapes {[b.shape(t) for t in inputs]} are not supported; "
+                         "only two vectors or two matrices (batch excluded)")
+    ins = []
+    for j, (t, ax) in enumerate(zip(inputs, axes)):
+        ax = int(ax)
+        ax = ax - 1 if ax > 0 else ax + ranks[j]  # Keras counts the batch axis
+        if not 0 <= ax < ranks[j]:
+            raise ValueError(f"Dot layer {kl.name!r}: axes={kl.config.get('axes')} out of range")
+        if ax != ranks[j] - 1:  # a matrix contracted over its first axis: transpose it
+            t = b.add("Permute", f"{kl.name}_t{j}", [t], {"dims": (1, 0)})
+        ins.append(t)
+    return b.add("Dot", kl.name, ins)

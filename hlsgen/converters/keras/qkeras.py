@@ -28,7 +28,7 @@ from ...quantizers import (activation_plan, exact_type, parse_quantizer, quantiz
                            warn_mismatch, weight_type)
 from . import handler
 from .conv import _check_common, _depthwise_weights, _geom_attrs, _pool_attrs
-from .core import _activation_name, add_activation, check_last_axis
+from .core import _activation_name, add_activation, check_last_axis, dense_last_axis
 
 QUANTIZER_CLASSES = ("quantized_bits", "quantized_relu", "quantized_tanh", "quantized_sigmoid", "binary", "ternary",
                      "quantized_po2", "quantized_relu_po2", "stochastic_binary", "stochastic_ternary", "bernoulli",
@@ -130,7 +130,8 @@ def _typed_weights(kl, kernel, bias, kernel_attr="kernel_quantizer"):
 def qdense(kl, inputs, b):
     kernel = kl.weight("kernel", 0)
     weights, types = _typed_weights(kl, kernel, _bias(kl, 1))
-    out = b.add("Dense", kl.name, inputs, {"types": types, "result_exact": True}, weights)
+    out = dense_last_axis(b, kl.name, inputs[0], weights["weight"], weights.get("bias"),
+                          {"types": types, "result_exact": True})  # on N-D inputs: the last axis
     return _finish(kl, b, out)
 
 

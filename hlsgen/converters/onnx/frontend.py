@@ -402,5 +402,8 @@ def parse_onnx_model(model_or_path) -> Graph:
     and the input types QONNX Quant nodes impose."""
     from . import ops  # noqa: F401  (registers the handlers)
 
+    from .patterns import fuse_softsign
+
     model = load_onnx_model(model_or_path)
+    model = fuse_softsign(model)
     return Converter(model).run()

@@ -93,6 +93,9 @@ def graph_inputs(model):
     """[(name, logical shape with batch 1)] of the real inputs (not initializers)."""
     onnx = _onnx()
     floats = {onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE, onnx.TensorProto.FLOAT16, onnx.TensorProto.BFLOAT16}
+    # integer inputs are indices (an Embedding's Gather); predict takes their values as numbers
+    ints = {onnx.TensorProto.INT64, onnx.TensorProto.INT32, onnx.TensorProto.INT16, onnx.TensorProto.INT8,
+            onnx.TensorProto.UINT8, onnx.TensorProto.UINT16}
     inits = {i.name for i in model.graph.initializer}
     out = []
     for vi in model.graph.input:
@@ -101,9 +104,10 @@ def graph_inputs(model):
         elem, dims = _dims(vi)
         if elem is None:
             raise OnnxConversionError(f"input {vi.name!r} is not a tensor")
-        if elem not in floats:
+        if elem not in floats | ints:
             raise OnnxConversionError(f"input {vi.name!r} has element type "
-                                      f"{onnx.TensorProto.DataType.Name(elem)}; hlsgen needs float inputs")
+                                      f"{onnx.TensorProto.DataType.Name(elem)}; hlsgen needs float inputs "
+                                      "(or integer indices)")
         if dims is None:
             raise OnnxConversionError(f"input {vi.name!r} has no shape (dynamic rank); hlsgen needs fixed shapes "
                                       "except the batch dimension")

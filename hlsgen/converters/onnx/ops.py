@@ -110,8 +110,9 @@ def prelu(c, node, a):
     c.set(node, _same(x, c.add("PReLU", c.node_name(node), [x.ir], {}, {"alpha": alpha})))
 
 
-@handler("Softmax")
+@handler("Softmax", "LogSoftmax")
 def softmax(c, node, a):
+    kind = node.op_type  # the IR kinds have the ONNX names
     x = c.val(node)
     r = x.rank
     axis = int(a.get("axis", -1 if c.opset >= 13 else 1))
@@ -120,16 +121,71 @@ def softmax(c, node, a):
     whole = axis == 1 and (r == 2 or c.opset < 13) or all(d == 1 for i, d in enumerate(x.shape) if i not in (0, axis))
     if whole:
         # one softmax over all features: any storage order works (it is permutation-equivariant)
-        ir = c.add("Softmax", name, [c.vector(x, node)], {"axis": -1})
+        ir = c.add(kind, name, [c.vector(x, node)], {"axis": -1})
         c.set(node, Val(ir, x.shape, x.index))
         return
     for perm in (tuple(range(r)), channels_last(r)):
         if perm[-1] == axis and np.array_equal(x.index, perm_index(x.shape, perm)):
-            ir = c.add("Softmax", name, [c.view(x, permuted_shape(x.shape, perm), name)], {"axis": -1})
+            ir = c.add(kind, name, [c.view(x, permuted_shape(x.shape, perm), name)], {"axis": -1})
             c.set(node, Val(ir, x.shape, x.index))
             return
     raise OnnxConversionError(f"{c.desc(node)}: softmax over axis {axis} of a tensor of shape {x.shape} stored in "
                               f"axis order {find_perm(x)} is not supported (only over the innermost stored axis)")
+
+
+@handler("LayerNormalization")
+def layer_normalization(c, node, a):
+    """Over the last axis only (PyTorch nn.LayerNorm over the last dimension), where that axis
+    is the innermost stored one."""
+    x = c.val(node)
+    r = x.rank
+    axis = int(a.get("axis", -1))
+    axis = axis + r if axis < 0 else axis
+    if axis != r - 1:
+        raise OnnxConversionError(f"{c.desc(node)}: normalisation over axes {tuple(range(axis, r))} is not "
+                                  "supported; only over the last axis")
+    n = int(x.shape[-1])
+    scale = np.asarray(c.const(node, 1), dtype=np.float64).reshape(-1)
+    bias = c.const(node, 2, required=False)
+    bias = np.zeros(n) if bias is None else np.asarray(bias, dtype=np.float64).reshape(-1)
+    if scale.size != n or bias.size != n:
+        raise OnnxConversionError(f"{c.desc(node)}: Scale and B must have {n} values (the last axis)")
+    if len(node.output) > 1 and any(o and c.consumers.get(o) for o in node.output[1:]):
+        raise OnnxConversionError(f"{c.desc(node)}: the Mean / InvStdDev outputs are used; only Y is supported")
+    name = c.node_name(node)
+    attrs = {"epsilon": float(a.get("epsilon", 1e-5))}
+    weights = {"scale": scale * np.sqrt(n), "bias": bias}
+    for perm in (tuple(range(r)), channels_last(r)):
+        if perm[-1] == axis and np.array_equal(x.index, perm_index(x.shape, perm)):
+            ir = c.add("LayerNormalization", name, [c.view(x, permuted_shape(x.shape, perm), name)], attrs, weights)
+            c.set(node, Val(ir, x.shape, x.index))
+            return
+    raise OnnxConversionError(f"{c.desc(node)}: the last axis of a tensor of shape {x.shape} stored in axis order "
+                              f"{find_perm(x)} is not its innermost stored axis; not supported")
+
+
+@handler("Gather")
+def gather(c, node, a):
+    """A constant table indexed by data along axis 0: an Embedding (nn.Embedding's export);
+    data indexed by a constant scalar: one time step (``recurrent.gather_step``)."""
+    if c.is_const(node.input[1]) and not c.is_const(node.input[0]):
+        from .recurrent import gather_step
+
+        return gather_step(c, node, a)
+    if node.input[1] in c.consts or not c.is_const(node.input[0]):
+        raise OnnxConversionError(f"{c.desc(node)}: Gather is supported for a constant table gathered by data "
+                                  "indices (an embedding) or data gathered by a constant scalar index (a time step)")
+    table = np.asarray(c.const(node, 0), dtype=np.float64)
+    if int(a.get("axis", 0)) != 0 or table.ndim != 2:
+        raise OnnxConversionError(f"{c.desc(node)}: only rows (axis 0) of a 2-D table are supported, got axis "
+                                  f"{a.get('axis', 0)} of a table of shape {table.shape}")
+    x = c.val(node, 1)
+    name = c.node_name(node)
+    ir = c.add("Embedding", name, [c.view(x, tuple(x.shape[1:]), name)], {}, {"embeddings": table})
+    shape = tuple(x.shape) + (table.shape[1],)
+    # IR row p holds the row of index x.index[p] (a lookup works in any storage order)
+    d = table.shape[1]
+    c.set(node, Val(ir, shape, (np.asarray(x.index)[:, None] * d + np.arange(d)).reshape(-1)))
 
 
 # ---------------------------------------------------------------------- QONNX
@@ -696,6 +752,6 @@ def cast(c, node, a):
     c.set(node, c.val(node))
 
 
-from . import recurrent  # noqa: E402,F401  (registers hlsgen:Recurrent and Gather)
+from . import recurrent  # noqa: E402,F401  (registers hlsgen:Recurrent)
 
 __all__ = ["_attrs"]

@@ -73,8 +73,8 @@ def recurrent(c, node, a):
         c.set(node, Val(h, (1, 1, hidden), np.arange(hidden)), 1)
 
 
-@handler("Gather")
-def gather(c, node, a):
+def gather_step(c, node, a):
+    """Gather of data by a constant scalar index (one time step; see the module docstring)."""
     x = c.val(node)
     if not c.is_const(node.input[1]):
         raise OnnxConversionError(f"{c.desc(node)}: only a constant index is supported")

@@ -36,14 +36,14 @@ from .export import PyTorchConversionError, export_onnx, forward_arg_names, rena
 # torch.nn module classes the frontend converts (their ONNX export maps to supported layers)
 SUPPORTED_MODULES = (
     "Linear", "Conv1d", "Conv2d", "BatchNorm1d", "BatchNorm2d", "ReLU", "ReLU6", "LeakyReLU", "ELU", "SELU",
-    "Sigmoid", "Tanh", "Softplus", "Softsign", "Hardsigmoid", "Softmax", "PReLU", "MaxPool1d", "MaxPool2d",
+    "Sigmoid", "Tanh", "Softplus", "Softsign", "Hardsigmoid", "Softmax", "LogSoftmax", "LayerNorm", "Embedding", "PReLU", "MaxPool1d", "MaxPool2d",
     "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "Flatten", "Unflatten", "Identity",
     "Dropout", "Dropout1d", "Dropout2d", "ZeroPad1d", "ZeroPad2d", "RNN", "LSTM", "GRU",
 )
 CONTAINERS = ("Sequential", "ModuleList", "ModuleDict")
 SUPPORTED_CALLS = ("+", "-", "*", "/ (by a constant)", "torch.cat", "flatten", "view", "reshape", "squeeze",
                    "unsqueeze", "permute (where it is a layout change)", "torch.relu", "torch.sigmoid", "torch.tanh",
-                   "torch.maximum", "torch.minimum", "torch.nn.functional versions of the modules")
+                   "torch.maximum", "torch.minimum", "torch.nn.functional versions of the modules (log_softmax, layer_norm ...)")
 # packages whose modules export QONNX nodes (checked through the exported graph, not by type)
 QUANT_PACKAGES = ("brevitas",)
 
@@ -169,6 +169,9 @@ def parse_pytorch_model(model, input_shape, channels_last: bool = False, exporte
 
     model = exporting(model)  # nn.RNN/LSTM/GRU export as hlsgen:Recurrent nodes (see .recurrent)
     om = export_onnx(model, shapes_t, names, exporter)
+    from ..onnx.patterns import fuse_softsign
+
+    om = fuse_softsign(om)  # nn.Softsign is exported as x / (|x| + 1)
     info = rename_nodes(model, om, names)
     check_ops(om, info)
     from ..onnx import OnnxConversionError, parse_onnx_model

@@ -113,6 +113,23 @@ def _export(model, args, f, dynamo, input_names, output_names):
             torch.onnx.export(model, args, f, dynamo=dynamo, **({"verbose": False} if dynamo else {}), **kw)
 
 
+def _forward(model, args):
+    """(outputs, the inputs that worked): float zeros, or, when the forward refuses floats,
+    integer zeros (a model that takes indices, nn.Embedding first)."""
+    try:
+        return model(*args), args
+    except Exception as e:  # noqa: BLE001
+        err = e
+    int_args = tuple(a.long() for a in args)
+    try:
+        return model(*int_args), int_args
+    except Exception:  # noqa: BLE001 - report the float error
+        pass
+    raise PyTorchConversionError(
+        f"{type_name(model)} fails on inputs of shape {[tuple(a.shape) for a in args]} "
+        f"({type(err).__name__}: {str(err).strip()[:300]}); check input_shape") from None
+
+
 def export_onnx(model, shapes, input_names, exporter="auto"):
     """The module traced into an ONNX ModelProto.  ``exporter``: 'torchscript', 'dynamo'
     (torch.export-based), or 'auto': TorchScript, and the torch.export-based exporter
@@ -129,12 +146,7 @@ def export_onnx(model, shapes, input_names, exporter="auto"):
     errors = []
     try:
         with torch.no_grad():
-            try:
-                outs = model(*args)
-            except Exception as e:  # noqa: BLE001
-                raise PyTorchConversionError(
-                    f"{type_name(model)} fails on inputs of shape {[tuple(a.shape) for a in args]} "
-                    f"({type(e).__name__}: {str(e).strip()[:300]}); check input_shape") from None
+            outs, args = _forward(model, args)
         n_out = len(outs) if isinstance(outs, (tuple, list)) else 1
         output_names = ["output" if i == 0 else f"output_{i}" for i in range(n_out)]
         order = {"auto": (False, True), "torchscript": (False,), "dynamo": (True,)}[exporter]

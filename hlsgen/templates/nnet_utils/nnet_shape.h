@@ -10,7 +10,8 @@
 //   nnet::zeropad_2d_stream<in_array_T, out_array_T, CONFIG_T>(hls::stream<in_array_T>&, hls::stream<out_array_T>&);
 //   nnet::cropping_2d_stream<...>(same);  nnet::upsampling_2d_stream<...>(same);
 // CONFIG_T (shape_config): in_height, in_width, n_chan, out_height, out_width, top, left
-// (zero padding: pads before; cropping: crops before), size_height, size_width (upsampling).
+// (zero padding: pads before; cropping: crops before), size_height, size_width (upsampling;
+// zero padding: the spacing of the input pixels, 1 except before a transposed convolution).
 //
 // io_stream FIFOs: zero padding and cropping read and write in raster order with no
 // buffer (lag 0 / the cropped pixels before the first kept one).  Upsampling keeps one
@@ -32,6 +33,17 @@ struct shape_config {
     static const unsigned size_height = 1, size_width = 1;
 };
 
+// Zero padding (size_height = size_width = 1), or the zero-inserted input of a transposed
+// convolution: input pixel (h, w) lands at (top + h * size_height, left + w * size_width),
+// every other output pixel is zero.  True where (oh, ow) holds an input pixel.
+template <typename CONFIG_T> inline bool padded_input(unsigned oh, unsigned ow) {
+    #pragma HLS INLINE
+    return oh >= CONFIG_T::top && oh < CONFIG_T::top + (CONFIG_T::in_height - 1) * CONFIG_T::size_height + 1 &&
+           (oh - CONFIG_T::top) % CONFIG_T::size_height == 0 && ow >= CONFIG_T::left &&
+           ow < CONFIG_T::left + (CONFIG_T::in_width - 1) * CONFIG_T::size_width + 1 &&
+           (ow - CONFIG_T::left) % CONFIG_T::size_width == 0;
+}
+
 template <class data_T, class res_T, typename CONFIG_T>
 void zeropad_2d_cl(const data_T data[CONFIG_T::in_height * CONFIG_T::in_width * CONFIG_T::n_chan],
                    res_T res[CONFIG_T::out_height * CONFIG_T::out_width * CONFIG_T::n_chan]) {
@@ -39,11 +51,11 @@ void zeropad_2d_cl(const data_T data[CONFIG_T::in_height * CONFIG_T::in_width * 
     for (unsigned oh = 0; oh < CONFIG_T::out_height; oh++) {
         for (unsigned ow = 0; ow < CONFIG_T::out_width; ow++) {
             #pragma HLS PIPELINE
-            const bool in = oh >= CONFIG_T::top && oh < CONFIG_T::top + CONFIG_T::in_height &&
-                            ow >= CONFIG_T::left && ow < CONFIG_T::left + CONFIG_T::in_width;
+            const bool in = padded_input<CONFIG_T>(oh, ow);
             res_T* o = res + (oh * CONFIG_T::out_width + ow) * C;
             if (in) {
-                const data_T* i = data + ((oh - CONFIG_T::top) * CONFIG_T::in_width + (ow - CONFIG_T::left)) * C;
+                const data_T* i = data + ((oh - CONFIG_T::top) / CONFIG_T::size_height * CONFIG_T::in_width +
+                                          (ow - CONFIG_T::left) / CONFIG_T::size_width) * C;
                 for (unsigned c = 0; c < C; c++) o[c] = (res_T)i[c];
             } else {
                 for (unsigned c = 0; c < C; c++) o[c] = 0;
@@ -89,8 +101,7 @@ void zeropad_2d_stream(hls::stream<data_T>& data, hls::stream<res_T>& res) {
     for (unsigned oh = 0; oh < CONFIG_T::out_height; oh++) {
         for (unsigned ow = 0; ow < CONFIG_T::out_width; ow++) {
             #pragma HLS PIPELINE
-            const bool in = oh >= CONFIG_T::top && oh < CONFIG_T::top + CONFIG_T::in_height &&
-                            ow >= CONFIG_T::left && ow < CONFIG_T::left + CONFIG_T::in_width;
+            const bool in = padded_input<CONFIG_T>(oh, ow);
             res_T o;
             if (in) {
                 const data_T i = data.read();

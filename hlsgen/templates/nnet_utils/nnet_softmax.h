@@ -37,6 +37,37 @@ struct softmax_config {
     static log2e_t log2e() { return log2e_t(1.4426956176757812); }
 };
 
+// e = 2^(d log2 e) for d = x - max(x) <= 0 (e = 1 exactly at d == 0): step 2.
+template <typename CONFIG_T>
+inline typename CONFIG_T::exp_table_t exp_of_diff(const typename CONFIG_T::diff_t d,
+                                                  const typename CONFIG_T::exp_table_t exp_table[CONFIG_T::exp_table_size]) {
+    #pragma HLS INLINE
+    typedef typename CONFIG_T::exp_table_t exp_t;
+    if (d == 0) return exp_t(1);
+    const typename CONFIG_T::exparg_t t = d * CONFIG_T::log2e();
+    const typename CONFIG_T::expint_t ip = t;  // floor(t) <= -1
+    const typename CONFIG_T::exp_index_t f = t - ip;
+    const int k = -ip.to_int();
+    const unsigned idx = grid_index<-CONFIG_T::exp_index_bits>::get(f);
+    if (k >= exp_t::width) return exp_t(0);
+    exp_t v = exp_table[idx];
+    v >>= k;
+    return v;
+}
+
+// The maximum of a slice (step 1).
+template <class data_T, typename CONFIG_T>
+inline data_T slice_max(const data_T data[CONFIG_T::n_slice]) {
+    #pragma HLS INLINE
+    data_T m = data[0];
+Max:
+    for (unsigned j = 1; j < CONFIG_T::n_slice; j++) {
+        #pragma HLS UNROLL
+        if (data[j] > m) m = data[j];
+    }
+    return m;
+}
+
 template <class data_T, class res_T, typename CONFIG_T>
 void softmax_slice(const data_T data[CONFIG_T::n_slice], res_T res[CONFIG_T::n_slice],
                    const typename CONFIG_T::exp_table_t exp_table[CONFIG_T::exp_table_size],
@@ -45,36 +76,13 @@ void softmax_slice(const data_T data[CONFIG_T::n_slice], res_T res[CONFIG_T::n_s
     typedef typename CONFIG_T::exp_table_t exp_t;
     exp_t e[CONFIG_T::n_slice];
     #pragma HLS ARRAY_PARTITION variable=e complete
-
-    // maximum
-    data_T m = data[0];
-Max:
-    for (unsigned j = 1; j < CONFIG_T::n_slice; j++) {
-        #pragma HLS UNROLL
-        if (data[j] > m) m = data[j];
-    }
+    const data_T m = slice_max<data_T, CONFIG_T>(data);
 
     // exponentials of x - max in base 2
 Exp:
     for (unsigned j = 0; j < CONFIG_T::n_slice; j++) {
         #pragma HLS UNROLL
-        const typename CONFIG_T::diff_t d = data[j] - m;
-        if (d == 0) {
-            e[j] = 1;
-        } else {
-            const typename CONFIG_T::exparg_t t = d * CONFIG_T::log2e();
-            const typename CONFIG_T::expint_t ip = t;  // floor(t) <= -1
-            const typename CONFIG_T::exp_index_t f = t - ip;
-            const int k = -ip.to_int();
-            const unsigned idx = grid_index<-CONFIG_T::exp_index_bits>::get(f);
-            if (k >= exp_t::width) {
-                e[j] = 0;
-            } else {
-                exp_t v = exp_table[idx];
-                v >>= k;
-                e[j] = v;
-            }
-        }
+        e[j] = exp_of_diff<CONFIG_T>(data[j] - m, exp_table);
     }
 
     // sum, exact
@@ -114,6 +122,66 @@ Slices:
             x[j] = data[r * CONFIG_T::n_slice + j];
         }
         softmax_slice<data_T, res_T, CONFIG_T>(x, y, exp_table, inv_table);
+        for (unsigned j = 0; j < CONFIG_T::n_slice; j++) {
+            #pragma HLS UNROLL
+            res[r * CONFIG_T::n_slice + j] = y[j];
+        }
+    }
+}
+
+// log_softmax of one slice: y = d - ln(s), d = x - max(x), s = sum 2^(d log2 e) (steps
+// 1-3 as softmax); ln(s) = p ln2 + log_table[top log_index_bits bits of the fraction of
+// s / 2^p], p the leading-one position of s (hlsgen/layers/log_softmax.py).
+template <class data_T, class res_T, typename CONFIG_T>
+void log_softmax_slice(const data_T data[CONFIG_T::n_slice], res_T res[CONFIG_T::n_slice],
+                       const typename CONFIG_T::exp_table_t exp_table[CONFIG_T::exp_table_size],
+                       const typename CONFIG_T::log_table_t log_table[CONFIG_T::log_table_size]) {
+    #pragma HLS INLINE
+    typename CONFIG_T::diff_t d[CONFIG_T::n_slice];
+    #pragma HLS ARRAY_PARTITION variable=d complete
+    const data_T m = slice_max<data_T, CONFIG_T>(data);
+    typename CONFIG_T::accum_t s = 0;
+Exp:
+    for (unsigned j = 0; j < CONFIG_T::n_slice; j++) {
+        #pragma HLS UNROLL
+        d[j] = data[j] - m;
+        s += exp_of_diff<CONFIG_T>(d[j], exp_table);
+    }
+    unsigned p = 0;
+LeadingOne:
+    for (int b = 1; b <= (int)CONFIG_T::max_shift; b++) {
+        #pragma HLS UNROLL
+        if (s >= (1u << b)) p = b;
+    }
+    typename CONFIG_T::accum_t sn = s;
+    sn >>= p;
+    const ap_ufixed<CONFIG_T::log_index_bits, 0, AP_TRN, AP_SAT> g = sn - 1;
+    typename CONFIG_T::lse_t lse = log_table[grid_index<-CONFIG_T::log_index_bits>::get(g)];
+    lse += CONFIG_T::ln2() * p;
+Out:
+    for (unsigned j = 0; j < CONFIG_T::n_slice; j++) {
+        #pragma HLS UNROLL
+        res[j] = (res_T)(d[j] - lse);
+    }
+}
+
+template <class data_T, class res_T, typename CONFIG_T>
+void log_softmax(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_in],
+                 const typename CONFIG_T::exp_table_t exp_table[CONFIG_T::exp_table_size],
+                 const typename CONFIG_T::log_table_t log_table[CONFIG_T::log_table_size]) {
+    #pragma HLS PIPELINE II=CONFIG_T::reuse_factor
+Slices:
+    for (unsigned r = 0; r < CONFIG_T::n_in / CONFIG_T::n_slice; r++) {
+        #pragma HLS UNROLL
+        data_T x[CONFIG_T::n_slice];
+        res_T y[CONFIG_T::n_slice];
+        #pragma HLS ARRAY_PARTITION variable=x complete
+        #pragma HLS ARRAY_PARTITION variable=y complete
+        for (unsigned j = 0; j < CONFIG_T::n_slice; j++) {
+            #pragma HLS UNROLL
+            x[j] = data[r * CONFIG_T::n_slice + j];
+        }
+        log_softmax_slice<data_T, res_T, CONFIG_T>(x, y, exp_table, log_table);
         for (unsigned j = 0; j < CONFIG_T::n_slice; j++) {
             #pragma HLS UNROLL
             res[r * CONFIG_T::n_slice + j] = y[j];
