@@ -40,7 +40,7 @@ class BusInterface:
         return f"vivado_accelerator/interfaces/{self.name}"
 
     def fragment(self, part: str) -> str:
-        """The template of one fragment (e.g. ``read_input.cpp.j2``), for ``{% include %}``: the
+        """The template of one fragment (e.g. ``read_beat.cpp.j2``), for ``{% include %}``: the
         interface's own, else that of the interface it derives from."""
         for cls in type(self).__mro__:
             name = cls.__dict__.get("name")
