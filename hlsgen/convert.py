@@ -18,7 +18,7 @@ from .options import ProjectOptions
 
 BACKENDS = backend_names()
 ACCEL_KWARGS = ("board", "part", "interface", "weights", "driver", "clock_period", "input_type", "output_type",
-                "weights_type")
+                "weights_type", "pipeline", "bus_width")
 IO_TYPES = ("io_parallel", "io_stream")
 DEFAULT_OUTPUT_DIR = "hlsgen_prj"
 DEFAULT_PROJECT = "myproject"

@@ -146,6 +146,16 @@ class HLSModel:
         share = share if share is not None else (self.options.fit_share or DEFAULT_SHARE)
         return estimate_code(self.lowering, self.part, self.clock_period, self.accelerator, share, tool=tool)
 
+    def top_timing(self) -> dict | None:
+        """The accelerator top's estimated ``ii`` and ``latency`` (cycles), or None without
+        one: the model count that the C simulation reports in the ``cycles`` register."""
+        if self.accelerator is None:
+            return None
+        if getattr(self, "_top_timing", None) is None:
+            t = self.estimate().total
+            self._top_timing = dict(ii=int(t["ii"]), latency=int(t["latency_max"]))
+        return dict(self._top_timing)
+
     # ------------------------------------------------------------------ files
     def _tb_data(self):
         """Testbench inputs (given, or random ones on the input grid) and reference outputs."""

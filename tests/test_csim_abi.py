@@ -56,7 +56,7 @@ def test_the_device_info_layout_is_the_abis(accel_project):
     body = body[:body.index("return 0;")]
     assert [int(i) for i in re.findall(r"info\[(\d+)\] =", body)] == list(range(len(abi.DEVICE_INFO_FIELDS)))
     values = re.findall(r"info\[\d+\] = (\w+);", body)
-    assert values[:2] == ["N_IN_WORDS", "N_OUT_WORDS"]  # in DEVICE_INFO_FIELDS order
+    assert values[:2] == ["N_IN_SLOTS", "N_OUT_SLOTS"]  # in DEVICE_INFO_FIELDS order (words in memory, lanes included)
 
 
 def test_the_csim_build_defines_the_macros_the_firmware_tests(accel_project):

@@ -286,7 +286,8 @@ def test_c_driver_runs_fit_one_dma_transfer(projects):
     # 5 ufixed<8> output words: 55 samples (no whole 64-byte blocks of 5-byte outputs below 64 samples)
     d = json.loads((projects[("axi_master", "embedded")].output_dir / "registers.json").read_text())
     assert d["input_bus"]["word_bits"] == 16 and d["output_bus"]["word_bits"] == 8
-    d.update(words_per_sample_in=150000, input_bus=dict(d["input_bus"], word_bits=64, numpy="int64"))
+    d.update(words_per_sample_in=150000, words_per_sample_out=5,  # one word per beat (unpacked)
+             input_bus=dict(d["input_bus"], word_bits=64, numpy="int64"))
     h = dict(driver_files(d, "myproject", "c"))["drivers/c/myproject_driver.h"]
     assert "#define MYPROJECT_MAX_RUN_SAMPLES 55u" in h and 55 * 150000 * 8 <= (1 << 26) - 1 < 56 * 150000 * 8
 

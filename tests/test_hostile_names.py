@@ -170,7 +170,8 @@ def _run_tcl(prj: Path, hm, tmp: Path):
     acc = hm.accelerator
     if acc is not None:
         spec = make_spec(acc.board.name, acc.interface, "reprogrammable" if acc.reprogrammable else "embedded")
-        r = run_design(spec, tmp / "vivado", tcl=(prj / "design.tcl").read_text())
+        r = run_design(spec, tmp / "vivado", tcl=(prj / "design.tcl").read_text(),  # the IP's beats (packing)
+                       hls_in_width=acc.in_packing.bus_bits, hls_out_width=acc.out_packing.bus_bits)
         assert r.rc == 0 and not r.violations, r.explain()
         assert_no_marker(tmp / "vivado")
     else:

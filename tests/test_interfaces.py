@@ -14,7 +14,7 @@ from conftest import REPO, grid, needs_gxx
 
 keras = pytest.importorskip("keras")
 
-FRAGMENTS = ("top_comment.cpp.j2", "sample_loop.cpp.j2", "read_input.cpp.j2", "write_output.cpp.j2", "beats.h.j2",
+FRAGMENTS = ("top_comment.cpp.j2", "sample_loop.cpp.j2", "read_beat.cpp.j2", "write_beat.cpp.j2", "beats.h.j2",
              "host_run.h.j2", "host_load_weights.h.j2", "device_samples.cpp.j2", "device_run.cpp.j2")
 BRANCH = re.compile(r"""(==|!=) *['"]axi_(stream|master|lite)|['"]axi_(stream|master|lite)['"] *(==|!=)""")
 # still testing names: the generated PYNQ driver's run-time code, which reads the name from its
@@ -82,7 +82,7 @@ def test_a_new_interface_is_one_class(one_master, tmp_path):
     keras.utils.set_random_seed(0)
     model = keras.Sequential([keras.Input((16,), name="x"), keras.layers.Dense(8, activation="relu", name="d1"),
                               keras.layers.Dense(3, name="d2")])
-    assert one_master.fragment("read_input.cpp.j2") == "vivado_accelerator/interfaces/axi_master/read_input.cpp.j2"
+    assert one_master.fragment("read_beat.cpp.j2") == "vivado_accelerator/interfaces/axi_master/read_beat.cpp.j2"
     hm = hlsgen.convert_from_keras_model(model, output_dir=tmp_path / "prj", backend="VivadoAccelerator",
                                          board="pynq-z2", interface="axi_master_one", weights="reprogrammable")
     hm.write()
@@ -95,6 +95,6 @@ def test_a_new_interface_is_one_class(one_master, tmp_path):
 
     desc = json.loads((out / "registers.json").read_text())
     assert desc["interface"] == "axi_master_one"
-    assert [r["name"] for r in desc["registers"]] == ["in_r", "out_r", "n_samples", "weights", "load_weights"]
+    assert [r["name"] for r in desc["registers"]] == ["in_r", "out_r", "n_samples", "weights", "load_weights", "cycles"]
     X = grid(np.random.default_rng(2), (30, 16), -2, 2)
     np.testing.assert_array_equal(hm.predict(X), hm.predict_golden(X))

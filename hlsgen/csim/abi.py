@@ -17,7 +17,7 @@ from types import MappingProxyType
 from ..escape import Code
 
 #: Returned by the library's ``hlsgen_abi_version()``, recorded in ``hlsgen_meta.json``.
-VERSION = 2
+VERSION = 3
 
 # ---------------------------------------------------------------------------- macros
 #: Defined by the C-simulation build: weights are arrays filled at run time (``set_weight``).
@@ -40,6 +40,7 @@ ACCEL_LOAD_WEIGHTS = "hlsgen_accel_load_weights"  # int (const double* values, l
 DEVICE_INFO = "hlsgen_device_info"  # int (long* info): fills DEVICE_INFO_FIELDS
 DEVICE_RUN = "hlsgen_device_run"  # int (const void* in, void* out, unsigned n, const void* w, int load_weights)
 DEVICE_LOAD_WEIGHT_FILES = "hlsgen_device_load_weight_files"  # int (const char* project_dir)
+DEVICE_CYCLES = "hlsgen_device_cycles"  # unsigned (void): the cycles register after the last run
 SAT_ENABLE = "hlsgen_sat_enable"  # int (int on): counters on from the next run; their count (0: cannot count)
 SAT_READ = "hlsgen_sat_read"  # int (unsigned long long* counts, double* peak): read and clear the counters
 
@@ -62,6 +63,7 @@ _SIGNATURES = {
     DEVICE_INFO: [ctypes.POINTER(ctypes.c_long)],
     DEVICE_RUN: [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint, ctypes.c_void_p, ctypes.c_int],
     DEVICE_LOAD_WEIGHT_FILES: [ctypes.c_char_p],
+    DEVICE_CYCLES: [],
     SAT_ENABLE: [ctypes.c_int],
     SAT_READ: [ctypes.c_void_p, ctypes.c_void_p],
 }
@@ -88,7 +90,8 @@ def bind_accelerator(lib, reprogrammable: bool) -> None:
 
 def bind_device(lib) -> None:
     """Argument types of the word-level device entry points (``hlsgen.simulation``)."""
-    _bind(lib, (DEVICE_INFO, DEVICE_RUN, DEVICE_LOAD_WEIGHT_FILES))
+    _bind(lib, (DEVICE_INFO, DEVICE_RUN, DEVICE_LOAD_WEIGHT_FILES, DEVICE_CYCLES))
+    getattr(lib, DEVICE_CYCLES).restype = ctypes.c_uint
 
 
 def device_info(lib) -> dict:
@@ -103,7 +106,7 @@ def template_values() -> MappingProxyType:
     trusted text (:class:`~hlsgen.escape.Code`) and numbers."""
     names = dict(abi_version=ABI_VERSION, set_weight=SET_WEIGHT, predict=PREDICT, accel_predict=ACCEL_PREDICT,
                  accel_load_weights=ACCEL_LOAD_WEIGHTS, device_info=DEVICE_INFO, device_run=DEVICE_RUN,
-                 device_load_weight_files=DEVICE_LOAD_WEIGHT_FILES, runtime_weights=RUNTIME_WEIGHTS,
+                 device_load_weight_files=DEVICE_LOAD_WEIGHT_FILES, device_cycles=DEVICE_CYCLES, runtime_weights=RUNTIME_WEIGHTS,
                  trace_enabled=TRACE_ENABLED, define_weights=DEFINE_WEIGHTS, sat_enable=SAT_ENABLE,
                  sat_read=SAT_READ, sat_count=SAT_COUNT)
     values = {k: Code(v) for k, v in names.items()}

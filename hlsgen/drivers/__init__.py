@@ -129,25 +129,31 @@ def header_text(desc: dict, project: str, header: dict) -> str:
     values, quantized), alt_weights and y_alt (other weights and the C simulation's
     outputs with them), source (a note)."""
     ctx = _context(desc, project)
-    n_in, n_out = desc["words_per_sample_in"], desc["words_per_sample_out"]
+    n_in, n_out = desc["values_per_sample_in"], desc["values_per_sample_out"]
     x = np.asarray(header["x"], dtype=np.float64).reshape(-1, n_in)
     n = x.shape[0]
     if n == 0:
         raise ValueError("data.h needs at least one sample")
     y = np.asarray(header["y"], dtype=np.float64).reshape(n, n_out)
+    slots_in, slots_out = desc["words_per_sample_in"], desc["words_per_sample_out"]
+
+    def words(bus, values, slots):  # each sample's words, zero lanes up to a whole beat
+        w = encode_words(bus, values).reshape(n, -1)
+        return np.concatenate([w, np.zeros((n, slots - w.shape[1]), w.dtype)], axis=1)
+
     ib, ob, wb = desc["input_bus"], desc["output_bus"], desc["weights_bus"]
     y_ref = header.get("y_ref")
     has_w = bool(desc["weights"]) and header.get("weights") is not None
     has_alt = has_w and header.get("alt_weights") is not None
     ctx.update(
         source=header.get("source", "hlsgen"), n=n,
-        x=_fmt(x.astype(np.float32)), x_words=_fmt(encode_words(ib, x)), y_words=_fmt(encode_words(ob, y)),
+        x=_fmt(x.astype(np.float32)), x_words=_fmt(words(ib, x, slots_in)), y_words=_fmt(words(ob, y, slots_out)),
         y_ref=_fmt(np.asarray(y_ref, dtype=np.float64).reshape(n, n_out).astype(np.float32)) if y_ref is not None else "",
         ref_name=header.get("ref_name", "reference"),
         has_weights=has_w, has_alt=has_alt,
         w_words=_fmt(encode_words(wb, header["weights"])) if has_w else "",
         alt_words=_fmt(encode_words(wb, header["alt_weights"])) if has_alt else "",
-        y_alt_words=_fmt(encode_words(ob, np.asarray(header["y_alt"]).reshape(n, n_out))) if has_alt else "")
+        y_alt_words=_fmt(words(ob, np.asarray(header["y_alt"]).reshape(n, n_out), slots_out)) if has_alt else "")
     return render("drivers/c/data.h.j2", **ctx)
 
 

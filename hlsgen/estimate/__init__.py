@@ -153,12 +153,12 @@ def estimate_code(code, part: str, clock_ns: float, accelerator=None, share: flo
         lat_min = lat_max
     notes = []
     if accelerator is not None:
-        top = _top_row(code, accelerator, lat_max)
+        top = _top_row(code, accelerator, lat_max, ii)
         rows.append(top)
         for res in RESOURCES:
             total[res] += top[res]
         lat_min, lat_max, ii = top["latency_min"], top["latency_max"], top["ii"]
-        notes.append("the accelerator top is serial: read a sample, run the network, write the result")
+        notes.append(_top_note(accelerator))
     if info.capacity is None:
         notes.append(f"part {part!r} is not in hlsgen's parts table: estimated as {info.family}, fit not checked")
     total.update(latency_min=int(lat_min), latency_max=int(lat_max), ii=int(ii), clock_ns=clock_ns)
@@ -176,7 +176,7 @@ def _array_bits(code, arr_name: str) -> int:
     return 16
 
 
-def _top_row(code, acc, net_latency: int) -> dict:
+def _top_row(code, acc, net_latency: int, net_ii: int = 1) -> dict:
     c = costs()
     n_in = sum(i["size"] for i in code.inputs)
     n_out = sum(o["size"] for o in code.outputs)
@@ -193,6 +193,20 @@ def _top_row(code, acc, net_latency: int) -> dict:
         ff += (n_in + n_out) * 32
     if acc.reprogrammable:
         lut, ff = lut + c["maxi_port_lut"] + c["float_converter_lut"], ff + c["maxi_port_ff"]
-    per_sample = n_in + net_latency + n_out + c["top_overhead_cycles"]
+    t = _top_timing(itf, acc, n_in, n_out, net_ii, net_latency, c["top_overhead_cycles"])
     return dict(name=f"{code.project}_axi (top)", kind="AcceleratorTop", dsp=0, lut=int(lut), ff=int(ff),
-                bram_18k=0, latency_min=per_sample, latency_max=per_sample, ii=per_sample)
+                bram_18k=0, latency_min=t["latency"], latency_max=t["latency"], ii=t["ii"])
+
+
+# ---- the top's shape (throughput issue): the interface object answers, from the packing
+def _top_timing(itf, acc, n_in: int, n_out: int, net_ii: int, net_latency: int, overhead: int) -> dict:
+    """ii/latency of the top (``BusInterface.top_timing``), with in/out beats per sample."""
+    return itf.top_timing(acc.pipelined, acc.in_packing.beats(n_in), acc.out_packing.beats(n_out),
+                          net_ii, net_latency, overhead)
+
+
+def _top_note(acc) -> str:
+    if acc.pipelined:
+        return ("the accelerator top is pipelined (DATAFLOW): a sample starts every max(input beats, "
+                "network II, output beats) cycles")
+    return "the accelerator top is serial: read a sample, run the network, write the result"

@@ -100,6 +100,7 @@ def device_map_h(desc: dict, project: Path, lib: Path) -> str:
         N_W=sum(w["size"] for w in desc["weights"]), IN_BYTES=nbytes["input_bus"], OUT_BYTES=nbytes["output_bus"],
         W_BYTES=nbytes["weights_bus"], N_SAMPLES=regs.get("n_samples", -1), IN_R=regs.get("in_r", -1),
         OUT_R=regs.get("out_r", -1), WEIGHTS=regs.get("weights", -1), LOAD_WEIGHTS=regs.get("load_weights", -1),
+        CYCLES=regs.get("cycles", -1), CYCLES_FN=json.dumps(abi.DEVICE_CYCLES),
         LIB=json.dumps(str(lib)), PROJECT=json.dumps(str(project)),
         RUN_FN=json.dumps(abi.DEVICE_RUN), LOAD_FN=json.dumps(abi.DEVICE_LOAD_WEIGHT_FILES))  # the csim ABI's names
     return "\n".join([f"#define HLSGEN_DEV_{k} {v}" for k, v in vals.items()] + [""])

@@ -53,6 +53,7 @@ class Device:
         self.out_dtype = word_dtype(self.desc["output_bus"])
         self.w_dtype = word_dtype(self.desc["weights_bus"])
         self.runs = 0
+        self.cycles = 0
 
     def run(self, in_words, out_words, n_samples: int, weight_words=None, load_weights: bool = False) -> None:
         """Start the top once. Arrays must be contiguous numpy arrays of the bus word types."""
@@ -70,6 +71,7 @@ class Device:
         op = out_words.ctypes.data if out_words is not None and out_words.size else None
         rc = getattr(self.lib, abi.DEVICE_RUN)(ip, op, n, wp, 1 if load_weights else 0)
         self.runs += 1
+        self.cycles = int(getattr(self.lib, abi.DEVICE_CYCLES)())  # the model count of C simulation
         if rc == abi.DEVICE_BAD_TLAST:
             raise DeviceError("TLAST was not on the last output word")
         if rc == abi.DEVICE_WORDS_LEFT:
@@ -261,6 +263,8 @@ class Accelerator:
             tmp = np.zeros(dev.n_out, dev.out_dtype)
             dev.run(xin, tmp, 1, w, load)
             self._array_view("out_r", dev.out_dtype)[:] = tmp
+        if "cycles" in self.map:  # the output register the top writes at the end of a run
+            self.regs[self.map["cycles"]["offset"] // 4] = dev.cycles & 0xFFFFFFFF
         self.started = False
         self.done_flag = True
         if self.regs[self.desc["control"]["ier"] // 4] & 1:

@@ -4,6 +4,7 @@ interfaces, HLS and Vivado build scripts for a board, and the interface descript
 from __future__ import annotations
 
 import json
+import re
 
 from ...templating import render
 from .interface import AcceleratorOptions, check_bus_types, describe, resolve_options  # noqa: F401
@@ -26,17 +27,21 @@ def top_args(opts: AcceleratorOptions, n_in: int, n_out: int, n_weights: int, tb
     The m_axi ``depth`` is what C/RTL co-simulation models of each buffer: the testbench
     sends all its samples in one call, so it is sized for them (it does not limit hardware).
     """
-    args, pragmas = opts.bus_interface.data_args(n_in, n_out, tb_samples)
+    itf = opts.bus_interface
+    args, pragmas = itf.data_args(opts.in_packing.beats(n_in), opts.out_packing.beats(n_out), tb_samples)
     if opts.reprogrammable:
         args += ["const w_word_t* weights", "bool load_weights"]
         pragmas += [f"INTERFACE m_axi port=weights offset=slave bundle=gmem_w depth={max(n_weights, 1)}",
                     "INTERFACE s_axilite port=weights bundle=control",
                     "INTERFACE s_axilite port=load_weights bundle=control"]
+    args.append("unsigned* cycles")  # an output register: start-to-done cycles of the last run
+    pragmas.append("INTERFACE s_axilite port=cycles bundle=control")
     pragmas.append("INTERFACE s_axilite port=return bundle=control")
-    return [dict(decl=a) for a in args], pragmas
+    return [dict(decl=a, name=re.search(r"(\w+)\s*(\[[^\]]*\])?$", a).group(1)) for a in args], pragmas
 
 
-def context(code, opts: AcceleratorOptions, tb_samples: int = 1) -> dict:
+def context(code, opts: AcceleratorOptions, tb_samples: int = 1, timing: dict | None = None,
+            dataflow: bool = False) -> dict:
     weights, off = [], 0
     if opts.reprogrammable:
         for w in code.weights:
@@ -48,7 +53,9 @@ def context(code, opts: AcceleratorOptions, tb_samples: int = 1) -> dict:
     ctx = code.context(
         accel=True, interface=opts.interface, itf=opts.bus_interface, reprogrammable=opts.reprogrammable,
         in_bus=opts.input_type, out_bus=opts.output_type, w_bus=opts.weights_type,
-        n_in=n_in, n_out=n_out, n_weight_words=off, args=args, pragmas=pragmas, tb_samples=tb_samples)
+        n_in=n_in, n_out=n_out, n_weight_words=off, args=args, pragmas=pragmas, tb_samples=tb_samples,
+        pin=opts.in_packing, pout=opts.out_packing, pipelined=opts.pipelined, dataflow=dataflow,
+        timing=dict(timing or dict(ii=1, latency=1)))
     ctx["wport"] = weights
     ctx["inputs"] = _with_offsets(code.inputs)
     ctx["outputs"] = _with_offsets(code.outputs)
@@ -58,18 +65,20 @@ def context(code, opts: AcceleratorOptions, tb_samples: int = 1) -> dict:
 def spec(code, opts: AcceleratorOptions, hls_tool: str = "auto") -> BlockDesignSpec:
     return BlockDesignSpec(
         project_name=code.project, board=opts.board, interface=opts.interface,
-        reprogrammable=opts.reprogrammable, in_width=opts.input_type.word_bits,
-        out_width=opts.output_type.word_bits, clock_period_ns=opts.clock_period, hls_tool=hls_tool,
+        reprogrammable=opts.reprogrammable, in_width=opts.in_packing.bus_bits,
+        out_width=opts.out_packing.bus_bits, clock_period_ns=opts.clock_period, hls_tool=hls_tool,
         hls_cflags="-std=c++0x -DHLSGEN_REPROGRAMMABLE_WEIGHTS" if opts.reprogrammable else "-std=c++0x",
         hls_tb_cflags="-std=c++0x -DHLSGEN_REPROGRAMMABLE_WEIGHTS" if opts.reprogrammable else "-std=c++0x",
     )
 
 
-def accelerator_files(code, opts: AcceleratorOptions, tb_samples: int = 1):
-    """Top, host-side runner, build scripts and the interface description."""
+def accelerator_files(code, opts: AcceleratorOptions, tb_samples: int = 1, timing: dict | None = None,
+                      dataflow: bool = False):
+    """Top, host-side runner, build scripts and the interface description. ``timing``: the
+    estimated ``ii``/``latency`` of the top (the C simulation's model cycle count)."""
     p = code.project
-    ctx = context(code, opts, tb_samples)
-    desc = describe(code, opts)
+    ctx = context(code, opts, tb_samples, timing, dataflow)
+    desc = describe(code, opts, timing)
     s = spec(code, opts)
     return [
         (f"firmware/{p}_axi.h", render("vivado_accelerator/myproject_axi.h.j2", **ctx)),

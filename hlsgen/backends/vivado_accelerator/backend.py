@@ -22,12 +22,12 @@ class VivadoAcceleratorBackend(Backend):
         check_bus_types(accelerator, graph)
 
     def description(self, hm) -> dict:
-        return describe(hm.lowering, hm.accelerator)
+        return describe(hm.lowering, hm.accelerator, hm.top_timing())
 
     def files(self, hm, tb) -> tuple:
         code, acc = hm.lowering, hm.accelerator
         files = firmware_files(code, hm.dataflow, reprogrammable=acc.reprogrammable, synth_top=False)
-        accel_files, accel_ctx, desc = accelerator_files(code, acc, tb.n_samples)
+        accel_files, accel_ctx, desc = accelerator_files(code, acc, tb.n_samples, hm.top_timing(), hm.dataflow)
         files += accel_files
         files += csim_files(code, tb.inputs, tb.expected, tb.reference, accel_ctx, desc, acc.board.name)
         return files, desc

@@ -26,7 +26,8 @@ INTERFACES = interface_names()
 
 WEIGHT_MODES = ("embedded", "reprogrammable")
 DRIVERS = ("python", "c", "both")
-ACCEL_KEYS = ("Board", "Part", "Interface", "Weights", "Driver", "ClockPeriod", "Precision")
+ACCEL_KEYS = ("Board", "Part", "Interface", "Weights", "Driver", "ClockPeriod", "Precision", "Pipeline", "BusWidth")
+PIPELINES = ("pipelined", "serial")
 ACCEL_PRECISION_KEYS = ("Input", "Output", "Weights")
 WORD_WIDTHS = (8, 16, 32, 64)
 
@@ -84,6 +85,37 @@ class BusType:
         return d
 
 
+@dataclass(frozen=True)
+class Packing:
+    """How one direction's values sit in bus beats: ``per_beat`` values of ``word_bits`` each in
+    a ``bus_bits`` beat, value j of a beat in bits [j*word_bits, (j+1)*word_bits) (little-endian
+    lanes, so a buffer of beats has the memory image of consecutive words). A sample starts on a
+    new beat: its ``values`` take ``beats`` beats, the ``slots - values`` lanes after it are zero.
+    The one description the top, registers.json, both drivers and the docs follow."""
+
+    word_bits: int
+    bus_bits: int
+
+    @classmethod
+    def of(cls, bus: BusType, bus_width: int | None) -> "Packing":
+        return cls(bus.word_bits, bus_width or bus.word_bits)
+
+    @property
+    def per_beat(self) -> int:
+        return self.bus_bits // self.word_bits
+
+    def beats(self, values: int) -> int:
+        return -(-values // self.per_beat)
+
+    def slots(self, values: int) -> int:
+        return self.beats(values) * self.per_beat
+
+    def to_json(self, values: int) -> dict:
+        return dict(bus_bits=self.bus_bits, word_bits=self.word_bits, values_per_beat=self.per_beat,
+                    values_per_sample=values, beats_per_sample=self.beats(values),
+                    words_per_sample=self.slots(values))
+
+
 @dataclass
 class AcceleratorOptions:
     board: Board
@@ -94,6 +126,20 @@ class AcceleratorOptions:
     input_type: BusType = field(default_factory=lambda: BusType("float", None))
     output_type: BusType = field(default_factory=lambda: BusType("float", None))
     weights_type: BusType = field(default_factory=lambda: BusType("float", None))
+    pipeline: str = "pipelined"      # the top's shape: 'pipelined' (dataflow) or 'serial'
+    bus_width: int | None = None     # bits per data beat (None: one value per beat, axi_lite)
+
+    @property
+    def pipelined(self) -> bool:
+        return self.pipeline == "pipelined"
+
+    @property
+    def in_packing(self) -> "Packing":
+        return Packing.of(self.input_type, self.bus_width)
+
+    @property
+    def out_packing(self) -> "Packing":
+        return Packing.of(self.output_type, self.bus_width)
 
     @property
     def reprogrammable(self) -> bool:
@@ -129,7 +175,8 @@ def resolve_options(kwargs: dict, section: dict | None) -> AcceleratorOptions:
                 "interface": section.get("Interface"), "weights": section.get("Weights"),
                 "driver": section.get("Driver"), "clock_period": section.get("ClockPeriod"),
                 "input_type": prec.get("Input"), "output_type": prec.get("Output"),
-                "weights_type": prec.get("Weights")}
+                "weights_type": prec.get("Weights"), "pipeline": section.get("Pipeline"),
+                "bus_width": section.get("BusWidth")}
     merged = {}
     for k, v in from_cfg.items():
         kw = kwargs.get(k)
@@ -141,7 +188,7 @@ def resolve_options(kwargs: dict, section: dict | None) -> AcceleratorOptions:
     board = load_board(merged["board"])
     check_part(board, merged["part"])
     period = validate.clock_period(merged["clock_period"], 10.0)
-    return AcceleratorOptions(
+    opts = AcceleratorOptions(
         board=board,
         interface=_choice(merged["interface"] or "axi_stream", interface_names(), "interface"),
         weights=_choice(merged["weights"] or "embedded", WEIGHT_MODES, "weights mode"),
@@ -151,6 +198,40 @@ def resolve_options(kwargs: dict, section: dict | None) -> AcceleratorOptions:
         output_type=BusType.parse(merged["output_type"] or "float", "output_type"),
         weights_type=BusType.parse(merged["weights_type"] or "float", "weights_type"),
     )
+    itf = opts.bus_interface
+    pipeline = merged["pipeline"]
+    if pipeline is not None:
+        opts.pipeline = _choice(pipeline, PIPELINES, "AcceleratorConfig.Pipeline")
+    if not itf.batched:  # one sample per call: nothing to overlap, nothing to pack
+        if pipeline is not None and opts.pipeline == "pipelined":
+            raise ValueError(f"AcceleratorConfig.Pipeline: pipelined needs a batched interface; interface="
+                             f"{itf.name!r} processes one sample per call (use Pipeline: serial)")
+        if merged["bus_width"] is not None:
+            raise ValueError(f"AcceleratorConfig.BusWidth: interface={itf.name!r} has no data bus (its values "
+                             "are registers); BusWidth applies to axi_stream and axi_master")
+        opts.pipeline = "serial"
+        return opts
+    opts.bus_width = _bus_width(merged["bus_width"], board, itf, opts)
+    return opts
+
+
+def _bus_width(value, board: Board, itf: BusInterface, opts: AcceleratorOptions) -> int:
+    """Bits per data beat: given (BusWidth), else the widest the board's memory port takes
+    (S_AXI_HP0: 64 bits on Zynq-7000, 128 on Zynq UltraScale+), never narrower than a value."""
+    widest = max(opts.input_type.word_bits, opts.output_type.word_bits)
+    if value is None:
+        return max(board.memory.data_width, widest)
+    try:
+        w = int(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"AcceleratorConfig.BusWidth must be a number of bits, got {value!r}") from None
+    if w < 8 or w & (w - 1) or w > itf.max_bus_bits:
+        raise ValueError(f"AcceleratorConfig.BusWidth={value!r}: must be a power of two from 8 to "
+                         f"{itf.max_bus_bits} bits for interface={itf.name!r}")
+    if w < widest:
+        raise ValueError(f"AcceleratorConfig.BusWidth={w} is narrower than a {widest}-bit bus word "
+                         f"(input_type {opts.input_type.spelling}, output_type {opts.output_type.spelling})")
+    return w
 
 
 def check_bus_types(opts: AcceleratorOptions, graph) -> None:
@@ -176,13 +257,16 @@ def check_bus_types(opts: AcceleratorOptions, graph) -> None:
 _CTRL_BITS = {"ap_start": 0, "ap_done": 1, "ap_idle": 2, "ap_ready": 3, "auto_restart": 7}
 
 
-def describe(code, opts: AcceleratorOptions) -> dict:
-    """The interface description: everything drivers and docs need, as plain data."""
+def describe(code, opts: AcceleratorOptions, timing: dict | None = None) -> dict:
+    """The interface description: everything drivers and docs need, as plain data.
+    ``timing``: the estimated cycles of a run (``latency`` of one sample, ``ii`` between
+    samples), the model count the host simulation reports in the ``cycles`` register."""
     p = code.project
     ins = code.inputs
     outs = code.outputs
     n_in = sum(i["size"] for i in ins)
     n_out = sum(o["size"] for o in outs)
+    pin, pout = opts.in_packing, opts.out_packing
     weights = [w for w in code.weights if w.kind == "weight"] if opts.reprogrammable else []
     ptr_words = 2  # 64-bit addresses (HLS keeps two data words for m_axi offsets on both families)
     regs, off = [], 0x10
@@ -193,12 +277,14 @@ def describe(code, opts: AcceleratorOptions) -> dict:
         off += 4 * (words + 1)
 
     itf = opts.bus_interface
-    buffers, dma = itf.io_registers(add, opts, n_in, n_out)
+    buffers, dma = itf.io_registers(add, opts, pin.slots(n_in), pout.slots(n_out))
     if opts.reprogrammable:
         add("weights", ptr_words, "physical address of the weight buffer (read when load_weights is 1)")
         add("load_weights", 1, "1: read the weight buffer before processing; 0: keep the stored weights")
         buffers.append(dict(name="weights", kind="m_axi", port="m_axi_gmem_w", register="weights",
                             words=sum(w.size for w in weights)))
+    add("cycles", 1, "clock cycles from ap_start to ap_done of the last run (read after ap_done; "
+                     "the host simulation holds a model count there)")
     off = itf.place_arrays(regs, off, opts, n_in, n_out)
     return dict(
         project=p,
@@ -220,7 +306,12 @@ def describe(code, opts: AcceleratorOptions) -> dict:
         weights_bus=opts.weights_type.to_json(),
         weights=[dict(var=w.var, layer=w.layer, key=w.key, size=w.size, type=w.type, precision=w.precision)
                  for w in weights],
-        words_per_sample_in=n_in,
-        words_per_sample_out=n_out,
+        words_per_sample_in=pin.slots(n_in),     # bus-word slots per sample in memory (incl. lane padding)
+        words_per_sample_out=pout.slots(n_out),
+        values_per_sample_in=n_in,
+        values_per_sample_out=n_out,
+        packing=dict(input=pin.to_json(n_in), output=pout.to_json(n_out)),
+        pipeline=opts.pipeline,
+        cycle_model=dict(timing or {}),
         **({"dma": dma} if dma else {}),
     )

@@ -30,8 +30,10 @@
 
 typedef int (*run_fn)(const void *, void *, unsigned, const void *, int);
 typedef int (*load_fn)(const char *);
+typedef unsigned (*cycles_fn)(void);
 
 static run_fn dev_run;
+static cycles_fn dev_cycles;
 static u32 regs[HLSGEN_DEV_SPAN / 4];
 static int started, done_flag, hang;
 static unsigned violations, runs, flushes, invalidates;
@@ -69,7 +71,8 @@ static void init_device(void) {
     }
     dev_run = (run_fn)dlsym(h, HLSGEN_DEV_RUN_FN);
     load = (load_fn)dlsym(h, HLSGEN_DEV_LOAD_FN);
-    if (!dev_run || !load || load(HLSGEN_DEV_PROJECT) != 0) {
+    dev_cycles = (cycles_fn)dlsym(h, HLSGEN_DEV_CYCLES_FN);
+    if (!dev_run || !dev_cycles || !load || load(HLSGEN_DEV_PROJECT) != 0) {
         fprintf(stderr, "hlsgen host device: %s lacks the device entry points or weights\n", HLSGEN_DEV_LIB);
         exit(2);
     }
@@ -149,6 +152,9 @@ static void try_run(void) {
         fprintf(stderr, "hlsgen host device: the top reported error %d (TLAST/streams)\n", rc);
         violations++;
     }
+#if HLSGEN_DEV_CYCLES >= 0
+    regs[HLSGEN_DEV_CYCLES / 4] = dev_cycles(); /* the top's output register (a model count here) */
+#endif
 #if HLSGEN_DEV_TRANSPORT == 2
     memcpy((unsigned char *)regs + HLSGEN_DEV_OUT_R, lite_out, HLSGEN_DEV_N_OUT * HLSGEN_DEV_OUT_BYTES);
 #endif

@@ -1,9 +1,14 @@
 // hlsgen: conversion between bus words and the network's types in accelerator tops.
 //
-// A bus carries one value per word.  `float` buses carry IEEE single precision in a
-// 32-bit word; fixed-point/integer buses carry the raw bits of BUS_T, sign-extended
-// (signed types) or zero-extended to the word width, so that a driver reads a word as
-// a plain integer and divides by 2^F.
+// A bus word holds one value.  `float` buses carry IEEE single precision in a 32-bit
+// word; fixed-point/integer buses carry the raw bits of BUS_T, sign-extended (signed
+// types) or zero-extended to the word width, so that a driver reads a word as a plain
+// integer and divides by 2^F.
+//
+// A bus beat (BW bits) holds BW / WW words in lanes: word j in bits [j*WW, (j+1)*WW), so a
+// buffer of beats has the memory image of consecutive words (little-endian).  A sample
+// starts on a new beat; the lanes after its last value are zero.  shift_in/shift_out move
+// a sample's words through a shift register one beat at a time (constant indices only).
 #ifndef NNET_BUS_H_
 #define NNET_BUS_H_
 
@@ -64,6 +69,36 @@ template <int WW> struct bus_codec<float, WW> {
     static ap_uint<WW> encode_double(double x) { return float_to_word((float)x); }
     static double decode_double(const ap_uint<WW>& w) { return (double)word_to_float(w.range(31, 0)); }
 };
+
+// Shift a beat's lanes in at the end of w (words move PER places towards w[0]).
+template <int WW, int BW, int SLOTS> void shift_in(ap_uint<WW> w[SLOTS], const ap_uint<BW>& beat) {
+    #pragma HLS INLINE
+    const int PER = BW / WW;
+    for (int k = 0; k < SLOTS - PER; k++) {
+        #pragma HLS UNROLL
+        w[k] = w[k + PER];
+    }
+    for (int j = 0; j < PER; j++) {
+        #pragma HLS UNROLL
+        w[SLOTS - PER + j] = beat.range(WW * j + WW - 1, WW * j);
+    }
+}
+
+// The beat of the first PER words of w; the rest move PER places towards w[0].
+template <int WW, int BW, int SLOTS> ap_uint<BW> shift_out(ap_uint<WW> w[SLOTS]) {
+    #pragma HLS INLINE
+    const int PER = BW / WW;
+    ap_uint<BW> beat = 0;
+    for (int j = 0; j < PER; j++) {
+        #pragma HLS UNROLL
+        beat.range(WW * j + WW - 1, WW * j) = w[j];
+    }
+    for (int k = 0; k < SLOTS - PER; k++) {
+        #pragma HLS UNROLL
+        w[k] = w[k + PER];
+    }
+    return beat;
+}
 
 } // namespace nnet
 

@@ -32,6 +32,7 @@ class BusInterface:
     data_in_memory: bool = False  # inputs and outputs are buffers in DDR, read by AXI masters
     data_in_registers: bool = False  # inputs and outputs live in the s_axi_control space
     port_costs: str | None = None  # costs.yml prefix of its two data ports for the estimate (axis, maxi)
+    max_bus_bits: int = 1024     # widest data beat (BusWidth) the interface carries
 
     # ----------------------------------------------------------------- templates
     @property
@@ -39,7 +40,7 @@ class BusInterface:
         return f"vivado_accelerator/interfaces/{self.name}"
 
     def fragment(self, part: str) -> str:
-        """The template of one fragment (e.g. ``read_input.cpp.j2``), for ``{% include %}``: the
+        """The template of one fragment (e.g. ``read_beat.cpp.j2``), for ``{% include %}``: the
         interface's own, else that of the interface it derives from."""
         for cls in type(self).__mro__:
             name = cls.__dict__.get("name")
@@ -61,6 +62,17 @@ class BusInterface:
     def place_arrays(self, regs: list, off: int, opts, n_in: int, n_out: int) -> int:
         """Registers after the weight port (arrays in the register space); returns the next offset."""
         return off
+
+    # ----------------------------------------------------------------- timing (the estimate asks)
+    def top_timing(self, pipelined: bool, in_beats: int, out_beats: int, net_ii: int, net_latency: int,
+                   overhead: int) -> dict:
+        """Cycles of the top for one sample (``latency``) and between samples (``ii``).
+        Serial: read every beat, run the network, write every beat, one sample after the
+        other. Pipelined (dataflow): read, network and write overlap across samples, so a
+        sample starts every max(in_beats, network II, out_beats) cycles."""
+        latency = in_beats + net_latency + out_beats + overhead
+        ii = max(in_beats, net_ii, out_beats) if pipelined else latency
+        return dict(ii=int(ii), latency=int(latency))
 
     # ----------------------------------------------------------------- IP and block design
     def ip_ports(self) -> Dict[str, Tuple[str, str]]:
