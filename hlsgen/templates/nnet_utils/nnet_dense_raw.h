@@ -1,0 +1,134 @@
+// hlsgen layer library: the C-simulation kernel of Dense (host builds only).
+//
+// Used by nnet_dense.h when HLSGEN_RAW_CSIM holds and raw_mac applies (a signed AP_TRN /
+// AP_WRAP accumulator of at most 64 bits, exact products; see raw_mac in nnet_array.h for
+// why the raw sum is bit-identical to the synthesized accumulator in any order).  It never
+// exists under __SYNTHESIS__: synthesis sees dense_latency / dense_resource only.
+//
+// The kernel is compiled once per raw signature (data integer, weight integer, product
+// and sum integers, shift), not per layer: sizes are run-time arguments, and the bias and
+// output conversions, which depend on the layer's types, stay in the caller.
+//
+// Speed: the outputs are taken in blocks of JB, whose sums stay in vector registers
+// while the inputs stream past (GCC vectorizes the fixed-length inner loops for the
+// host's vector unit, -march=native; any target gets the same integers).  Where the types
+// bound every product below 2^(31 - L), blocks of up to 2^L - 1 terms are first summed in
+// 32-bit lanes (no such partial sum can overflow) and then added into the wide sums: the
+// products are integers, so the total is the same integer however it is grouped.
+#ifndef NNET_DENSE_RAW_H_
+#define NNET_DENSE_RAW_H_
+
+#include "nnet_array.h"
+
+#if HLSGEN_RAW_CSIM
+
+namespace nnet {
+
+// XT, WT: the raw integers of data and weights; P: their product; U: the (modular) sum;
+// SH: the shift of a product onto the accumulator's grid; DWW: bits of |x| plus bits of |w|
+// (each with its sign bit).  Nothing else of the layer's types reaches this code.
+template <class XT, class WT, class P, class U, int SH, int DWW> struct dense_raw_core {
+    typedef typename select_t<sizeof(U) == 4, int32_t, int64_t>::type S;
+    enum {
+        JB = 32,
+        // largest |product| is below 2^(DWW - 2); L: log2 of the terms a 32-bit partial sum takes
+        L = 33 - DWW,
+        block32 = (SH >= 0 && L >= 2 && sizeof(U) == 8),
+        KB = block32 ? (L >= 20 ? (1 << 20) - 1 : (1 << L) - 1) : 1
+    };
+
+    static inline U term(P x, P w) {  // as raw_mac::term
+        const P p = x * w;
+        return SH >= 0 ? (U)((U)(S)p << (SH >= 0 ? SH : 0)) : (U)(S)(p >> (SH < 0 ? -SH : 0));
+    }
+
+    // acc[j] (j < n_out) holds the starting sums; on return the sums of all n_in terms.
+    static __attribute__((noinline)) void run(const XT* x, const WT* w, U* acc, unsigned n_in, unsigned n_out) {
+        unsigned j0 = 0;
+        for (; j0 + JB <= n_out; j0 += JB) block<JB>(x, w + j0, acc + j0, n_in, n_out);
+        if (j0 + 16 <= n_out) block<16>(x, w + j0, acc + j0, n_in, n_out), j0 += 16;
+        if (j0 + 8 <= n_out) block<8>(x, w + j0, acc + j0, n_in, n_out), j0 += 8;
+        if (j0 + 4 <= n_out) block<4>(x, w + j0, acc + j0, n_in, n_out), j0 += 4;
+        for (; j0 < n_out; j0++) block<1>(x, w + j0, acc + j0, n_in, n_out);
+    }
+
+    template <unsigned N>
+    static inline NNET_CSIM_INLINE void block(const XT* x, const WT* w, U* acc, unsigned n_in, unsigned stride) {
+        U a[N];
+        NNET_CSIM_UNROLL
+        for (unsigned j = 0; j < N; j++) a[j] = acc[j];
+        if (block32) {
+            for (unsigned i0 = 0; i0 < n_in; i0 += KB) {
+                const unsigned i1 = i0 + KB < n_in ? i0 + KB : n_in;
+                int32_t p[N];
+                NNET_CSIM_UNROLL
+                for (unsigned j = 0; j < N; j++) p[j] = 0;
+                for (unsigned i = i0; i < i1; i++) {
+                    const int32_t xi = (int32_t)x[i];
+                    const WT* wr = w + (size_t)i * stride;
+                    NNET_CSIM_UNROLL
+                    for (unsigned j = 0; j < N; j++) p[j] += xi * (int32_t)wr[j];
+                }
+                NNET_CSIM_UNROLL
+                for (unsigned j = 0; j < N; j++) a[j] += (U)((U)(S)p[j] << (SH >= 0 ? SH : 0));
+            }
+        } else {
+            for (unsigned i = 0; i < n_in; i++) {
+                const P xi = (P)x[i];
+                const WT* wr = w + (size_t)i * stride;
+                NNET_CSIM_UNROLL
+                for (unsigned j = 0; j < N; j++) a[j] += term(xi, (P)wr[j]);
+            }
+        }
+        NNET_CSIM_UNROLL
+        for (unsigned j = 0; j < N; j++) acc[j] = a[j];
+    }
+};
+
+// True while the saturation counters watch conversions into T (hlsgen_trace.h).  The raw
+// kernel wraps its sums without a conversion, so a layer whose accumulator type is its
+// result type runs the plain code while it is counted (the first samples of a predict).
+template <class T> inline bool sat_watching() {
+#if defined(HLSGEN_SAT_COUNT) && defined(HLSGEN_AP_COMMON_H)
+    if (!(apx::sat_hooked<T>::v && apx::sat_tag<T>::armed)) return false;
+    const apx::sat_slot* s = apx::sat_state<0>::watch;
+    return s != 0 && s->tag == apx::tag_of<T>();
+#else
+    return false;
+#endif
+}
+
+// Dense on raw integers: res[j] = act(bias[j] + sum_i data[i] * weights[i * n_out + j]).
+template <class data_T, class res_T, typename CONFIG_T>
+inline void dense_raw(const data_T* data, res_T* res, const typename CONFIG_T::weight_t* weights,
+                      const typename CONFIG_T::bias_t* biases) {
+    typedef typename CONFIG_T::weight_t weight_T;
+    typedef raw_mac<data_T, weight_T, typename CONFIG_T::accum_t> M;
+    static_assert(sizeof(data_T) == sizeof(typename data_T::T) && sizeof(weight_T) == sizeof(typename weight_T::T),
+                  "hlsgen: an ap type is its raw integer");
+    typename M::U acc[CONFIG_T::n_out];
+    for (unsigned j = 0; j < CONFIG_T::n_out; j++) acc[j] = M::start(biases[j]);
+    dense_raw_core<typename data_T::T, typename weight_T::T, typename M::P, typename M::U, M::SH, M::DW + M::WW>::run(
+        reinterpret_cast<const typename data_T::T*>(data), reinterpret_cast<const typename weight_T::T*>(weights), acc,
+        CONFIG_T::n_in, CONFIG_T::n_out);
+    for (unsigned j = 0; j < CONFIG_T::n_out; j++) res[j] = raw_output<M, res_T>::run(acc[j], CONFIG_T::activation);
+}
+
+// Instantiates dense_raw only where raw_mac applies.
+template <bool OK> struct dense_raw_select {
+    template <class data_T, class res_T, typename CONFIG_T>
+    static void run(const data_T*, res_T*, const typename CONFIG_T::weight_t*, const typename CONFIG_T::bias_t*) {}
+};
+template <> struct dense_raw_select<true> {
+    template <class data_T, class res_T, typename CONFIG_T>
+    static void run(const data_T* data, res_T* res, const typename CONFIG_T::weight_t* w,
+                    const typename CONFIG_T::bias_t* b) {
+        dense_raw<data_T, res_T, CONFIG_T>(data, res, w, b);
+    }
+};
+
+}  // namespace nnet
+
+#endif  // HLSGEN_RAW_CSIM
+
+#endif
