@@ -206,27 +206,64 @@ template <class T, bool OK = (bool)(fx_info<T>::known && fx_info<T>::w <= 52 && 
                                     fx_info<T>::f < 60 && raw_cast<T, fx_info<T>::f>::ok)>
 struct from_double_t {
     static inline T run(double x) { return T(x); }
+    static inline void run_n(const double* x, T* out, unsigned n) {
+        for (unsigned k = 0; k < n; k++) out[k] = T(x[k]);
+    }
 };
 #if HLSGEN_RAW_CSIM
 template <class T> struct from_double_t<T, true> {
-    static inline T run(double x) {
-#if defined(HLSGEN_SAT_COUNT) && defined(HLSGEN_AP_COMMON_H)
-        if (apx::sat_state<0>::watch != 0) return T(x);
-#endif
-        const int F = fx_info<T>::f;
+    enum { F = fx_info<T>::f, W = fx_info<T>::w, S = fx_info<T>::s };
+    // the rounding and range handling above, without the counters (checked by the callers)
+    static inline bool raw(double x, T& out) {
         const double y = x * apx::p2(F);
-        if (!(y < 4503599627370496.0 && y > -4503599627370496.0)) return T(x);  // 2^52
-        const double fl = __builtin_floor(y);
+        const double yc = y < 4503599627370496.0 ? (y > -4503599627370496.0 ? y : -4503599627370496.0) : 4503599627370496.0;
+        const double fl = __builtin_floor(yc);  // (clamped: a double-to-integer conversion must not overflow)
         int64_t q = (int64_t)fl;
         if (fx_info<T>::rnd || fx_info<T>::rnd_conv) {
             const double h = fl + 0.5;
-            q += fx_info<T>::rnd ? (y >= h) : (y > h || (y == h && (q & 1)));
+            q += fx_info<T>::rnd ? (yc >= h) : (yc > h || (yc == h && (q & 1)));
         }
-        return raw_cast<T, fx_info<T>::f>::run(q);
+        const int64_t hi = S ? (((int64_t)1 << (W - 1)) - 1) : (((int64_t)1 << W) - 1);
+        const int64_t lo = S ? -((int64_t)1 << (W - 1)) : 0;
+        if (fx_info<T>::sat) {
+            q = q > hi ? hi : q;
+            q = q < lo ? lo : q;
+        } else {
+            q = S ? (int64_t)((uint64_t)q << (64 - W)) >> (64 - W) : (int64_t)((uint64_t)q & (uint64_t)hi);
+        }
+        out.V = (typename T::T)q;
+        return y < 4503599627370496.0 && y > -4503599627370496.0;  // |y| < 2^52: the above is exact
+    }
+    static inline bool counting() {
+#if defined(HLSGEN_SAT_COUNT) && defined(HLSGEN_AP_COMMON_H)
+        return apx::sat_state<0>::watch != 0;
+#else
+        return false;
+#endif
+    }
+    static inline T run(double x) {
+        T r;
+        if (counting() || !raw(x, r)) return T(x);
+        return r;
+    }
+    static void run_n(const double* x, T* out, unsigned n) {
+        if (counting()) {
+            for (unsigned k = 0; k < n; k++) out[k] = T(x[k]);
+            return;
+        }
+        bool all = true;
+        for (unsigned k = 0; k < n; k++) all &= raw(x[k], out[k]);
+        if (!all)
+            for (unsigned k = 0; k < n; k++)
+                if (!(x[k] * apx::p2(F) < 4503599627370496.0 && x[k] * apx::p2(F) > -4503599627370496.0)) out[k] = T(x[k]);
     }
 };
 #endif
 template <class T> inline T csim_from_double(double x) { return from_double_t<T>::run(x); }
+// csim_from_double over n values (vectorizable).
+template <class T> inline void csim_from_double_n(const double* x, T* out, unsigned n) {
+    from_double_t<T>::run_n(x, out, n);
+}
 
 // Raw multiply-accumulate for C simulation (the argument of HLSGEN_FAST_CSIM in nnet_common.h,
 // on raw integers).

@@ -24,16 +24,19 @@
 
 namespace nnet {
 
-// XT, WT: the raw integers of data and weights; P: their product; U: the (modular) sum;
-// SH: the shift of a product onto the accumulator's grid; DWW: bits of |x| plus bits of |w|
-// (each with its sign bit).  Nothing else of the layer's types reaches this code.
-template <class XT, class WT, class P, class U, int SH, int DWW> struct dense_raw_core {
+// XT, WT: the raw integers of data and weights; U: the (modular) sum; SH: the shift of a
+// product onto the accumulator's grid; PN: the bits of a product as a signed integer
+// (a-bit by b-bit: a + b, as |p| <= 2^(a+b-2) for two signed factors and |p| < 2^(a+b-1)
+// for one unsigned; a + b + 1 for two unsigned), so |p| <= 2^(PN-1).  Products are computed
+// in P, 32 bits when PN <= 32.  Nothing else of the layer's types reaches this code.
+template <class XT, class WT, class U, int SH, int PN> struct dense_raw_core {
     typedef typename select_t<sizeof(U) == 4, int32_t, int64_t>::type S;
+    typedef typename select_t<PN <= 32, int32_t, int64_t>::type P;
     enum {
         JB = 32,
-        // largest |product| is below 2^(DWW - 2); L: log2 of the terms a 32-bit partial sum takes
-        L = 33 - DWW,
-        block32 = (SH >= 0 && L >= 2 && sizeof(U) == 8),
+        // KB terms of |p| <= 2^(PN-1) sum below 2^31 in 32 bits for KB <= 2^(32-PN) - 1
+        L = 32 - PN,
+        block32 = (SH >= 0 && L >= 1 && sizeof(U) == 8),
         KB = block32 ? (L >= 20 ? (1 << 20) - 1 : (1 << L) - 1) : 1
     };
 
@@ -106,9 +109,10 @@ inline void dense_raw(const data_T* data, res_T* res, const typename CONFIG_T::w
     typedef raw_mac<data_T, weight_T, typename CONFIG_T::accum_t> M;
     static_assert(sizeof(data_T) == sizeof(typename data_T::T) && sizeof(weight_T) == sizeof(typename weight_T::T),
                   "hlsgen: an ap type is its raw integer");
+    enum { PN = M::DW + M::WW - ((fx_info<data_T>::s && fx_info<weight_T>::s) ? 0 : 1) };
     typename M::U acc[CONFIG_T::n_out];
     for (unsigned j = 0; j < CONFIG_T::n_out; j++) acc[j] = M::start(biases[j]);
-    dense_raw_core<typename data_T::T, typename weight_T::T, typename M::P, typename M::U, M::SH, M::DW + M::WW>::run(
+    dense_raw_core<typename data_T::T, typename weight_T::T, typename M::U, M::SH, PN>::run(
         reinterpret_cast<const typename data_T::T*>(data), reinterpret_cast<const typename weight_T::T*>(weights), acc,
         CONFIG_T::n_in, CONFIG_T::n_out);
     for (unsigned j = 0; j < CONFIG_T::n_out; j++) res[j] = raw_output<M, res_T>::run(acc[j], CONFIG_T::activation);
