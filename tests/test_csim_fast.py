@@ -193,3 +193,22 @@ def test_saturation_counters_are_the_same_with_the_fast_kernels(tmp_path, monkey
     assert bad.sum() > 0
     assert d0_exact[0] == d0_last[0] == int(bad.sum())
     assert d0_exact[2] == d0_last[2] == np.abs(v[bad]).max()
+
+
+def test_thread_count_is_the_available_cores_unless_configured(monkeypatch):
+    import os
+
+    from hlsgen.csim import available_cores, default_threads
+
+    monkeypatch.delenv("HLSGEN_THREADS", raising=False)
+    if hasattr(os, "sched_getaffinity"):
+        assert available_cores() == len(os.sched_getaffinity(0))
+    assert default_threads() == available_cores()
+    monkeypatch.setenv("HLSGEN_THREADS", "1")
+    assert default_threads() == 1
+    monkeypatch.setenv("HLSGEN_THREADS", str(available_cores() + 5))
+    assert default_threads() == available_cores()
+    for bad in ("two", "0"):
+        monkeypatch.setenv("HLSGEN_THREADS", bad)
+        with pytest.raises(ValueError, match=f"HLSGEN_THREADS='{bad}'"):
+            default_threads()
