@@ -212,3 +212,36 @@ def test_thread_count_is_the_available_cores_unless_configured(monkeypatch):
         monkeypatch.setenv("HLSGEN_THREADS", bad)
         with pytest.raises(ValueError, match=f"HLSGEN_THREADS='{bad}'"):
             default_threads()
+
+
+@needs_gxx
+@pytest.mark.parametrize("io_type", ["io_parallel", "io_stream"])
+def test_16bit_kernel_at_the_extremes_of_its_types(io_type, tmp_path, monkeypatch):
+    """16-bit weights and data (signed and unsigned) at the ends of their ranges, an odd number
+    of inputs above the kernel's 128-input partial sums, and more outputs than one block."""
+    keras.utils.set_random_seed(3)
+    n_in = 301
+    model = keras.Sequential([keras.Input((n_in,), name="x"), keras.layers.Dense(72, name="a", activation="relu"),
+                              keras.layers.Dense(40, name="b")])
+    rng = np.random.default_rng(3)
+    for name, shape in (("a", (n_in, 72)), ("b", (72, 40))):
+        w = rng.choice([-2.0, 2 - 2.0**-14, 0.0], size=shape)  # the ends of fixed<16,2>
+        some = rng.random(shape) < 0.3
+        w[some] = rng.uniform(-2, 2, size=int(some.sum()))
+        model.get_layer(name).set_weights([w, rng.uniform(-1, 1, shape[1])])
+    cfg = hlsgen.config_from_keras_model(model, granularity="name")
+    cfg["LayerName"]["x"]["Precision"]["result"] = "fixed<16,6,RND_CONV,SAT>"
+    for name in ("a", "b"):
+        cfg["LayerName"][name]["Precision"].update(weight="fixed<16,2,RND_CONV,SAT>", bias="fixed<16,4>",
+                                                   accum="fixed<56,26>")
+    cfg["LayerName"]["a"]["Precision"]["result"] = "fixed<24,16>"
+    cfg["LayerName"]["a_relu"]["Precision"]["result"] = "ufixed<16,8,RND,SAT>"  # raw up to 65535
+    cfg["LayerName"]["b"]["Precision"]["result"] = "fixed<24,20,RND_CONV,SAT>"
+    hm, fast, slow = _pair(tmp_path, model, cfg, io_type, monkeypatch)
+    X = rng.choice([-32.0, 32 - 2.0**-10, 0.0, 1.5], size=(64, n_in))
+    X[::7] = rng.uniform(-40, 40, size=X[::7].shape)
+    y = fast.predict(X)
+    np.testing.assert_array_equal(y, slow.predict(X))
+    np.testing.assert_array_equal(y, hm.predict_golden(X))
+    _, tr = fast.trace(X)
+    assert tr["a_relu"].max() > 200  # the unsigned 16-bit data reach the top of their range

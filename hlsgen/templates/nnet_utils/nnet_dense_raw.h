@@ -24,6 +24,99 @@
 
 namespace nnet {
 
+// 16-bit multiply-add (x86 pmaddwd, AVX-512BW or AVX2): for 16-bit weights and at most
+// 16-bit data, x = 256 * xh + xl with xl = x & 255 in [0, 255] and xh = x >> 8 in
+// [-128, 255]; every product xl * w and xh * w is below 2^23 in magnitude, pmaddwd adds two
+// of them exactly into a 32-bit lane (below 2^24), and 64 such pairs stay below 2^30.  The
+// 32-bit sums are then added into the 64-bit ones as ((hi << 8) + lo) << SH: the same
+// integer as the sum of the products, so the same bits (the weights of rows i and i+1 are
+// interleaved per output by a lane shuffle; the lanes keep the outputs' order).
+#if HLSGEN_RAW_CSIM && defined(__GNUC__) && !defined(__clang__) && (defined(__AVX512BW__) || defined(__AVX2__))
+#define NNET_HAVE_MADD16 1
+template <class XT, class WT, class U, int SH> struct madd16 {
+    enum {
+        ok = sizeof(XT) <= 2 && sizeof(WT) == 2 && (WT)(-1) < 0 && sizeof(U) == 8 && SH >= 0,
+        MAX_IN = 4096, PAIRS = 64, JB = 32
+    };
+#if defined(__AVX512BW__)
+    enum { L = 32 };  // int16 lanes per vector
+    typedef short vh __attribute__((vector_size(64)));
+    typedef int vs __attribute__((vector_size(64)));
+    static inline vs madd(vh a, vh b) { return (vs)__builtin_ia32_pmaddwd512_mask(a, b, (vs){}, (unsigned short)0xFFFF); }
+    static inline void interleave(vh a, vh b, vh& lo, vh& hi) {
+        const vh ml = {0, 32, 1, 33, 2, 34, 3, 35, 4, 36, 5, 37, 6, 38, 7, 39,
+                       8, 40, 9, 41, 10, 42, 11, 43, 12, 44, 13, 45, 14, 46, 15, 47};
+        const vh mh = {16, 48, 17, 49, 18, 50, 19, 51, 20, 52, 21, 53, 22, 54, 23, 55,
+                       24, 56, 25, 57, 26, 58, 27, 59, 28, 60, 29, 61, 30, 62, 31, 63};
+        lo = __builtin_shuffle(a, b, ml);
+        hi = __builtin_shuffle(a, b, mh);
+    }
+#else
+    enum { L = 16 };
+    typedef short vh __attribute__((vector_size(32)));
+    typedef int vs __attribute__((vector_size(32)));
+    static inline vs madd(vh a, vh b) { return (vs)__builtin_ia32_pmaddwd256((vh)a, (vh)b); }
+    static inline void interleave(vh a, vh b, vh& lo, vh& hi) {
+        const vh ml = {0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23};
+        const vh mh = {8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
+        lo = __builtin_shuffle(a, b, ml);
+        hi = __builtin_shuffle(a, b, mh);
+    }
+#endif
+    enum { NV = JB / L };  // vectors of int16 per block of JB outputs
+
+    static inline vh load(const WT* p) {
+        vh v;
+        __builtin_memcpy(&v, p, sizeof(v));
+        return v;
+    }
+    static inline vh pair(uint32_t v) {
+        vs b;
+        for (unsigned k = 0; k < sizeof(vs) / 4; k++) b[k] = (int)v;
+        return (vh)b;
+    }
+
+    // The blocks of JB outputs (n_out / JB of them) of dense_raw_core::run.
+    static void run(const XT* x, const WT* w, U* acc, unsigned n_in, unsigned n_out) {
+        const unsigned np = (n_in + 1) / 2;
+        uint32_t xl[MAX_IN / 2], xh[MAX_IN / 2];  // (x_i, x_i+1) as two int16 halves, low and high bytes
+        for (unsigned q = 0; q < np; q++) {
+            const int32_t a = (int32_t)x[2 * q], b = 2 * q + 1 < n_in ? (int32_t)x[2 * q + 1] : 0;
+            xl[q] = (uint32_t)(a & 255) | ((uint32_t)(b & 255) << 16);
+            xh[q] = (uint32_t)(uint16_t)(int16_t)(a >> 8) | ((uint32_t)(uint16_t)(int16_t)(b >> 8) << 16);
+        }
+        const vh zero = {};
+        for (unsigned j0 = 0; j0 + JB <= n_out; j0 += JB) {
+            int64_t t[JB];
+            for (unsigned j = 0; j < JB; j++) t[j] = 0;
+            for (unsigned q0 = 0; q0 < np; q0 += PAIRS) {
+                const unsigned q1 = q0 + PAIRS < np ? q0 + PAIRS : np;
+                vs lo[2 * NV] = {}, hi[2 * NV] = {};
+                for (unsigned q = q0; q < q1; q++) {
+                    const WT* r0 = w + (size_t)(2 * q) * n_out + j0;
+                    const bool two = 2 * q + 1 < n_in;
+                    const vh L_ = pair(xl[q]), H_ = pair(xh[q]);
+                    for (unsigned v = 0; v < NV; v++) {
+                        vh p0, p1;
+                        interleave(load(r0 + v * L), two ? load(r0 + n_out + v * L) : zero, p0, p1);
+                        lo[2 * v] += madd(p0, L_);
+                        lo[2 * v + 1] += madd(p1, L_);
+                        hi[2 * v] += madd(p0, H_);
+                        hi[2 * v + 1] += madd(p1, H_);
+                    }
+                }
+                for (unsigned v = 0; v < 2 * NV; v++)
+                    for (unsigned k = 0; k < L / 2; k++)
+                        t[v * (L / 2) + k] += (int64_t)hi[v][k] * 256 + (int64_t)lo[v][k];
+            }
+            for (unsigned j = 0; j < JB; j++) acc[j0 + j] += (U)((U)t[j] << SH);
+        }
+    }
+};
+#else
+#define NNET_HAVE_MADD16 0
+#endif
+
 // XT, WT: the raw integers of data and weights; U: the (modular) sum; SH: the shift of a
 // product onto the accumulator's grid; PN: the bits of a product as a signed integer
 // (a-bit by b-bit: a + b, as |p| <= 2^(a+b-2) for two signed factors and |p| < 2^(a+b-1)
@@ -48,6 +141,12 @@ template <class XT, class WT, class U, int SH, int PN> struct dense_raw_core {
     // acc[j] (j < n_out) holds the starting sums; on return the sums of all n_in terms.
     static __attribute__((noinline)) void run(const XT* x, const WT* w, U* acc, unsigned n_in, unsigned n_out) {
         unsigned j0 = 0;
+#if NNET_HAVE_MADD16
+        if (madd16<XT, WT, U, SH>::ok && n_in <= madd16<XT, WT, U, SH>::MAX_IN && n_out >= JB) {
+            madd16<XT, WT, U, SH>::run(x, w, acc, n_in, n_out);
+            j0 = n_out / JB * JB;
+        }
+#endif
         for (; j0 + JB <= n_out; j0 += JB) block<JB>(x, w + j0, acc + j0, n_in, n_out);
         if (j0 + 16 <= n_out) block<16>(x, w + j0, acc + j0, n_in, n_out), j0 += 16;
         if (j0 + 8 <= n_out) block<8>(x, w + j0, acc + j0, n_in, n_out), j0 += 8;
