@@ -74,8 +74,10 @@ def keras_rate(model, X, batch=256):
 
 
 def keras_best(model, X):
-    """(best samples/s, its batch size, samples/s at batch 256) over BATCHES."""
-    rates = {b: keras_rate(model, X, b)[1] for b in BATCHES}
+    """(best samples/s, its batch size, samples/s at batch 256) over BATCHES (and 65536 when
+    that many samples take less than 400 MB)."""
+    batches = BATCHES + ((65536,) if 65536 * X[0].size * 8 < 400e6 else ())
+    rates = {b: keras_rate(model, X, b)[1] for b in batches}
     best = max(rates, key=rates.get)
     return rates[best], best, rates[256]
 
@@ -164,9 +166,9 @@ def measure_hlsgen(model, X, io_type, workdir, samples):
     t_recompile = time.perf_counter() - t0
     y = hm.predict(X)
     Xb = tile(X, samples)
-    _, rate = sustained_rate(lambda: hm.predict(Xb), len(Xb))
+    again = lambda: sustained_rate(lambda: hm.predict(Xb), len(Xb))[1]  # noqa: E731
     return dict(convert_s=t_convert, write_s=t_write, compile_s=t_compile, recompile_s=t_recompile,
-                predict_sps=rate, threads=hm._sim.threads), np.asarray(y).reshape(len(X), -1)
+                predict_sps=again(), threads=hm._sim.threads), np.asarray(y).reshape(len(X), -1), again
 
 
 def measure_ref(ref_python, model_path, x_path, io_type, qkeras, workdir):
@@ -223,15 +225,30 @@ def autoencoder(seed=0):
     return model, X
 
 
-def float_rates(model, X, yk, classifier):
-    """Keras (batch 256 and best) and numpy float32 BLAS rates, measured now."""
+ROUNDS = 3  # hlsgen, Keras (best batch) and BLAS (best batch) are timed in turn, best of each kept
+
+
+def float_rates(model, X, yk, ours, again):
+    """Keras (batch 256 and best) and numpy float32 BLAS rates, measured now; then ROUNDS - 1
+    more rounds of hlsgen, Keras and BLAS in turn (the load of a shared machine changes by
+    the second: interleaving gives each the same chances), keeping the best of each."""
     best, best_batch, at256 = keras_best(model, X)
     d = dict(keras_sps=at256, keras_best_sps=best, keras_best_batch=best_batch)
     blas = blas_best(model, X)
     if blas:
         d.update(blas_sps=blas[0], blas_batch=blas[1])
-        # the float forward is the model: it agrees with Keras (a check that it is not a stub)
-        d["blas_vs_keras_max_diff"] = float(np.abs(blas[2] - yk.reshape(len(X), -1)).max())
+        if "QDense" not in {type(lay).__name__ for lay in model.layers}:
+            # the float forward is the model: it agrees with Keras (a check that it is not a stub);
+            # with QKeras layers it runs the float weights (the same work, other numbers)
+            d["blas_vs_keras_max_diff"] = float(np.abs(blas[2] - yk.reshape(len(X), -1)).max())
+    f = float_dense_forward(model)
+    X32 = np.asarray(X.reshape(len(X), -1), np.float32)
+    for _ in range(ROUNDS - 1):
+        ours["predict_sps"] = max(ours["predict_sps"], again())
+        d["keras_best_sps"] = max(d["keras_best_sps"], keras_rate(model, X, best_batch)[1])
+        if blas:
+            Xb = tile(X32, d["blas_batch"])
+            d["blas_sps"] = max(d["blas_sps"], sustained_rate(lambda: f(Xb.copy()), len(Xb))[1])
     return d
 
 
@@ -241,16 +258,16 @@ def run_entry(entry, args, bench, manifest):
     with tempfile.TemporaryDirectory() as work:
         if name == "autoencoder":
             model, X = autoencoder()
-            ours, y = measure_hlsgen(model, X, "io_parallel", work, args.samples)
+            ours, y, again = measure_hlsgen(model, X, "io_parallel", work, args.samples)
             yk = model.predict(X, batch_size=256, verbose=0)
-            ours.update(agreement(y, yk, classifier=False), **float_rates(model, X, yk, False))
+            ours.update(agreement(y, yk, classifier=False), **float_rates(model, X, yk, ours, again))
             return ours, None
         m = manifest["models"][name]
         X = np.load(bench / manifest["datasets"][m["dataset"]]["X"])
         yk = np.load(bench / m["keras_pred"])
         model = load_model(bench / m["file"], m["qkeras"])
-        ours, y = measure_hlsgen(model, X, io_override or m["io_type"], work, args.samples)
-        ours.update(agreement(y, yk), **float_rates(model, X, yk, True))
+        ours, y, again = measure_hlsgen(model, X, io_override or m["io_type"], work, args.samples)
+        ours.update(agreement(y, yk), **float_rates(model, X, yk, ours, again))
         if m["qkeras"]:
             ours["logits_bit_exact"] = logits_exact(model, X, work)
         ref = None

@@ -113,8 +113,24 @@ template <class XT, class WT, class U, int SH> struct madd16 {
         }
     }
 };
+static const unsigned MADD_MIN = 8192;
+
+// madd16::run is compiled only for the signatures it takes (compile time).
+template <bool OK> struct madd16_select {
+    template <class XT, class WT, class U, int SH> static bool run(const XT*, const WT*, U*, unsigned, unsigned) {
+        return false;
+    }
+};
+template <> struct madd16_select<true> {
+    template <class XT, class WT, class U, int SH>
+    static bool run(const XT* x, const WT* w, U* acc, unsigned n_in, unsigned n_out) {
+        madd16<XT, WT, U, SH>::run(x, w, acc, n_in, n_out);
+        return true;
+    }
+};
 #else
 #define NNET_HAVE_MADD16 0
+static const unsigned MADD_MIN = 0;
 #endif
 
 // XT, WT: the raw integers of data and weights; U: the (modular) sum; SH: the shift of a
@@ -122,7 +138,9 @@ template <class XT, class WT, class U, int SH> struct madd16 {
 // (a-bit by b-bit: a + b, as |p| <= 2^(a+b-2) for two signed factors and |p| < 2^(a+b-1)
 // for one unsigned; a + b + 1 for two unsigned), so |p| <= 2^(PN-1).  Products are computed
 // in P, 32 bits when PN <= 32.  Nothing else of the layer's types reaches this code.
-template <class XT, class WT, class U, int SH, int PN> struct dense_raw_core {
+// MADD: the layer takes madd16 (below), decided by the caller: only layers of at least
+// MADD_MIN products do, so the small networks do not pay its compile time.
+template <class XT, class WT, class U, int SH, int PN, bool MADD> struct dense_raw_core {
     typedef typename select_t<sizeof(U) == 4, int32_t, int64_t>::type S;
     typedef typename select_t<PN <= 32, int32_t, int64_t>::type P;
     enum {
@@ -142,15 +160,12 @@ template <class XT, class WT, class U, int SH, int PN> struct dense_raw_core {
     static __attribute__((noinline)) void run(const XT* x, const WT* w, U* acc, unsigned n_in, unsigned n_out) {
         unsigned j0 = 0;
 #if NNET_HAVE_MADD16
-        if (madd16<XT, WT, U, SH>::ok && n_in <= madd16<XT, WT, U, SH>::MAX_IN && n_out >= JB) {
-            madd16<XT, WT, U, SH>::run(x, w, acc, n_in, n_out);
+        if (n_in <= madd16<XT, WT, U, SH>::MAX_IN && n_out >= JB &&
+            madd16_select<MADD && (bool)madd16<XT, WT, U, SH>::ok>::template run<XT, WT, U, SH>(x, w, acc, n_in, n_out))
             j0 = n_out / JB * JB;
-        }
 #endif
         for (; j0 + JB <= n_out; j0 += JB) block<JB>(x, w + j0, acc + j0, n_in, n_out);
-        if (j0 + 16 <= n_out) block<16>(x, w + j0, acc + j0, n_in, n_out), j0 += 16;
-        if (j0 + 8 <= n_out) block<8>(x, w + j0, acc + j0, n_in, n_out), j0 += 8;
-        if (j0 + 4 <= n_out) block<4>(x, w + j0, acc + j0, n_in, n_out), j0 += 4;
+        for (; j0 + 8 <= n_out; j0 += 8) block<8>(x, w + j0, acc + j0, n_in, n_out);
         for (; j0 < n_out; j0++) block<1>(x, w + j0, acc + j0, n_in, n_out);
     }
 
@@ -211,22 +226,39 @@ inline void dense_raw(const data_T* data, res_T* res, const typename CONFIG_T::w
     enum { PN = M::DW + M::WW - ((fx_info<data_T>::s && fx_info<weight_T>::s) ? 0 : 1) };
     typename M::U acc[CONFIG_T::n_out];
     for (unsigned j = 0; j < CONFIG_T::n_out; j++) acc[j] = M::start(biases[j]);
-    dense_raw_core<typename data_T::T, typename weight_T::T, typename M::U, M::SH, PN>::run(
+    dense_raw_core<typename data_T::T, typename weight_T::T, typename M::U, M::SH, PN,
+                   (CONFIG_T::n_in * CONFIG_T::n_out >= MADD_MIN)>::run(
         reinterpret_cast<const typename data_T::T*>(data), reinterpret_cast<const typename weight_T::T*>(weights), acc,
         CONFIG_T::n_in, CONFIG_T::n_out);
     for (unsigned j = 0; j < CONFIG_T::n_out; j++) res[j] = raw_output<M, res_T>::run(acc[j], CONFIG_T::activation);
 }
 
-// Instantiates dense_raw only where raw_mac applies.
-template <bool OK> struct dense_raw_select {
+template <unsigned S> struct dense_strategy;  // nnet_dense.h: the synthesizable code
+
+// RAW: raw_mac applies; SAME: the accumulator type is the result type.  Only what a layer
+// can run is instantiated (compile time).
+template <bool RAW, bool SAME> struct dense_raw_select {  // other types: the plain code
     template <class data_T, class res_T, typename CONFIG_T>
-    static void run(const data_T*, res_T*, const typename CONFIG_T::weight_t*, const typename CONFIG_T::bias_t*) {}
+    static void run(const data_T* data, res_T* res, const typename CONFIG_T::weight_t* w,
+                    const typename CONFIG_T::bias_t* b) {
+        dense_strategy<CONFIG_T::strategy>::template run<data_T, res_T, CONFIG_T>(data, res, w, b);
+    }
 };
-template <> struct dense_raw_select<true> {
+template <> struct dense_raw_select<true, false> {
     template <class data_T, class res_T, typename CONFIG_T>
     static void run(const data_T* data, res_T* res, const typename CONFIG_T::weight_t* w,
                     const typename CONFIG_T::bias_t* b) {
         dense_raw<data_T, res_T, CONFIG_T>(data, res, w, b);
+    }
+};
+template <> struct dense_raw_select<true, true> {
+    template <class data_T, class res_T, typename CONFIG_T>
+    static void run(const data_T* data, res_T* res, const typename CONFIG_T::weight_t* w,
+                    const typename CONFIG_T::bias_t* b) {
+        if (sat_watching<typename CONFIG_T::accum_t>())
+            dense_strategy<CONFIG_T::strategy>::template run<data_T, res_T, CONFIG_T>(data, res, w, b);
+        else
+            dense_raw<data_T, res_T, CONFIG_T>(data, res, w, b);
     }
 };
 
