@@ -19,7 +19,7 @@ from conftest import needs_gxx
 keras = pytest.importorskip("keras")
 
 NO_FAST = "-DHLSGEN_NO_FAST_CSIM"
-SIZES = (37, 53, 40, 7)  # 53 = 32 + 16 + 4 + 1 outputs: every block size of the kernel
+SIZES = (37, 53, 160, 7)  # 53 = 32 + 2 x 8 + 5 x 1 outputs: every block size; d1 (53 x 160 products) takes madd16
 
 
 def _fixed(rng, widths, ints, signed=True, modes=True):
@@ -221,10 +221,11 @@ def test_16bit_kernel_at_the_extremes_of_its_types(io_type, tmp_path, monkeypatc
     of inputs above the kernel's 128-input partial sums, and more outputs than one block."""
     keras.utils.set_random_seed(3)
     n_in = 301
+    # both layers have at least nnet_dense_raw.h's MADD_MIN = 8192 products (so take madd16)
     model = keras.Sequential([keras.Input((n_in,), name="x"), keras.layers.Dense(72, name="a", activation="relu"),
-                              keras.layers.Dense(40, name="b")])
+                              keras.layers.Dense(128, name="b")])
     rng = np.random.default_rng(3)
-    for name, shape in (("a", (n_in, 72)), ("b", (72, 40))):
+    for name, shape in (("a", (n_in, 72)), ("b", (72, 128))):
         w = rng.choice([-2.0, 2 - 2.0**-14, 0.0], size=shape)  # the ends of fixed<16,2>
         some = rng.random(shape) < 0.3
         w[some] = rng.uniform(-2, 2, size=int(some.sum()))
