@@ -1,7 +1,7 @@
 """Benchmark hlsgen on the shared benchmark models, against Keras and (when its
 environment is available) the reference tool hls4ml 1.3.0, measured in the same run.
 
-    python bench/bench_models.py [--shared ../shared] [--ref-python ref-venv/bin/python] [--models jet_mlp,...]
+    python bench/bench_models.py [--shared ../shared] [--ref-python ref-venv/bin/python] [--models jet_mlp,...] [--one-thread]
 
 For each model: convert, write, compile (cold cache) and recompile (cache hit) times,
 C-simulation throughput (on the test set repeated to at least --samples samples, all
@@ -287,6 +287,9 @@ def main():
                     help="comma-separated; NAME:IO_TYPE overrides the manifest's io_type (hlsgen only)")
     ap.add_argument("--samples", type=int, default=32768,
                     help="hlsgen's throughput is timed on the test set repeated to this many samples")
+    ap.add_argument("--one-thread", action="store_true",
+                    help="every engine on one thread (hlsgen, TensorFlow, OpenBLAS): per-core ratios, which a "
+                         "loaded machine distorts less than those of engines whose worker threads wait for cores")
     ap.add_argument("--one", help=argparse.SUPPRESS)  # internal: measure one entry, print JSON
     args = ap.parse_args()
     bench = Path(args.shared) / "bench" / "models"
@@ -302,7 +305,11 @@ def main():
         cmd = [sys.executable, __file__, "--shared", args.shared, "--one", entry, "--samples", str(args.samples)]
         if args.ref_python:
             cmd += ["--ref-python", args.ref_python]
-        r = subprocess.run(cmd, capture_output=True, text=True)
+        env = dict(os.environ)
+        if args.one_thread:
+            env.update(HLSGEN_THREADS="1", OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
+                       TF_NUM_INTRAOP_THREADS="1", TF_NUM_INTEROP_THREADS="1")
+        r = subprocess.run(cmd, capture_output=True, text=True, env=env)
         line = next((ln for ln in r.stdout.splitlines() if ln.startswith("RESULT ")), None)
         if r.returncode != 0 or line is None:
             print(f"  failed:\n{r.stderr[-3000:]}")
@@ -320,7 +327,8 @@ def main():
               f"x{o['predict_sps'] / o['keras_sps']:.2f})   {o.get('argmax', float('nan')):.4f}   "
               f"{o['max_abs_diff']:.4f}" + (f"   [hls4ml argmax {r['argmax']:.4f}]" if r else "")
               + (f"   QKeras logits bit-exact {o['logits_bit_exact']:.1%}" if "logits_bit_exact" in o else ""))
-    print(f"\nsamples/s, same process per model ({os.cpu_count()} cores; the load average was "
+    print(f"\nsamples/s, same process per model ({'one thread per engine' if args.one_thread else os.cpu_count()}"
+          f"{'' if args.one_thread else ' cores'}; the load average was "
           f"{os.getloadavg()[0]:.1f} at the end: on a shared machine compare ratios, not figures)")
     print("model                  hlsgen csim   Keras b256   Keras best (batch)     numpy f32 BLAS (batch)   "
           "x Keras best   x BLAS")
