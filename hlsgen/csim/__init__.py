@@ -28,6 +28,31 @@ CXXFLAGS = ["-O2", "-std=c++14", "-fPIC", "-shared", "-fno-gnu-unique", "-pthrea
             *[f"-D{d}" for d in abi.BUILD_DEFINES]]
 
 
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity, e.g. under taskset or a
+    container's cpuset), not the machine's."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def default_threads() -> int:
+    """Threads a predict runs on: $HLSGEN_THREADS if set (at most the available cores), else
+    every available core."""
+    text = os.environ.get("HLSGEN_THREADS", "").strip()
+    cores = available_cores()
+    if not text:
+        return cores
+    try:
+        n = int(text)
+    except ValueError:
+        raise ValueError(f"HLSGEN_THREADS={text!r} is not a whole number of threads") from None
+    if n < 1:
+        raise ValueError(f"HLSGEN_THREADS={text!r}: the C simulation needs at least 1 thread")
+    return min(n, cores)
+
+
 class CompileError(RuntimeError):
     """g++ failed: the message holds the end of its log and the log's path."""
 
@@ -169,7 +194,7 @@ class Simulation:
         if self.accelerator:
             abi.bind_accelerator(self.lib, bool(self.accelerator["weights"]))
         self.load_weights_from_project()
-        self.threads = max(1, min(os.cpu_count() or 1, int(os.environ.get("HLSGEN_THREADS", "64"))))
+        self.threads = default_threads()
 
     # ------------------------------------------------------------------ weights
     def load_weights_from_project(self):

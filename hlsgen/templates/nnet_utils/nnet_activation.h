@@ -10,6 +10,7 @@
 #define NNET_ACTIVATION_H_
 
 #include "nnet_common.h"
+#include "nnet_array.h"
 
 namespace nnet {
 
@@ -91,7 +92,7 @@ void linear(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_in]) {
     #pragma HLS PIPELINE II=CONFIG_T::reuse_factor
     for (unsigned i = 0; i < CONFIG_T::n_in; i++) {
         #pragma HLS UNROLL
-        res[i] = (res_T)data[i];
+        res[i] = csim_cast<res_T>(data[i]);
     }
 }
 
@@ -103,7 +104,7 @@ void relu(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_in]) {
         #pragma HLS UNROLL
         const data_T x = data[i];
         if (x > 0)
-            res[i] = (res_T)x;
+            res[i] = csim_cast<res_T>(x);
         else
             res[i] = 0;
     }
@@ -124,7 +125,7 @@ void keras_relu(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_in]) {
             else if (CONFIG_T::has_max && x < 0)
                 res[i] = 0;
             else
-                res[i] = (res_T)x;
+                res[i] = csim_cast<res_T>(x);
         } else if (CONFIG_T::has_slope) {
             res[i] = (res_T)(CONFIG_T::slope() * (x - CONFIG_T::threshold()));
         } else {
@@ -160,7 +161,7 @@ void table_activation(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_i
         #pragma HLS UNROLL
         const data_T x = data[i];
         if (CONFIG_T::tail == tail_identity && x >= CONFIG_T::tail_at())
-            res[i] = (res_T)x;
+            res[i] = csim_cast<res_T>(x);
         else if (CONFIG_T::tail == tail_scaled && x >= CONFIG_T::tail_at())
             res[i] = (res_T)(CONFIG_T::slope() * x);
         else
@@ -207,7 +208,7 @@ void prelu(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_in],
         #pragma HLS UNROLL
         const data_T x = data[i];
         if (x > 0)
-            res[i] = (res_T)x;
+            res[i] = csim_cast<res_T>(x);
         else
             res[i] = (res_T)(alpha[i % CONFIG_T::n_alpha] * x);
     }

@@ -111,26 +111,30 @@ template <> struct ilog2_ceil<1> { enum { value = 0 }; };
 // What the fast paths need to know of a fixed-point type (only for hlsgen's ap_num in
 // C simulation; `known` is 0 for anything else, which selects the plain code).
 template <class T> struct fx_info {
-    enum { known = 0, w = 1, f = 0, s = 1, trn_wrap = 0, trn = 0, rnd = 0, sat = 0, wrap = 0 };
+    enum { known = 0, w = 1, f = 0, s = 1, trn_wrap = 0, trn = 0, rnd = 0, rnd_conv = 0, sat = 0, wrap = 0 };
 };
 #if HLSGEN_RAW_CSIM
 template <int W, int I, bool S, ap_q_mode Q, ap_o_mode O, int N, bool INT>
 struct fx_info<ap_num<W, I, S, Q, O, N, INT> > {
     enum {
         known = 1, w = W, f = INT ? 0 : W - I, s = S, trn_wrap = (INT || (Q == AP_TRN && O == AP_WRAP && N == 0)),
-        trn = !INT && Q == AP_TRN, rnd = !INT && Q == AP_RND, sat = !INT && O == AP_SAT && N == 0,
+        trn = !INT && Q == AP_TRN, rnd = !INT && Q == AP_RND, rnd_conv = !INT && Q == AP_RND_CONV,
+        sat = !INT && O == AP_SAT && N == 0,
         wrap = !INT && O == AP_WRAP && N == 0
     };
 };
 #endif
 
 // Cast of a raw signed value v (fractional bits FV, |v| < 2^62) to res_T, for C simulation.
-// For res_T with AP_TRN or AP_RND and AP_SAT or AP_WRAP (N = 0) this is the textbook
-// definition of ap_fixed's conversion written on integers (d = FV - F):
+// For res_T with AP_TRN, AP_RND or AP_RND_CONV and AP_SAT or AP_WRAP (N = 0) this is the
+// textbook definition of ap_fixed's conversion written on integers (d = FV - F):
 //   TRN: q = floor(v / 2^d) = v >> d;  RND (ties to +inf): q = floor((v + 2^(d-1)) / 2^d);
+//   RND_CONV (ties to even): q = floor((v + 2^(d-1) - 1 + b) / 2^d) with b = bit d of v
+//   (the remainder r = v mod 2^d rounds up iff r > 2^(d-1), or r = 2^(d-1) and floor is odd);
 //   d <= 0: q = v << -d (exact);  SAT: clamp q to the raw range;  WRAP: low W bits,
 //   sign-extended.  Other types use the ap_fixed conversion itself.
-template <class res_T, int FV, bool OK = (bool)(fx_info<res_T>::known && (fx_info<res_T>::trn || fx_info<res_T>::rnd) &&
+template <class res_T, int FV, bool OK = (bool)(fx_info<res_T>::known &&
+                                              (fx_info<res_T>::trn || fx_info<res_T>::rnd || fx_info<res_T>::rnd_conv) &&
                                               (fx_info<res_T>::sat || fx_info<res_T>::wrap) && fx_info<res_T>::w <= 62 &&
                                               FV - fx_info<res_T>::f > -8 && FV - fx_info<res_T>::f < 62)>
 struct raw_cast {
@@ -142,7 +146,9 @@ template <class res_T, int FV> struct raw_cast<res_T, FV, true> {
         int64_t q;
         if (D > 0) {
             const int d = D > 0 ? D : 1;
-            q = fx_info<res_T>::rnd ? (v + ((int64_t)1 << (d - 1))) >> d : v >> d;
+            q = fx_info<res_T>::rnd        ? (v + ((int64_t)1 << (d - 1))) >> d
+                : fx_info<res_T>::rnd_conv ? (v + ((int64_t)1 << (d - 1)) - 1 + ((v >> d) & 1)) >> d
+                                           : v >> d;
         } else {
             q = (int64_t)((uint64_t)v << (D > 0 ? 0 : -D));
         }
@@ -171,6 +177,93 @@ template <class res_T, int FV> struct raw_cast<res_T, FV, true> {
         return r;
     }
 };
+
+// csim_cast<res_T>(x): the conversion (res_T)x, on raw integers (raw_cast) where that
+// applies in C simulation, else the ap_fixed conversion itself (always under synthesis).
+template <class res_T, class data_T,
+          bool RAW = (bool)(fx_info<data_T>::known && fx_info<data_T>::w <= 62 && raw_cast<res_T, fx_info<data_T>::f>::ok)>
+struct csim_cast_t {
+    static inline res_T run(const data_T& x) { return (res_T)x; }
+};
+template <class res_T, class data_T> struct csim_cast_t<res_T, data_T, true> {
+    static inline res_T run(const data_T& x) { return raw_cast<res_T, fx_info<data_T>::f>::run((int64_t)x.V); }
+};
+template <class res_T, class data_T> inline res_T csim_cast(const data_T& x) {
+    #pragma HLS INLINE
+    return csim_cast_t<res_T, data_T>::run(x);
+}
+
+// csim_from_double<T>(x): T(x) for a finite double, as the C-simulation entry points
+// convert their inputs.  For fixed types of at most 52 bits with AP_TRN / AP_RND /
+// AP_RND_CONV and AP_SAT / AP_WRAP it works on doubles and integers: y = x * 2^F is exact
+// (a power of two; |y| < 2^52 is checked, and a y too small to keep its bits still has its
+// sign and lies in (-1, 1), which is all the rounding below reads), fl = floor(y) and
+// h = fl + 1/2 are exact, so y >= h, y > h and y == h decide RND (ties up) and RND_CONV
+// (ties to even) exactly; the integer then goes through raw_cast's range handling.  Other
+// types (ap_int truncates toward zero: raw_cast's flags exclude it), and conversions the
+// saturation counters watch, use T(x) itself.
+template <class T, bool OK = (bool)(fx_info<T>::known && fx_info<T>::w <= 52 && fx_info<T>::f > -60 &&
+                                    fx_info<T>::f < 60 && raw_cast<T, fx_info<T>::f>::ok)>
+struct from_double_t {
+    static inline T run(double x) { return T(x); }
+    static inline void run_n(const double* x, T* out, unsigned n) {
+        for (unsigned k = 0; k < n; k++) out[k] = T(x[k]);
+    }
+};
+#if HLSGEN_RAW_CSIM
+template <class T> struct from_double_t<T, true> {
+    enum { F = fx_info<T>::f, W = fx_info<T>::w, S = fx_info<T>::s };
+    // the rounding and range handling above, without the counters (checked by the callers)
+    static inline bool raw(double x, T& out) {
+        const double y = x * apx::p2(F);
+        const double yc = y < 4503599627370496.0 ? (y > -4503599627370496.0 ? y : -4503599627370496.0) : 4503599627370496.0;
+        const double fl = __builtin_floor(yc);  // (clamped: a double-to-integer conversion must not overflow)
+        int64_t q = (int64_t)fl;
+        if (fx_info<T>::rnd || fx_info<T>::rnd_conv) {
+            const double h = fl + 0.5;
+            q += fx_info<T>::rnd ? (yc >= h) : (yc > h || (yc == h && (q & 1)));
+        }
+        const int64_t hi = S ? (((int64_t)1 << (W - 1)) - 1) : (((int64_t)1 << W) - 1);
+        const int64_t lo = S ? -((int64_t)1 << (W - 1)) : 0;
+        if (fx_info<T>::sat) {
+            q = q > hi ? hi : q;
+            q = q < lo ? lo : q;
+        } else {
+            q = S ? (int64_t)((uint64_t)q << (64 - W)) >> (64 - W) : (int64_t)((uint64_t)q & (uint64_t)hi);
+        }
+        out.V = (typename T::T)q;
+        return y < 4503599627370496.0 && y > -4503599627370496.0;  // |y| < 2^52: the above is exact
+    }
+    static inline bool counting() {
+#if defined(HLSGEN_SAT_COUNT) && defined(HLSGEN_AP_COMMON_H)
+        return apx::sat_state<0>::watch != 0;
+#else
+        return false;
+#endif
+    }
+    static inline T run(double x) {
+        T r;
+        if (counting() || !raw(x, r)) return T(x);
+        return r;
+    }
+    static void run_n(const double* x, T* out, unsigned n) {
+        if (counting()) {
+            for (unsigned k = 0; k < n; k++) out[k] = T(x[k]);
+            return;
+        }
+        bool all = true;
+        for (unsigned k = 0; k < n; k++) all &= raw(x[k], out[k]);
+        if (!all)
+            for (unsigned k = 0; k < n; k++)
+                if (!(x[k] * apx::p2(F) < 4503599627370496.0 && x[k] * apx::p2(F) > -4503599627370496.0)) out[k] = T(x[k]);
+    }
+};
+#endif
+template <class T> inline T csim_from_double(double x) { return from_double_t<T>::run(x); }
+// csim_from_double over n values (vectorizable).
+template <class T> inline void csim_from_double_n(const double* x, T* out, unsigned n) {
+    from_double_t<T>::run_n(x, out, n);
+}
 
 // Raw multiply-accumulate for C simulation (the argument of HLSGEN_FAST_CSIM in nnet_common.h,
 // on raw integers).

@@ -7,6 +7,7 @@
 #define NNET_DENSE_H_
 
 #include "nnet_common.h"
+#include "nnet_dense_raw.h"
 
 namespace nnet {
 
@@ -125,7 +126,16 @@ void dense(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_out],
            const typename CONFIG_T::weight_t weights[CONFIG_T::n_in * CONFIG_T::n_out],
            const typename CONFIG_T::bias_t biases[CONFIG_T::n_out]) {
     #pragma HLS INLINE
+#if HLSGEN_RAW_CSIM
+    // C simulation: the same sums on raw integers (nnet_dense_raw.h) where raw_mac applies;
+    // the plain code only for other types, and while the counters watch the accumulator
+    // type, which they can only when it is the result type (the watched type of this call).
+    dense_raw_select<(bool)raw_mac<data_T, typename CONFIG_T::weight_t, typename CONFIG_T::accum_t>::ok,
+                     (bool)std::is_same<typename CONFIG_T::accum_t, res_T>::value>::template run<data_T, res_T, CONFIG_T>(
+        data, res, weights, biases);
+#else
     dense_strategy<CONFIG_T::strategy>::template run<data_T, res_T, CONFIG_T>(data, res, weights, biases);
+#endif
 }
 
 } // namespace nnet
