@@ -15,6 +15,7 @@ from .backends import backend_names, get_backend
 from .flow import configure_and_run_passes, layer_list, validated_config
 from .model import HLSModel
 from .options import ProjectOptions
+from .writer_options import WRITER_KWARGS, writer_options
 
 BACKENDS = backend_names()
 ACCEL_KWARGS = ("board", "part", "interface", "weights", "driver", "clock_period", "input_type", "output_type",
@@ -57,6 +58,7 @@ def _load_config(hls_config):
 def _check_options(opts, accel_kwargs, config):
     backend = get_backend(opts["backend"])
     opts["backend"] = backend.name
+    opts["hls_tool"] = backend.hls_tool
     opts.update(backend.target(accel_kwargs, config))
     if opts.get("part") is not None:
         from .estimate.parts import part_info
@@ -77,8 +79,10 @@ def _check_options(opts, accel_kwargs, config):
 def _prepare(fn: str, kwargs: dict, hls_config, options: dict):
     """The options every frontend shares, checked: (options, accelerator kwargs, config)."""
     accel_kwargs = {k: kwargs.pop(k, None) for k in ACCEL_KWARGS}
+    options.update(writer_options({k: kwargs.pop(k) for k in WRITER_KWARGS if k in kwargs}))
     if kwargs:
-        raise TypeError(f"unknown option(s) {', '.join(sorted(kwargs))} for {fn}")
+        raise TypeError(f"unknown option(s) {', '.join(sorted(kwargs))} for {fn}; valid: "
+                        f"{', '.join(sorted(ACCEL_KWARGS + WRITER_KWARGS))} (and the named arguments)")
     hls_config = _load_config(hls_config)
     _check_options(options, accel_kwargs, hls_config)
     return options, accel_kwargs, hls_config

@@ -202,6 +202,8 @@ class HLSModel:
         check_writable(self.output_dir)
         files = self.files()
         write_project(files, self.output_dir)
+        if self.options.write_tar:
+            _write_tar(self.output_dir)
         self._written = True
         self._sim = None
         return self.output_dir
@@ -263,6 +265,8 @@ class HLSModel:
                              "to synthesize anyway")
         if not self._written:
             self.write()
+        if hls_tool is None and self.options.hls_tool != "auto":
+            hls_tool = self.options.hls_tool  # backend 'Vitis': vitis_hls
         return build(self.output_dir, csim=csim, synth=synth, cosim=cosim, export=export, bitfile=bitfile,
                      hls_tool=hls_tool, jobs=jobs)
 
@@ -326,3 +330,15 @@ def load_array(a, what: str = "array"):
         except ValueError as e:
             raise ValueError(f"{what}: cannot read {str(p)!r}: {e}") from None
     return a
+
+
+def _write_tar(output_dir):
+    """``<output_dir>.tar.gz`` of the written project (hls4ml's ``write_tar``)."""
+    import tarfile
+    from pathlib import Path
+
+    out = Path(output_dir)
+    tmp = out.with_name(out.name + ".tar.gz.tmp")
+    with tarfile.open(tmp, "w:gz") as tf:
+        tf.add(out, arcname=out.name)
+    tmp.replace(out.with_name(out.name + ".tar.gz"))

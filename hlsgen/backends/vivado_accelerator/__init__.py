@@ -55,22 +55,24 @@ def context(code, opts: AcceleratorOptions, tb_samples: int = 1) -> dict:
     return ctx
 
 
-def spec(code, opts: AcceleratorOptions, hls_tool: str = "auto") -> BlockDesignSpec:
+def spec(code, opts: AcceleratorOptions, hls_tool: str = "auto", clock_uncertainty=None) -> BlockDesignSpec:
     return BlockDesignSpec(
         project_name=code.project, board=opts.board, interface=opts.interface,
         reprogrammable=opts.reprogrammable, in_width=opts.input_type.word_bits,
         out_width=opts.output_type.word_bits, clock_period_ns=opts.clock_period, hls_tool=hls_tool,
+        clock_uncertainty=clock_uncertainty,
         hls_cflags="-std=c++0x -DHLSGEN_REPROGRAMMABLE_WEIGHTS" if opts.reprogrammable else "-std=c++0x",
         hls_tb_cflags="-std=c++0x -DHLSGEN_REPROGRAMMABLE_WEIGHTS" if opts.reprogrammable else "-std=c++0x",
     )
 
 
-def accelerator_files(code, opts: AcceleratorOptions, tb_samples: int = 1):
+def accelerator_files(code, opts: AcceleratorOptions, tb_samples: int = 1, hls_tool: str = "auto",
+                      clock_uncertainty=None):
     """Top, host-side runner, build scripts and the interface description."""
     p = code.project
     ctx = context(code, opts, tb_samples)
     desc = describe(code, opts)
-    s = spec(code, opts)
+    s = spec(code, opts, hls_tool, clock_uncertainty)
     return [
         (f"firmware/{p}_axi.h", render("vivado_accelerator/myproject_axi.h.j2", **ctx)),
         (f"firmware/{p}_axi.cpp", render("vivado_accelerator/myproject_axi.cpp.j2", **ctx)),
