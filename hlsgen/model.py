@@ -132,8 +132,13 @@ class HLSModel:
 
     @property
     def dataflow(self) -> bool:
-        """The network function runs its layers as a DATAFLOW pipeline."""
-        return _dataflow_ok(self.graph) and any(
+        """The network function runs its layers as a DATAFLOW pipeline (io_parallel; io_stream
+        always does): as ``Model.PipelineStyle`` says ('dataflow' where HLS allows it), or with
+        'auto' when a Resource layer shares its multipliers."""
+        style = str((self.config.get("Model") or {}).get("PipelineStyle", "auto")).lower()
+        if style == "pipeline" or not _dataflow_ok(self.graph):
+            return False
+        return style == "dataflow" or any(
             lay.cfg.strategy == "Resource" and lay.cfg.reuse_factor > 1 for lay in self.graph.layers)
 
     def estimate(self, share: float | None = None, tool: str = "vitis_hls"):
@@ -305,6 +310,19 @@ class TestbenchData:
     def expected(self) -> list:
         """The golden model's outputs for them, through the output bus type."""
         return self._hm._bus_outputs(golden_outputs(self._hm.graph, self.inputs))
+
+
+def check_pipeline_style(hm) -> None:
+    """``Model.PipelineStyle`` against the io type and the graph (before anything is written)."""
+    from .config import ConfigError
+
+    style = str((hm.config.get("Model") or {}).get("PipelineStyle", "auto")).lower()
+    if style == "pipeline" and hm.options.io_type == "io_stream":
+        raise ConfigError("Model.PipelineStyle 'pipeline' with io_stream: an io_stream network is a DATAFLOW of "
+                          "stream processes; use 'auto' or 'dataflow', or io_type='io_parallel'")
+    if style == "dataflow" and hm.options.io_type == "io_parallel" and not _dataflow_ok(hm.graph):
+        raise ConfigError("Model.PipelineStyle 'dataflow': an array of this network has several readers, which "
+                          "HLS DATAFLOW forbids (one producer, one consumer); use 'auto' or 'pipeline'")
 
 
 def _dataflow_ok(graph) -> bool:
