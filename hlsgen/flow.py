@@ -57,6 +57,16 @@ def _check_bram_factor(graph, config):
                     "weights that arrive through a port")
 
 
+def _input_quantizer_type(graph, gi):
+    """The type a frontend noted for input ``gi`` (its only reader is a quantizer: see
+    ``converters.keras.qkeras``), or None."""
+    name, t = getattr(graph, "quantized_inputs", {}).get(gi.tensor, (None, None))
+    readers = graph.consumers(gi.tensor)
+    if t is None or len(readers) != 1 or readers[0].name != name or gi.tensor in graph.outputs:
+        return None
+    return t
+
+
 def configure_and_run_passes(graph, config: dict, weights_fixed: bool, calibration_data=None):
     """Apply the (validated) configuration to the graph's layers and run the passes.
     ``weights_fixed``: the weights are constants of the design (not reloaded at run time);
@@ -73,7 +83,10 @@ def configure_and_run_passes(graph, config: dict, weights_fixed: bool, calibrati
     default = parse_type(cfgmod.model_default_precision(config))
     for gi in graph.inputs:
         p = cfgmod.layer_settings(config, gi.source_name, cfgmod.INPUT_KIND, ("result",))["precision"]["result"]
-        if isinstance(p, str) and p.strip().lower() == "auto":
+        quantizer = _input_quantizer_type(graph, gi)
+        if isinstance(p, str) and p.strip().lower() == "auto" and quantizer is not None:
+            input_types[gi.name] = quantizer  # QKeras rounds the float input once: onto its quantizer's grid
+        elif isinstance(p, str) and p.strip().lower() == "auto":
             graph.auto_inputs.add(gi.name)
             input_types[gi.name] = default  # as in hls4ml: Model.Precision, until calibration data fit it
         else:

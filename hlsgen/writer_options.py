@@ -16,6 +16,9 @@ with the reason (never a TypeError about an unexpected keyword).
                            results; 'stdout' / 'file' are refused.
 ``write_emulation_constants``  False only (hls4ml's Vitis software-emulation constants are not
                            written).
+``bit_exact``              accepted (True, False or None) and has no effect: hlsgen's 'auto'
+                           types are always derived exactly from the operand types (hls4ml's
+                           option turns that propagation on).
 =========================  =====================================================================
 """
 from __future__ import annotations
@@ -24,7 +27,7 @@ import math
 import re
 
 WRITER_KWARGS = ("clock_uncertainty", "write_tar", "write_weights_txt", "namespace", "tb_output_stream",
-                 "write_emulation_constants")
+                 "write_emulation_constants", "bit_exact")
 
 
 def clock_uncertainty(value):
@@ -70,5 +73,7 @@ def writer_options(kwargs: dict) -> dict:
     if _flag(kwargs, "write_emulation_constants", False):
         raise ValueError("write_emulation_constants=True is not supported (hls4ml's Vitis software-emulation "
                          "constants); hlsgen's C simulation needs none")
+    if kwargs.get("bit_exact") is not None:
+        _flag(kwargs, "bit_exact", True)
     return dict(clock_uncertainty=clock_uncertainty(kwargs.get("clock_uncertainty")),
                 write_tar=_flag(kwargs, "write_tar", False))

@@ -409,3 +409,30 @@ def test_json_plus_weights_through_the_loader(shared):
 
     m = load_keras_model(d / "qkeras_3layer.json", d / "qkeras_3layer_weights.h5")
     assert type(m.get_layer("fc1")).__name__ == "QDense"
+
+
+@needs_gxx
+@pytest.mark.parametrize("first", ["bits", "relu"])
+def test_quantizer_on_a_float_input_rounds_once(tmp_path, first):
+    """QKeras rounds a float input once, onto the first quantizer's grid; hlsgen's input type
+    (left 'auto') then takes that quantizer's grid, so it rounds once too (before, the input
+    was rounded to Model.Precision first and then again: off by one LSB on a few % of outputs)."""
+    qkeras, tf_keras = _qkeras()
+    import hlsgen
+
+    q = qkeras.quantized_bits(4, 0, alpha=1) if first == "bits" else qkeras.quantized_relu(4, 0)
+    inp = tf_keras.Input((16,), name="x")
+    x = qkeras.QActivation(q, name="inp_quant")(inp)
+    x = qkeras.QDense(16, kernel_quantizer=qkeras.quantized_bits(4, 0, alpha=1),
+                      bias_quantizer=qkeras.quantized_bits(4, 0, alpha=1), name="fc1")(x)
+    model = tf_keras.Model(inp, qkeras.QActivation(qkeras.quantized_relu(4, 0), name="relu1")(x))
+    X = np.random.default_rng(3).uniform(-1.5, 1.5, (3000, 16)).astype(np.float32).astype(np.float64)
+    cfg = hlsgen.utils.config_from_keras_model(model, granularity="name")
+    hm = hlsgen.convert_from_keras_model(model, hls_config=cfg, output_dir=str(tmp_path / "p"))
+    np.testing.assert_array_equal(hm.predict(X), model.predict(X, verbose=0))
+    t = hm.graph.tensors[hm.graph.inputs[0].tensor].type
+    assert t.fractional == (3 if first == "bits" else 4) and t.rounding == "RND_CONV"
+    # a precision the configuration names still wins
+    cfg["LayerName"]["x"]["Precision"]["result"] = "fixed<16,6>"
+    hm = hlsgen.convert_from_keras_model(model, hls_config=cfg, output_dir=str(tmp_path / "q"))
+    assert str(hm.graph.tensors[hm.graph.inputs[0].tensor].type) == "fixed<16,6>"

@@ -75,10 +75,18 @@ def check_last_axis(kl, b, inputs, what="channels-last (axis=-1)"):
 
 @handler("Dense")
 def dense(kl, inputs, b):
+    """Dense; on a (steps, features) or (rows, cols, features) input Keras applies it to every
+    position along the last axis: that is a 1x1 convolution (Conv1D / Conv2D), bit for bit."""
     weights = {"weight": kl.weight("kernel", 0)}
     bias = kl.weight("bias", 1) if kl.config.get("use_bias", True) else None
     if bias is not None:
         weights["bias"] = bias
+    rank = len(b.shape(inputs[0]))
+    if rank in (2, 3):
+        w = np.asarray(weights["weight"])
+        weights["weight"] = w.reshape((1,) * (rank - 1) + w.shape)
+        attrs = dict(padding="valid", kernel=(1, 1), strides=(1, 1))
+        return add_layer_activation(kl, b, b.add(f"Conv{rank - 1}D", kl.name, inputs, attrs, weights))
     return add_layer_activation(kl, b, b.add("Dense", kl.name, inputs, {}, weights))
 
 
@@ -98,6 +106,17 @@ def relu(kl, inputs, b):
     if float(c.get("threshold") or 0.0) != 0.0:
         attrs["threshold"] = float(c["threshold"])
     return b.add("Activation", kl.name, inputs, attrs)
+
+
+@handler("ThresholdedReLU")
+def thresholded_relu(kl, inputs, b):
+    """tf_keras' ThresholdedReLU: x where x > theta, else 0 (the relu family's threshold)."""
+    theta = float(kl.config.get("theta", 1.0))
+    if theta < 0:
+        raise ValueError(f"ThresholdedReLU layer {kl.name!r}: theta={theta} < 0 is not supported (negative outputs "
+                         "between theta and 0 would pass)")
+    return b.add("Activation", kl.name, inputs, {"activation": "relu", "threshold": theta} if theta else
+                 {"activation": "relu"})
 
 
 @handler("LeakyReLU")

@@ -109,7 +109,25 @@ def apply_plan(b, qz, inp, name):
             weights = {k: np.broadcast_to(v, (c,)).copy() for k, v in weights.items()}
         nm = name if i == len(steps) - 1 else f"{name}_{i}"
         out = b.add(st.kind, nm, [out], dict(st.attrs), weights)
+        if i == 0:
+            _note_input_quantizer(b.graph, inp, b.graph.producer(out), st)
     return out
+
+
+def _note_input_quantizer(graph, inp, layer, step):
+    """A quantizer reading a float graph input: QKeras rounds the input once, onto the
+    quantizer's grid.  The input type that makes hlsgen round once too (the same grid, modes
+    and range; signed for a relu) is noted here; ``flow`` gives it to the input when the
+    configuration leaves the input 'auto' and the quantizer is its only reader."""
+    if step.kind != "Activation" or inp not in {gi.tensor for gi in graph.inputs}:
+        return
+    t = step.attrs.get("types", {}).get("result")
+    act = step.attrs.get("activation")
+    if t is None or act not in ("linear", "relu") or step.attrs.get("max_value") is not None:
+        return
+    if act == "relu" and not t.signed:
+        t = FixedType(t.width + 1, t.integer + 1, True, t.rounding, t.saturation)
+    graph.quantized_inputs = dict(getattr(graph, "quantized_inputs", {}), **{inp: (layer.name, t)})
 
 
 def _bias(kl, index):
