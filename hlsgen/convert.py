@@ -263,8 +263,10 @@ def convert_from_onnx_model(model, hls_config=None, output_dir=DEFAULT_OUTPUT_DI
     Options as :func:`convert_from_keras_model`.  ONNX's channels-first layout is resolved
     in the frontend: an input that feeds a convolution is taken channels-last by
     ``predict`` (``hm.graph.onnx_io`` records every input's and output's axis order;
-    ``hlsgen.converters.onnx.to_hls_layout`` converts arrays).  Nothing is written until
-    ``write()``, ``compile()`` or ``predict()``.
+    ``hlsgen.converters.onnx.to_hls_layout`` converts arrays).  A model with several outputs
+    gives them as a list in the model's declared order (``graph.output``), which is the order
+    the model's users expect; hls4ml orders them by the layer that produces them instead.
+    Nothing is written until ``write()``, ``compile()`` or ``predict()``.
     """
     options, accel_kwargs, hls_config = _prepare("convert_from_onnx_model", kwargs, hls_config, dict(
         output_dir=output_dir, project_name=project_name, backend=backend, io_type=io_type,

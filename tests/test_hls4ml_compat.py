@@ -281,3 +281,37 @@ def test_63_bit_signed_wrap_types():
             if t.signed and r >= 1 << (t.width - 1):
                 r -= 1 << t.width
             assert gi == np.ldexp(float(r), -t.fractional), (spec, xi)
+
+
+# ---------------------------------------------------------------------- ONNX
+def _onnx_conv(ir_version, channels=1):
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper, numpy_helper
+
+    w = np.random.default_rng(0).normal(size=(2, channels, 3, 3)).astype(np.float32)
+    g = helper.make_graph([helper.make_node("Conv", ["x", "W"], ["y"], kernel_shape=[3, 3])], "g",
+                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", channels, 5, 5])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 2, 3, 3])],
+                          [numpy_helper.from_array(w, "W")])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    m.ir_version = ir_version
+    return onnx, m
+
+
+@needs_gxx
+def test_onnx_ir3_without_initializer_inputs_and_one_channel_layout(tmp_path):
+    onnx, m = _onnx_conv(3)
+    with pytest.raises(Exception, match="in initializer but not in graph input"):
+        onnx.checker.check_model(m)  # what IR 3 requires; hlsgen reads such a model as IR 4
+    hm = hlsgen.convert_from_onnx_model(m, output_dir=str(tmp_path / "p"))
+    assert m.ir_version == 3  # the caller's model is not changed
+    X = np.round(np.random.default_rng(1).normal(size=(7, 1, 5, 5)) * 64) / 64
+    Xh = hlsgen.converters.onnx.to_hls_layout(hm, X)
+    assert Xh.shape == (7, 5, 5, 1)  # one channel: still transposed to channels-last
+    y = hlsgen.converters.onnx.from_hls_layout(hm, hm.predict(Xh))
+    ort = pytest.importorskip("onnxruntime")
+    m.ir_version = 4
+    ref = ort.InferenceSession(m.SerializeToString()).run(None, {"x": X.astype(np.float32)})[0]
+    assert y.shape == ref.shape
+    np.testing.assert_allclose(y, ref, atol=2 ** -8)
+    np.testing.assert_array_equal(hm.predict(Xh), hm.predict_golden(Xh))
