@@ -32,7 +32,7 @@ from .core import _activation_name, add_activation, check_last_axis
 
 QUANTIZER_CLASSES = ("quantized_bits", "quantized_relu", "quantized_tanh", "quantized_sigmoid", "binary", "ternary",
                      "quantized_po2", "quantized_relu_po2", "stochastic_binary", "stochastic_ternary", "bernoulli",
-                     "quantized_ulaw", "quantized_hswish")
+                     "quantized_ulaw", "quantized_hswish", "binary_tanh")
 
 
 def _is_quantizer(a) -> bool:
@@ -42,6 +42,8 @@ def _is_quantizer(a) -> bool:
         return a.strip().split("(")[0].strip() in QUANTIZER_CLASSES
     if isinstance(a, dict):
         return a.get("class_name") in QUANTIZER_CLASSES
+    if callable(a) and getattr(a, "__name__", None) == "binary_tanh":  # a QKeras function, not a class
+        return str(getattr(a, "__module__", "")).startswith("qkeras")
     return type(a).__name__ in QUANTIZER_CLASSES and type(a).__module__.startswith("qkeras")
 
 
@@ -294,3 +296,14 @@ def qglobalavg(kl, inputs, b):
     return _finish(kl, b, out)
 
 
+
+
+@handler("QConv2DBatchnorm", "QDepthwiseConv2DBatchnorm")
+def qconv_batchnorm(kl, inputs, b):
+    raise ValueError(
+        f"{kl.class_name} layer {kl.name!r} is not supported: it folds the batch normalization into the kernel "
+        "in float32 (kernel * gamma / sqrt(variance + epsilon), moving statistics from training) and quantizes "
+        "the folded kernel, so its weights are not the stored ones and the folding's float32 roundings decide "
+        "the quantized values; hlsgen does not reproduce that bit for bit.  Build the model with QConv2D followed "
+        "by QBatchNormalization (hlsgen folds those exactly), or export the folded, quantized weights into a "
+        "QConv2D")
