@@ -14,6 +14,26 @@ from .fixed import FixedType, parse_type
 from .model import HLSModel
 from .saturation import SaturationWarning
 from . import profiling  # noqa: E402  (matplotlib is imported only when a figure is made)
+from . import converters, model, report, utils  # noqa: E402
+from .converters import onnx as _onnx_frontend  # noqa: E402,F401  (hlsgen.converters.onnx after import hlsgen)
+
+
+def _hls4ml_paths():
+    """hls4ml's module paths for the same functions: ``hlsgen.converters.convert_from_*``
+    (the converters sit below the conversion API, so the names are attached here rather
+    than imported there) and ``hlsgen.model.profiling``."""
+    import sys
+
+    from . import convert as _convert
+
+    for name in ("convert_from_keras_model", "convert_from_onnx_model", "convert_from_pytorch_model",
+                 "config_from_keras_model", "config_from_onnx_model", "config_from_pytorch_model"):
+        setattr(converters, name, getattr(_convert, name))
+    model.profiling = profiling
+    sys.modules.setdefault(__name__ + ".model.profiling", profiling)
+
+
+_hls4ml_paths()
 
 __version__ = "0.1.0"
 

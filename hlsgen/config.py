@@ -9,7 +9,7 @@ Model:
 LayerType:
   Dense: {ReuseFactor: 4}
 LayerName:
-  input_1: {Precision: {result: auto}}   # fixed<16,6,RND_CONV,SAT>, or fitted to calibration_data
+  input_1: {Precision: {result: auto}}   # Model.Precision, or fitted to calibration_data
   dense:
     Precision: {weight: auto, bias: auto, accum: auto, result: auto}
     ReuseFactor: 1
@@ -20,6 +20,18 @@ A precision is a type string or ``auto`` (hlsgen chooses it from the operand typ
 the weights; see ``infer_types``).  A string given where a dict is expected
 (``Precision: fixed<8,3>``) sets the layer's result, weight and bias types.
 Every key is checked: a misspelt or misplaced key is an error listing the valid ones.
+
+hls4ml's spellings are read too: a layer key ``<key>_t`` (``accum_t: fixed<20,8>``) is
+``Precision: {<key>: ...}``; ``Strategy`` ``resource_unrolled``/``ResourceUnrolled`` is
+Resource (hlsgen's Resource kernel already unrolls what the reuse factor leaves parallel);
+a layer kind's own Strategy values (Softmax ``stable``, ``latency``, ``argmax``, ``skip``;
+also as ``Implementation``) and keys (``table_size``/``TableSize``) go to the layer
+(``Layer.configure``).  Model keys: ``PipelineStyle`` (auto, pipeline, dataflow: the
+io_parallel top's pragma), ``BramFactor`` (accepted while no weight array is larger: hlsgen
+does not move weights to top-level ports), ``ConvImplementation`` (LineBuffer, what hlsgen
+builds), ``ChannelsLastConversion``/``TransposeOutputs`` (PyTorch).  A name-granularity
+configuration holds only what differs from the model level, so ``Model.ReuseFactor`` and
+``Model.Strategy`` set later still apply to every layer.
 """
 from __future__ import annotations
 
@@ -30,12 +42,27 @@ import yaml
 from .fixed import parse_type
 
 DEFAULT_PRECISION = "fixed<16,6,RND,SAT>"
-DEFAULT_INPUT_PRECISION = "fixed<16,6,RND_CONV,SAT>"
 STRATEGIES = ("Latency", "Resource")
-TOP_KEYS = ("Model", "LayerType", "LayerName", "AcceleratorConfig")
-MODEL_KEYS = ("Precision", "ReuseFactor", "Strategy", "Trace", "TraceOutput")
-LAYER_KEYS = ("Precision", "ReuseFactor", "Strategy", "Trace")
+STRATEGY_ALIASES = {"latency": "Latency", "resource": "Resource", "resourceunrolled": "Resource"}
+TOP_KEYS = ("Model", "LayerType", "LayerName", "AcceleratorConfig", "InputShape")
+MODEL_KEYS = ("Precision", "ReuseFactor", "Strategy", "Trace", "TraceOutput", "PipelineStyle", "BramFactor",
+              "ConvImplementation", "ChannelsLastConversion", "TransposeOutputs")
+LAYER_KEYS = ("Precision", "ReuseFactor", "Strategy", "Trace", "ConvImplementation", "Implementation")
+PIPELINE_STYLES = ("auto", "pipeline", "dataflow")
+CONV_IMPLEMENTATIONS = ("LineBuffer",)
+CHANNELS_LAST = ("full", "internal", "off")
+REFUSED = {
+    "PipelineInterval": "an initiation interval for the top is not implemented (the top's II follows from the "
+                        "layers' ReuseFactor)",
+    "maximum": "a maximum for the 'auto' types is not implemented ('auto' types are exact or fitted)",
+}
 INPUT_KIND = "Input"
+DEFAULT_BRAM_FACTOR = 1_000_000_000
+
+
+def strategy(value):
+    """'Latency' / 'Resource' for a Strategy value (hls4ml's spellings too), else None."""
+    return STRATEGY_ALIASES.get(str(value).strip().lower().replace("_", ""))
 
 
 class ConfigError(ValueError):
@@ -46,6 +73,8 @@ def _check_keys(d, valid, where):
     if not isinstance(d, dict):
         raise ConfigError(f"{where} must be a mapping, got {type(d).__name__}")
     for k in d:
+        if k in REFUSED and k not in valid:
+            raise ConfigError(f"{where}.{k} is not supported: {REFUSED[k]}")
         if k not in valid:
             raise ConfigError(f"unknown key {k!r} in {where}; valid keys: {', '.join(valid)}")
 
@@ -59,7 +88,12 @@ def _check_precision(value, where):
         raise ConfigError(f"{where}: {e}") from None
 
 
-def _check_common(d, where, precision_keys):
+def _check_choice(d, key, choices, where, fold=str.lower):
+    if key in d and fold(str(d[key])) not in [fold(c) for c in choices]:
+        raise ConfigError(f"{where}.{key} is {d[key]!r}; valid: {', '.join(choices)}")
+
+
+def _check_common(d, where, precision_keys, implementations=()):
     if "Precision" in d:
         p = d["Precision"]
         if isinstance(p, dict):
@@ -76,18 +110,26 @@ def _check_common(d, where, precision_keys):
         if not (isinstance(rf, str) and rf.strip().lower() == "auto") and (
                 not isinstance(rf, int) or isinstance(rf, bool) or rf < 1):
             raise ConfigError(f"{where}.ReuseFactor must be a positive integer or 'auto', got {rf!r}")
-    if "Strategy" in d and str(d["Strategy"]).capitalize() not in STRATEGIES:
-        raise ConfigError(f"{where}.Strategy is {d['Strategy']!r}; valid: {', '.join(STRATEGIES)}")
+    for key in ("Strategy", "Implementation"):
+        if key in d and strategy(d[key]) is None and str(d[key]).lower() not in implementations:
+            if key == "Strategy" or implementations:
+                valid = (STRATEGIES + ("ResourceUnrolled",) if key == "Strategy" else ()) + tuple(implementations)
+                raise ConfigError(f"{where}.{key} is {d[key]!r}; valid: {', '.join(valid)}")
+            raise ConfigError(f"{where}.Implementation is {d[key]!r}: this layer kind has one implementation; "
+                              "remove the key")
+    _check_choice(d, "ConvImplementation", CONV_IMPLEMENTATIONS, where)
     for key in ("Trace", "TraceOutput"):
         if key in d and not isinstance(d[key], bool):
             raise ConfigError(f"{where}.{key} must be true or false, got {d[key]!r}")
 
 
-def validate(config: dict, layer_kinds: dict, layer_precision_keys: dict) -> dict:
+def validate(config: dict, layer_kinds: dict, layer_precision_keys: dict, kind_options: dict | None = None) -> dict:
     """Check ``config`` against the model.
 
-    ``layer_kinds``: source layer name -> kind; ``layer_precision_keys``: kind -> keys.
-    Returns the config (unchanged) or raises ConfigError.
+    ``layer_kinds``: source layer name -> kind; ``layer_precision_keys``: kind -> keys;
+    ``kind_options``: kind -> {'accepted_precision_keys', 'implementations', 'config_keys'}
+    (the layer kinds' class attributes).  Returns the configuration with hls4ml's spellings
+    read (``<key>_t``, ``TableSize``; the argument is not changed) or raises ConfigError.
     """
     if config is None:
         return {}
@@ -104,19 +146,65 @@ def validate(config: dict, layer_kinds: dict, layer_precision_keys: dict) -> dic
             raise ConfigError("Model.Precision must be a type string, not 'auto'")
         _check_precision(model["Precision"], "Model.Precision")
     _check_common({k: v for k, v in model.items() if k != "Precision"}, "Model", ())
+    _check_choice(model, "PipelineStyle", PIPELINE_STYLES, "Model")
+    _check_choice(model, "ChannelsLastConversion", CHANNELS_LAST, "Model")
+    bf = model.get("BramFactor", DEFAULT_BRAM_FACTOR)
+    if isinstance(bf, bool) or not isinstance(bf, int) or bf < 0:
+        raise ConfigError(f"Model.BramFactor must be a non-negative integer, got {bf!r}")
     kinds = sorted(set(layer_precision_keys))
-    for kind, d in (config.get("LayerType") or {}).items():
-        if kind not in layer_precision_keys:
-            raise ConfigError(f"unknown layer type {kind!r} in LayerType; valid types: {', '.join(kinds)}")
-        _check_keys(d, LAYER_KEYS, f"LayerType.{kind}")
-        _check_common(d, f"LayerType.{kind}", layer_precision_keys[kind])
-    names = list(layer_kinds)
-    for name, d in (config.get("LayerName") or {}).items():
-        if name not in layer_kinds:
-            raise ConfigError(f"unknown layer name {name!r} in LayerName; the model's layers: {', '.join(names)}")
-        _check_keys(d, LAYER_KEYS, f"LayerName.{name}")
-        _check_common(d, f"LayerName.{name}", layer_precision_keys[layer_kinds[name]])
-    return config
+    options = kind_options or {}
+    normalized = {k: v for k, v in config.items() if k not in ("LayerType", "LayerName")}
+    for section, entries in (("LayerType", config.get("LayerType")), ("LayerName", config.get("LayerName"))):
+        if entries is None:
+            continue
+        if not isinstance(entries, dict):
+            raise ConfigError(f"{section} must be a mapping, got {type(entries).__name__}")
+        normalized[section] = {}
+        for key, d in entries.items():
+            if section == "LayerType" and key not in layer_precision_keys:
+                raise ConfigError(f"unknown layer type {key!r} in LayerType; valid types: {', '.join(kinds)}")
+            if section == "LayerName" and key not in layer_kinds:
+                raise ConfigError(f"unknown layer name {key!r} in LayerName; the model's layers: "
+                                  f"{', '.join(layer_kinds)}")
+            kind = key if section == "LayerType" else layer_kinds[key]
+            opt = options.get(kind, {})
+            pkeys = tuple(layer_precision_keys[kind]) + tuple(opt.get("accepted_precision_keys", ()))
+            where = f"{section}.{key}"
+            d = _hls4ml_spellings(d, pkeys, opt.get("config_keys", ()), where)
+            _check_keys(d, LAYER_KEYS + tuple(opt.get("config_keys", ())), where)
+            _check_common(d, where, pkeys, opt.get("implementations", ()))
+            normalized[section][key] = d
+    return normalized
+
+
+def _hls4ml_spellings(d, precision_keys, config_keys, where) -> dict:
+    """A layer entry with hls4ml's spellings read: ``<key>_t`` -> ``Precision.<key>``,
+    ``TableSize`` -> ``table_size``; the entry itself is not changed."""
+    if not isinstance(d, dict):
+        raise ConfigError(f"{where} must be a mapping, got {type(d).__name__}")
+    out = {}
+    precision = {}
+    for k, v in d.items():
+        if isinstance(k, str) and k.endswith("_t") and k[:-2] in precision_keys:
+            precision[k[:-2]] = v
+        elif k == "TableSize" and "table_size" in config_keys:
+            out["table_size"] = v
+        else:
+            out[k] = v
+    if precision:
+        p = out.get("Precision")
+        if p is None:
+            p = {}
+        elif not isinstance(p, dict):
+            p = {k: p for k in ("result", "weight", "bias") if k in precision_keys}
+        else:
+            p = dict(p)
+        for k, v in precision.items():
+            if k in p and str(p[k]).strip().lower() != "auto" and p[k] != v:
+                raise ConfigError(f"{where}: {k}_t={v!r} and Precision.{k}={p[k]!r} disagree; set one")
+            p[k] = v
+        out["Precision"] = p
+    return out
 
 
 def model_default_precision(config: dict) -> str:
@@ -126,15 +214,19 @@ def model_default_precision(config: dict) -> str:
     return p
 
 
-def layer_settings(config: dict, name: str, kind: str, precision_keys) -> dict:
-    """Resolve one layer's settings: LayerName over LayerType over Model."""
+def layer_settings(config: dict, name: str, kind: str, precision_keys, kind_implementations=(),
+                   kind_config_keys=()) -> dict:
+    """Resolve one layer's settings: LayerName over LayerType over Model (a validated
+    configuration: hls4ml's spellings already read)."""
     config = config or {}
     model = config.get("Model", {})
     out = {
         "precision": {k: "auto" for k in precision_keys},
         "reuse_factor": model.get("ReuseFactor", 1),
-        "strategy": str(model.get("Strategy", "Latency")).capitalize(),
+        "strategy": strategy(model.get("Strategy", "Latency")) or "Latency",
         "trace": bool(model.get("Trace", model.get("TraceOutput", False))),
+        "implementation": None,  # a kind's own Strategy / Implementation value (Layer.implementations)
+        "options": {},  # a kind's own keys (Layer.config_keys)
     }
     for d in ((config.get("LayerType") or {}).get(kind), (config.get("LayerName") or {}).get(name)):
         if not d:
@@ -148,10 +240,16 @@ def layer_settings(config: dict, name: str, kind: str, precision_keys) -> dict:
                     out["precision"][k] = p
         if "ReuseFactor" in d:
             out["reuse_factor"] = d["ReuseFactor"]
-        if "Strategy" in d:
-            out["strategy"] = str(d["Strategy"]).capitalize()
+        for key in ("Strategy", "Implementation"):
+            if key in d:
+                s = strategy(d[key])
+                if s is not None and key == "Strategy":
+                    out["strategy"] = s
+                if s is None or str(d[key]).strip().lower() in kind_implementations:
+                    out["implementation"] = str(d[key]).strip().lower()
         if "Trace" in d:
             out["trace"] = d["Trace"]
+        out["options"].update({k: v for k, v in d.items() if k in kind_config_keys})
     return out
 
 
@@ -174,14 +272,11 @@ def make_config(layers, granularity="model", default_precision=DEFAULT_PRECISION
             config["LayerType"].setdefault(kind, {"Precision": {k: "auto" for k in keys}})
     elif granularity == "name":
         config["LayerName"] = {}
+        # only what a user edits per layer: the precisions; ReuseFactor, Strategy and Trace
+        # come from Model unless a layer sets them (so changing Model later still applies)
         for name, kind, keys in layers:
-            entry = {"Precision": {k: "auto" for k in keys}, "Trace": False}
-            if kind == INPUT_KIND:  # 'auto': DEFAULT_INPUT_PRECISION, or fitted to calibration data
-                entry["Precision"] = {"result": "auto"}
-            else:
-                entry["ReuseFactor"] = int(default_reuse_factor)
-                entry["Strategy"] = "Latency"
-            config["LayerName"][name] = entry
+            # an input's 'auto': Model.Precision, or fitted to calibration data
+            config["LayerName"][name] = {"Precision": {k: "auto" for k in keys}}
     return config
 
 

@@ -13,8 +13,9 @@ from . import config as cfgmod
 from . import validate
 from .backends import backend_names, get_backend
 from .flow import configure_and_run_passes, layer_list, validated_config
-from .model import HLSModel
+from .model import HLSModel, check_pipeline_style
 from .options import ProjectOptions
+from .writer_options import WRITER_KWARGS, writer_options
 
 BACKENDS = backend_names()
 ACCEL_KWARGS = ("board", "part", "interface", "weights", "driver", "clock_period", "input_type", "output_type",
@@ -32,9 +33,22 @@ def _keras_graph(model, weights_file=None):
     return parse_keras_model(model)
 
 
-def config_from_keras_model(model, granularity="model", default_precision=cfgmod.DEFAULT_PRECISION,
-                            default_reuse_factor=1):
-    """An editable configuration dict for ``model`` (YAML-able, hls4ml schema)."""
+def _config_args(backend, max_precision):
+    """hls4ml's ``backend`` and ``max_precision`` arguments of ``config_from_*``: a backend
+    name is checked (the configuration is the same for every backend); a maximum precision
+    is refused."""
+    if backend is not None:
+        get_backend(backend)
+    if max_precision is not None:
+        raise cfgmod.ConfigError(f"max_precision={max_precision!r} is not supported: "
+                                 f"{cfgmod.REFUSED['maximum']}")
+
+
+def config_from_keras_model(model, granularity="model", backend=None, default_precision=cfgmod.DEFAULT_PRECISION,
+                            default_reuse_factor=1, max_precision=None):
+    """An editable configuration dict for ``model`` (YAML-able, hls4ml schema; arguments as
+    hls4ml's)."""
+    _config_args(backend, max_precision)
     graph = _keras_graph(model)
     return cfgmod.make_config(layer_list(graph), granularity, default_precision, default_reuse_factor)
 
@@ -57,6 +71,7 @@ def _load_config(hls_config):
 def _check_options(opts, accel_kwargs, config):
     backend = get_backend(opts["backend"])
     opts["backend"] = backend.name
+    opts["hls_tool"] = backend.hls_tool
     opts.update(backend.target(accel_kwargs, config))
     if opts.get("part") is not None:
         from .estimate.parts import part_info
@@ -77,8 +92,10 @@ def _check_options(opts, accel_kwargs, config):
 def _prepare(fn: str, kwargs: dict, hls_config, options: dict):
     """The options every frontend shares, checked: (options, accelerator kwargs, config)."""
     accel_kwargs = {k: kwargs.pop(k, None) for k in ACCEL_KWARGS}
+    options.update(writer_options({k: kwargs.pop(k) for k in WRITER_KWARGS if k in kwargs}))
     if kwargs:
-        raise TypeError(f"unknown option(s) {', '.join(sorted(kwargs))} for {fn}")
+        raise TypeError(f"unknown option(s) {', '.join(sorted(kwargs))} for {fn}; valid: "
+                        f"{', '.join(sorted(ACCEL_KWARGS + WRITER_KWARGS))} (and the named arguments)")
     hls_config = _load_config(hls_config)
     _check_options(options, accel_kwargs, hls_config)
     return options, accel_kwargs, hls_config
@@ -104,6 +121,7 @@ def build_model(graph, hls_config, options, accel_kwargs=None, calibration_data=
     warn_weights(weight_table(graph))
     backend.check_graph(accel, graph)
     hm = HLSModel(graph, config, ProjectOptions.make(**options))
+    check_pipeline_style(hm)
     return _fit(hm) if check_fit else hm
 
 
@@ -227,10 +245,11 @@ def _with_onnx_input_types(config, graph, force=False):
     return config
 
 
-def config_from_onnx_model(model, granularity="model", default_precision=cfgmod.DEFAULT_PRECISION,
-                           default_reuse_factor=1):
+def config_from_onnx_model(model, granularity="model", backend=None, default_precision=cfgmod.DEFAULT_PRECISION,
+                           default_reuse_factor=1, max_precision=None):
     """An editable configuration dict for an ONNX model (path, bytes or ModelProto).
     Inputs quantized by a QONNX Quant node get that node's exact type."""
+    _config_args(backend, max_precision)
     graph = _onnx_graph(model)
     config = cfgmod.make_config(layer_list(graph), granularity, default_precision, default_reuse_factor)
     return _with_onnx_input_types(config, graph, force=True)
@@ -244,8 +263,10 @@ def convert_from_onnx_model(model, hls_config=None, output_dir=DEFAULT_OUTPUT_DI
     Options as :func:`convert_from_keras_model`.  ONNX's channels-first layout is resolved
     in the frontend: an input that feeds a convolution is taken channels-last by
     ``predict`` (``hm.graph.onnx_io`` records every input's and output's axis order;
-    ``hlsgen.converters.onnx.to_hls_layout`` converts arrays).  Nothing is written until
-    ``write()``, ``compile()`` or ``predict()``.
+    ``hlsgen.converters.onnx.to_hls_layout`` converts arrays).  A model with several outputs
+    gives them as a list in the model's declared order (``graph.output``), which is the order
+    the model's users expect; hls4ml orders them by the layer that produces them instead.
+    Nothing is written until ``write()``, ``compile()`` or ``predict()``.
     """
     options, accel_kwargs, hls_config = _prepare("convert_from_onnx_model", kwargs, hls_config, dict(
         output_dir=output_dir, project_name=project_name, backend=backend, io_type=io_type,
@@ -284,15 +305,44 @@ def _pytorch_graph(model, input_shape, channels_last=False):
     return parse_pytorch_model(model, input_shape, channels_last)
 
 
-def config_from_pytorch_model(model, input_shape, granularity="model", default_precision=cfgmod.DEFAULT_PRECISION,
-                              default_reuse_factor=1, channels_last=False):
+def _channels_last(channels_last, conversion, transpose_outputs):
+    """hls4ml's ``channels_last_conversion`` / ``transpose_outputs`` -> hlsgen's ``channels_last``
+    (arrays in and out in one layout): 'full' / False is the PyTorch layout (the default),
+    'internal' with ``transpose_outputs=True`` is channels-last in and out."""
+    if conversion is None:
+        return channels_last
+    if conversion == "full" and not transpose_outputs:
+        return channels_last
+    if conversion == "internal" and transpose_outputs:
+        return True
+    raise ValueError(f"channels_last_conversion={conversion!r} with transpose_outputs={transpose_outputs!r} is not "
+                     "supported: hlsgen takes and gives arrays in one layout, the PyTorch one ('full', "
+                     "transpose_outputs=False) or channels-last (channels_last=True)")
+
+
+def config_from_pytorch_model(model, input_shape, granularity="model", backend=None,
+                              default_precision=cfgmod.DEFAULT_PRECISION, default_reuse_factor=1,
+                              channels_last_conversion=None, transpose_outputs=False, max_precision=None,
+                              channels_last=False):
     """An editable configuration dict for a ``torch.nn.Module``, whose layer names are the
     module names (``fc1``, ``layers.0``; functional calls ``cat``, ``add``, ``blk.relu``) and
     whose input names are the forward's argument names.  ``input_shape``: one sample's
-    shape without the batch, e.g. ``(3, 32, 32)`` (a list of shapes for several inputs)."""
+    shape without the batch, e.g. ``(3, 32, 32)`` (a list of shapes for several inputs); it is
+    kept under ``InputShape``, so ``convert_from_pytorch_model`` may take it from there."""
+    _config_args(backend, max_precision)
+    channels_last = _channels_last(channels_last, channels_last_conversion, transpose_outputs)
     graph = _pytorch_graph(model, input_shape, channels_last)
     config = cfgmod.make_config(layer_list(graph), granularity, default_precision, default_reuse_factor)
+    config["InputShape"] = _shape_for_yaml(input_shape)
+    config["Model"].update(ChannelsLastConversion="internal" if channels_last else "full",
+                           TransposeOutputs=bool(channels_last))
     return _with_onnx_input_types(config, graph, force=True)
+
+
+def _shape_for_yaml(shape):
+    if isinstance(shape, list) and shape and isinstance(shape[0], (list, tuple)):
+        return [list(s) for s in shape]
+    return list(shape)
 
 
 def _torch_arrays(graph, arrays, what, outputs=False):
@@ -317,7 +367,7 @@ def _torch_arrays(graph, arrays, what, outputs=False):
     return out
 
 
-def convert_from_pytorch_model(model, input_shape, hls_config=None, output_dir=DEFAULT_OUTPUT_DIR,
+def convert_from_pytorch_model(model, input_shape=None, hls_config=None, output_dir=DEFAULT_OUTPUT_DIR,
                                project_name=DEFAULT_PROJECT, backend="Vivado", io_type="io_parallel",
                                input_data_tb=None, output_data_tb=None, calibration_data=None, channels_last=False,
                                **kwargs) -> HLSModel:
@@ -335,6 +385,17 @@ def convert_from_pytorch_model(model, input_shape, hls_config=None, output_dir=D
 
     options, accel_kwargs, hls_config = _prepare("convert_from_pytorch_model", kwargs, hls_config, dict(
         output_dir=output_dir, project_name=project_name, backend=backend, io_type=io_type))
+    if input_shape is None:
+        input_shape = (hls_config or {}).get("InputShape")
+        if input_shape is None:
+            raise TypeError("convert_from_pytorch_model needs input_shape, as an argument or as the configuration's "
+                            "InputShape (config_from_pytorch_model writes it)")
+        if isinstance(input_shape, list) and input_shape and isinstance(input_shape[0], (list, tuple)):
+            input_shape = [tuple(s) for s in input_shape]
+        else:
+            input_shape = tuple(input_shape)
+    m = (hls_config or {}).get("Model") or {}
+    channels_last = _channels_last(channels_last, m.get("ChannelsLastConversion"), m.get("TransposeOutputs", False))
     graph = _pytorch_graph(model, input_shape, channels_last)
     options["input_data_tb"] = _torch_arrays(graph, input_data_tb, "input_data_tb")
     options["output_data_tb"] = _torch_arrays(graph, output_data_tb, "output_data_tb", outputs=True)

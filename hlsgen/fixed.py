@@ -136,8 +136,13 @@ class FixedType:
             # wide types: values this wide are exact in rounding; only saturation matters
             r = self._round(x)
             lo, hi = float(self.min_raw), float(self.max_raw)
-            if self.saturation == "WRAP":
-                return np.ldexp(r, -self.fractional)  # no overflow representable in doubles
+            if self.saturation == "WRAP":  # modulo 2^W in doubles (exact whenever the result is)
+                mod = float(2.0 ** self.width)
+                low = np.fmod(r, mod)
+                low = np.where(low < 0, low + mod, low)
+                if self.signed:
+                    low = np.where(low >= mod / 2, low - mod, low)
+                return np.ldexp(low, -self.fractional)
             return np.ldexp(np.clip(r, lo, hi), -self.fractional)
         return self.from_raw(self.quantize_raw(x))
 
@@ -149,10 +154,10 @@ class FixedType:
         raw = np.asarray(raw, dtype=np.int64)
         if self.width >= 64:
             return raw
-        m = (raw & np.int64((1 << self.width) - 1)).astype(np.int64)
-        if self.signed:
-            m = np.where(m >= (1 << (self.width - 1)), m - (1 << self.width), m)
-        return m
+        if self.signed:  # sign-extend the low W bits (int64 shifts: no Python int above 2**63)
+            k = np.int64(64 - self.width)
+            return np.left_shift(raw, k) >> k
+        return (raw & np.int64((1 << self.width) - 1)).astype(np.int64)
 
     def _round(self, x: np.ndarray) -> np.ndarray:
         if not np.all(np.isfinite(x)):
@@ -195,8 +200,9 @@ class FixedType:
             return np.clip(r, lo, hi).astype(np.int64)
         # WRAP / WRAP_SM: keep the low W bits (exact on doubles via fmod)
         mod = float(2.0 ** self.width)
-        low = np.fmod(r, mod)
-        low = np.where(low < 0, low + mod, low).astype(np.int64)  # 0 .. 2^W-1, exact
+        # |fmod| < 2^W <= 2^63 is exact and fits int64; its two's complement has the low W
+        # bits of the value (adding 2^W in doubles would round once W > 53)
+        low = np.fmod(r, mod).astype(np.int64) & np.int64((1 << self.width) - 1)  # 0 .. 2^W-1
         val = self.wrap_raw(low)
         if self.saturation == "WRAP_SM":
             return self._wrap_sm(r, val, over | under)

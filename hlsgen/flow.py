@@ -32,10 +32,39 @@ def layer_list(graph) -> list:
     return rows
 
 
+def kind_options() -> dict:
+    """kind -> what the configuration may set for it beyond the common keys."""
+    return {kind: dict(accepted_precision_keys=cls.accepted_precision_keys, implementations=cls.implementations,
+                       config_keys=cls.config_keys) for kind, cls in LAYER_KINDS.items()}
+
+
 def validated_config(graph, hls_config) -> dict:
     """``hls_config`` (or the default configuration) checked against the graph's layers."""
     rows = layer_list(graph)
-    return cfgmod.validate(hls_config or cfgmod.make_config(rows), {n: k for n, k, _ in rows}, precision_keys())
+    return cfgmod.validate(hls_config or cfgmod.make_config(rows), {n: k for n, k, _ in rows}, precision_keys(),
+                           kind_options())
+
+
+def _check_bram_factor(graph, config):
+    bf = (config.get("Model") or {}).get("BramFactor", cfgmod.DEFAULT_BRAM_FACTOR)
+    for lay in graph.layers:
+        for key, w in lay.weights.items():
+            if w.size > bf:
+                raise cfgmod.ConfigError(
+                    f"Model.BramFactor {bf}: weight {key!r} of layer {lay.source_name!r} has {w.size} values; moving "
+                    "weights above BramFactor to top-level ports (hls4ml's 'bram' storage) is not implemented: "
+                    "raise BramFactor, or use backend='VivadoAccelerator' with weights='reprogrammable' for "
+                    "weights that arrive through a port")
+
+
+def _input_quantizer_type(graph, gi):
+    """The type a frontend noted for input ``gi`` (its only reader is a quantizer: see
+    ``converters.keras.qkeras``), or None."""
+    name, t = getattr(graph, "quantized_inputs", {}).get(gi.tensor, (None, None))
+    readers = graph.consumers(gi.tensor)
+    if t is None or len(readers) != 1 or readers[0].name != name or gi.tensor in graph.outputs:
+        return None
+    return t
 
 
 def _auto_input_type(graph, gi):
@@ -51,21 +80,30 @@ def configure_and_run_passes(graph, config: dict, weights_fixed: bool, calibrati
     """Apply the (validated) configuration to the graph's layers and run the passes.
     ``weights_fixed``: the weights are constants of the design (not reloaded at run time);
     ``calibration_data``: checked sample arrays for the 'auto' result types."""
+    _check_bram_factor(graph, config)
     for lay in graph.layers:
-        s = cfgmod.layer_settings(config, lay.config_name, lay.kind, lay.precision_keys)
+        s = cfgmod.layer_settings(config, lay.config_name, lay.kind, lay.precision_keys, lay.implementations,
+                                  lay.config_keys)
         lay.cfg.precision, lay.cfg.reuse_factor = s["precision"], s["reuse_factor"]
         lay.cfg.strategy, lay.cfg.trace = s["strategy"], s["trace"]
+        lay.configure(s["options"], s["implementation"])
     input_types = {}
     graph.auto_inputs = set()  # inputs whose precision is 'auto': calibration data fit them
-    for gi in graph.inputs:
-        s = cfgmod.layer_settings(config, gi.source_name, cfgmod.INPUT_KIND, ("result",))
-        p = s["precision"]["result"]
-        auto = isinstance(p, str) and p.strip().lower() == "auto"
-        hint = _auto_input_type(graph, gi) if auto else None
-        if auto and hint is None:
-            graph.auto_inputs.add(gi.name)
-        input_types[gi.name] = hint or parse_type(cfgmod.DEFAULT_INPUT_PRECISION if auto else p)
     default = parse_type(cfgmod.model_default_precision(config))
+    for gi in graph.inputs:
+        p = cfgmod.layer_settings(config, gi.source_name, cfgmod.INPUT_KIND, ("result",))["precision"]["result"]
+        auto = isinstance(p, str) and p.strip().lower() == "auto"
+        quantizer = _input_quantizer_type(graph, gi) if auto else None
+        hint = _auto_input_type(graph, gi) if auto else None
+        if quantizer is not None:
+            input_types[gi.name] = quantizer  # QKeras rounds the float input once: onto its quantizer's grid
+        elif hint is not None:
+            input_types[gi.name] = hint  # what its first layer asks for (an Embedding's integer indices)
+        elif auto:
+            graph.auto_inputs.add(gi.name)
+            input_types[gi.name] = default  # as in hls4ml: Model.Precision, until calibration data fit it
+        else:
+            input_types[gi.name] = parse_type(p)
     ctx = PassContext(TypeContext(default, data_width=default.width, weights_fixed=weights_fixed), input_types)
     run_flow(graph, OPTIMIZE, ctx)
     if calibration_data is not None:

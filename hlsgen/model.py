@@ -132,8 +132,13 @@ class HLSModel:
 
     @property
     def dataflow(self) -> bool:
-        """The network function runs its layers as a DATAFLOW pipeline."""
-        return _dataflow_ok(self.graph) and any(
+        """The network function runs its layers as a DATAFLOW pipeline (io_parallel; io_stream
+        always does): as ``Model.PipelineStyle`` says ('dataflow' where HLS allows it), or with
+        'auto' when a Resource layer shares its multipliers."""
+        style = str((self.config.get("Model") or {}).get("PipelineStyle", "auto")).lower()
+        if style == "pipeline" or not _dataflow_ok(self.graph):
+            return False
+        return style == "dataflow" or any(
             lay.cfg.strategy == "Resource" and lay.cfg.reuse_factor > 1 for lay in self.graph.layers)
 
     def estimate(self, share: float | None = None, tool: str = "vitis_hls"):
@@ -212,6 +217,8 @@ class HLSModel:
         check_writable(self.output_dir)
         files = self.files()
         write_project(files, self.output_dir)
+        if self.options.write_tar:
+            _write_tar(self.output_dir)
         self._written = True
         self._sim = None
         return self.output_dir
@@ -273,6 +280,8 @@ class HLSModel:
                              "to synthesize anyway")
         if not self._written:
             self.write()
+        if hls_tool is None and self.options.hls_tool != "auto":
+            hls_tool = self.options.hls_tool  # backend 'Vitis': vitis_hls
         return build(self.output_dir, csim=csim, synth=synth, cosim=cosim, export=export, bitfile=bitfile,
                      hls_tool=hls_tool, jobs=jobs)
 
@@ -352,6 +361,19 @@ class TestbenchData:
         return self._hm._bus_outputs(golden_outputs(self._hm.graph, self.inputs))
 
 
+def check_pipeline_style(hm) -> None:
+    """``Model.PipelineStyle`` against the io type and the graph (before anything is written)."""
+    from .config import ConfigError
+
+    style = str((hm.config.get("Model") or {}).get("PipelineStyle", "auto")).lower()
+    if style == "pipeline" and hm.options.io_type == "io_stream":
+        raise ConfigError("Model.PipelineStyle 'pipeline' with io_stream: an io_stream network is a DATAFLOW of "
+                          "stream processes; use 'auto' or 'dataflow', or io_type='io_parallel'")
+    if style == "dataflow" and hm.options.io_type == "io_parallel" and not _dataflow_ok(hm.graph):
+        raise ConfigError("Model.PipelineStyle 'dataflow': an array of this network has several readers, which "
+                          "HLS DATAFLOW forbids (one producer, one consumer); use 'auto' or 'pipeline'")
+
+
 def _dataflow_ok(graph) -> bool:
     """io_parallel may run its layers as a DATAFLOW pipeline only if every array has one
     reader (HLS's single-producer, single-consumer rule); otherwise the top is pipelined."""
@@ -375,3 +397,15 @@ def load_array(a, what: str = "array"):
         except ValueError as e:
             raise ValueError(f"{what}: cannot read {str(p)!r}: {e}") from None
     return a
+
+
+def _write_tar(output_dir):
+    """``<output_dir>.tar.gz`` of the written project (hls4ml's ``write_tar``)."""
+    import tarfile
+    from pathlib import Path
+
+    out = Path(output_dir)
+    tmp = out.with_name(out.name + ".tar.gz.tmp")
+    with tarfile.open(tmp, "w:gz") as tf:
+        tf.add(out, arcname=out.name)
+    tmp.replace(out.with_name(out.name + ".tar.gz"))

@@ -27,6 +27,9 @@ class ProjectOptions:
     tb_samples: int = 1000             # testbench samples at most
     fit_share: Optional[float] = None  # share of the part the fit check allows (None: the estimator's default)
     write_data_header: bool = True     # data.h of the C driver from the testbench data
+    clock_uncertainty: Optional[str] = None  # '12.5%' or ns, for the HLS tools (None: the tool's default)
+    hls_tool: str = "auto"             # the HLS tool build() prefers ('vitis_hls' for backend 'Vitis')
+    write_tar: bool = False            # write() also leaves <output_dir>.tar.gz
 
     @classmethod
     def fields(cls) -> tuple:

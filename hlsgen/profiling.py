@@ -269,3 +269,10 @@ def write_figures(figs: dict, folder) -> list:
                 fig.savefig(p, dpi=110)
                 paths.append(p)
     return paths
+
+
+def get_ymodel_keras(keras_model, X) -> dict:
+    """hls4ml's name: {layer name: output} of every layer of a Keras model on ``X`` (the
+    input layers excluded), to compare with ``HLSModel.trace``."""
+    names = [lay.name for lay in keras_model.layers if type(lay).__name__ != "InputLayer"]
+    return framework_outputs(keras_model, names, X)

@@ -48,8 +48,14 @@ Inputs: QKeras takes the float input as is; hlsgen quantizes it to the input typ
 input precision).  Accumulators are exact by default and can get wide (a BatchNormalization
 folded into quantized weights: float32 scales); set ``accum``/``result`` in the
 configuration to trade exactness for size.
-Not implemented (rejected with a message): quantized_relu with negative_slope or
-use_sigmoid, 1-bit sign / binary / ternary / po2 *activations*, use_real_tanh/sigmoid.
+binary, binary_tanh and ternary activations (fixed alpha and threshold) are Step layers
+(``layers.step``): exact comparisons against QKeras' float32 thresholds; QKeras returns the
+level through a float32 straight-through sum x + (-x + q), which can miss q by one float32
+ulp of x (large |x|), where hlsgen gives q.
+Not implemented (rejected with a message): quantized_relu with negative_slope (its negative
+side has a grid of its own) or use_sigmoid, 1-bit sign / po2 *activations*, alpha='auto'
+on binary/ternary activations (data-dependent scales), use_real_tanh/sigmoid (float32
+transcendental functions of every value).
 QBatchNormalization in QKeras multiplies by a float32 rsqrt: exact agreement after the
 next quantizer then holds unless a float32 rounding of x*inv lands exactly across a
 rounding boundary of that quantizer (probability ~2^-18 per value with 24-bit scales;
@@ -85,6 +91,7 @@ PARAMS = {
     "binary": [("use_01", False), ("alpha", None), ("use_stochastic_rounding", False)],
     "ternary": [("alpha", None), ("threshold", None), ("use_stochastic_rounding", False),
                 ("number_of_unrolls", 5)],
+    "binary_tanh": [],
     "quantized_po2": [("bits", 8), ("max_value", None), ("use_stochastic_rounding", False),
                       ("quadratic_approximation", False), ("log2_rounding", "rnd"), ("qnoise_factor", 1.0),
                       ("var_name", None), ("use_ste", True), ("use_variables", False)],
@@ -153,6 +160,9 @@ def parse_quantizer(q, where: str = "") -> Quantizer | None:
         name = q.get("class_name")
         args, kwargs = [], dict(q.get("config") or {})
         text = f"{name}({', '.join(f'{k}={v!r}' for k, v in kwargs.items())})"
+    elif callable(q) and getattr(q, "__name__", None) == "binary_tanh" and \
+            str(getattr(q, "__module__", "")).startswith("qkeras"):
+        name, args, kwargs, text = "binary_tanh", [], {}, "binary_tanh"  # a function, not a class
     elif hasattr(q, "get_config") and type(q).__module__.startswith("qkeras"):
         obj = q
         name = type(q).__name__
@@ -493,7 +503,8 @@ def activation_plan(qz: Quantizer) -> list:
         if qz["use_sigmoid"]:
             qz.fail("use_sigmoid=1 gives a non-uniform output grid (not implemented)")
         if float(qz["negative_slope"] or 0.0) != 0.0:
-            qz.fail("negative_slope != 0 is not implemented")
+            qz.fail("negative_slope != 0 is not implemented: QKeras quantizes the negative side on a grid of its "
+                    "own (its bits and the slope), which hlsgen has no exact kernel for")
         bits, integer = int(qz["bits"]), int(np.asarray(qz["integer"]))
         t = FixedType(bits, integer, False, "RND_CONV", "SAT")
         attrs = {"activation": "relu", "types": {"result": t}}
@@ -522,7 +533,47 @@ def activation_plan(qz: Quantizer) -> list:
         half = FixedType(2, 0, False, **WEIGHT_MODES)  # holds 0.5 exactly
         return [Step("BatchNormalization", {"types": {"result": t, "scale": half, "bias": half}},
                      {"scale": np.array([0.5]), "bias": np.array([0.5])})]
+    if n in ("binary", "ternary", "binary_tanh"):
+        return [_step_plan(qz)]
     qz.fail(f"{n} as an activation is not implemented")
+
+
+F32_HALF_ULP_HALF = 2.0 ** -25  # half an ulp of 0.5 in float32
+
+
+def _scale(qz):
+    alpha = qz["alpha"]
+    if isinstance(alpha, str):
+        qz.fail(f"alpha={alpha!r} on activations scales by a data-dependent factor")
+    if alpha is not None and np.ndim(alpha) != 0:
+        qz.fail("an alpha array on activations is not implemented")
+    return 1.0 if alpha is None else float(np.float32(alpha))
+
+
+def _step_plan(qz):
+    """binary / binary_tanh / ternary activations as a Step layer (``layers.step``): the value
+    QKeras' quantizer defines, q = scale * sign-like(x), with QKeras' float32 thresholds.
+    (QKeras returns it as x + (-x + q) in float32, which can differ from q by one float32
+    ulp of x for large |x|; hlsgen gives q.)"""
+    if qz.params.get("use_stochastic_rounding"):
+        qz.fail("it rounds stochastically")
+    if qz.name == "binary_tanh":
+        # 2 * round(clip(0.5 x + 0.5, 0, 1)) - 1 in float32: +1 once 0.5 x + 0.5 rounds above 0.5,
+        # i.e. x > 2^-24 (0.5 + 2^-25 ties to even, back to 0.5)
+        return Step("Step", {"thresholds": [2 * F32_HALF_ULP_HALF], "levels": [-1.0, 1.0], "strict": True})
+    s = _scale(qz)
+    if qz.name == "binary":  # sign(x) with sign(0) -> +1; use_01: (sign + 1) / 2
+        lo = 0.0 if qz["use_01"] else -s
+        return Step("Step", {"thresholds": [0.0], "levels": [lo, s], "strict": False})
+    thr = qz["threshold"]
+    thr = 0.33 if thr is None else thr
+    if isinstance(thr, str) or np.ndim(thr) != 0:
+        qz.fail(f"threshold={thr!r} is not a number")
+    t = float(np.float32(thr))
+    if t <= 0:
+        qz.fail(f"threshold={thr!r} must be positive")
+    # (|x| >= t) * sign(x): -s for x <= -t, 0 in between, s for x >= t
+    return Step("Step", {"thresholds": [-t, t], "levels": [-s, 0.0, s], "strict": [True, False]})
 
 
 # ---------------------------------------------------------------------------- environment

@@ -251,7 +251,12 @@ def test_capability_flags_name_the_kinds_the_passes_act_on():
     assert {k for k, c in LAYER_KINDS.items() if c.folds_affine} == conv_like
     assert {k for k, c in LAYER_KINDS.items() if c.fuses_relu} == conv_like
     assert {k for k, c in LAYER_KINDS.items() if c.is_channel_affine} == {"BatchNormalization"}
-    assert {k for k, c in LAYER_KINDS.items() if c.is_identity} == {"Identity"}
+    assert {k for k, c in LAYER_KINDS.items() if c.is_identity is True} == {"Identity"}
+    # a Softmax is an identity only when configured with Strategy 'skip' (a per-layer property)
+    sm = LAYER_KINDS["Softmax"]("s", "s", ["x"], ["y"], {})
+    assert sm.is_identity is False
+    sm.configure({}, "skip")
+    assert sm.is_identity is True
     make = lambda **a: LAYER_KINDS["Activation"]("a", "a", ["x"], ["y"], a)  # noqa: E731
     assert make(activation="relu").is_plain_relu and make(activation="relu").rounds_once
     assert not make(activation="relu", max_value=6.0).is_plain_relu

@@ -409,3 +409,76 @@ def test_json_plus_weights_through_the_loader(shared):
 
     m = load_keras_model(d / "qkeras_3layer.json", d / "qkeras_3layer_weights.h5")
     assert type(m.get_layer("fc1")).__name__ == "QDense"
+
+
+@needs_gxx
+@pytest.mark.parametrize("first", ["bits", "relu"])
+def test_quantizer_on_a_float_input_rounds_once(tmp_path, first):
+    """QKeras rounds a float input once, onto the first quantizer's grid; hlsgen's input type
+    (left 'auto') then takes that quantizer's grid, so it rounds once too (before, the input
+    was rounded to Model.Precision first and then again: off by one LSB on a few % of outputs)."""
+    qkeras, tf_keras = _qkeras()
+    import hlsgen
+
+    q = qkeras.quantized_bits(4, 0, alpha=1) if first == "bits" else qkeras.quantized_relu(4, 0)
+    inp = tf_keras.Input((16,), name="x")
+    x = qkeras.QActivation(q, name="inp_quant")(inp)
+    x = qkeras.QDense(16, kernel_quantizer=qkeras.quantized_bits(4, 0, alpha=1),
+                      bias_quantizer=qkeras.quantized_bits(4, 0, alpha=1), name="fc1")(x)
+    model = tf_keras.Model(inp, qkeras.QActivation(qkeras.quantized_relu(4, 0), name="relu1")(x))
+    X = np.random.default_rng(3).uniform(-1.5, 1.5, (3000, 16)).astype(np.float32).astype(np.float64)
+    cfg = hlsgen.utils.config_from_keras_model(model, granularity="name")
+    hm = hlsgen.convert_from_keras_model(model, hls_config=cfg, output_dir=str(tmp_path / "p"))
+    np.testing.assert_array_equal(hm.predict(X), model.predict(X, verbose=0))
+    t = hm.graph.tensors[hm.graph.inputs[0].tensor].type
+    assert t.fractional == (3 if first == "bits" else 4) and t.rounding == "RND_CONV"
+    # a precision the configuration names still wins
+    cfg["LayerName"]["x"]["Precision"]["result"] = "fixed<16,6>"
+    hm = hlsgen.convert_from_keras_model(model, hls_config=cfg, output_dir=str(tmp_path / "q"))
+    assert str(hm.graph.tensors[hm.graph.inputs[0].tensor].type) == "fixed<16,6>"
+
+
+@needs_gxx
+@pytest.mark.parametrize("act", ["binary()", "binary(use_01=True)", "binary(alpha=0.5)", "ternary()",
+                                 "ternary(alpha=2.0, threshold=0.25)", "binary_tanh"])
+def test_step_activations(tmp_path, act):
+    """binary / ternary / binary_tanh activations: exact levels at QKeras' float32 thresholds."""
+    qkeras, tf_keras = _qkeras()
+    import hlsgen
+
+    inp = tf_keras.Input((8,), name="x")
+    x = qkeras.QDense(12, kernel_quantizer=qkeras.quantized_bits(6, 0, alpha=1),
+                      bias_quantizer=qkeras.quantized_bits(6, 0, alpha=1), name="fc")(inp)
+    q = qkeras.quantizers.binary_tanh if act == "binary_tanh" else eval("qkeras." + act)  # noqa: S307
+    model = tf_keras.Model(inp, qkeras.QActivation(q, name="act")(x))
+    X = np.round(np.random.default_rng(5).uniform(-2, 2, (2000, 8)) * 32) / 32
+    hm = hlsgen.convert_from_keras_model(model, output_dir=str(tmp_path / "p"))
+    assert hm.graph.layers[-1].kind == "Step"
+    y = hm.predict(X)
+    ref = model.predict(X, verbose=0).astype(np.float64)
+    # QKeras gives the level through x + (-x + q) in float32: at most one float32 ulp of x away
+    fc = tf_keras.Model(inp, model.get_layer("fc").output).predict(X, verbose=0)
+    np.testing.assert_array_less(np.abs(y - ref), np.spacing(np.abs(fc).astype(np.float32)) * 2 + 1e-12)
+    np.testing.assert_array_equal(y, hm.predict_golden(X))
+    levels = set(np.unique(y))
+    assert len(levels) >= 2 and levels <= set(np.unique(np.round(ref, 5)))
+
+
+def test_qconv2d_batchnorm_and_real_sigmoid_refused_with_the_reason(tmp_path):
+    qkeras, tf_keras = _qkeras()
+    import hlsgen
+
+    inp = tf_keras.Input((6, 6, 2), name="x")
+    out = qkeras.QConv2DBatchnorm(3, 3, kernel_quantizer=qkeras.quantized_bits(6, 0, alpha=1),
+                                  bias_quantizer=qkeras.quantized_bits(6, 0, alpha=1), name="cbn")(inp)
+    with pytest.raises(ValueError, match="QConv2DBatchnorm layer 'cbn' is not supported: it folds the batch "
+                                         "normalization into the kernel in float32"):
+        hlsgen.convert_from_keras_model(tf_keras.Model(inp, out), output_dir=str(tmp_path / "a"))
+    inp = tf_keras.Input((4,), name="x")
+    out = qkeras.QActivation(qkeras.quantized_sigmoid(6, use_real_sigmoid=True), name="s")(inp)
+    with pytest.raises(ValueError, match="use_real_sigmoid=True needs float32 sigmoid"):
+        hlsgen.convert_from_keras_model(tf_keras.Model(inp, out), output_dir=str(tmp_path / "b"))
+    out = qkeras.QActivation(qkeras.quantized_relu(4, 0, negative_slope=0.25), name="r")(inp)
+    with pytest.raises(ValueError, match="negative_slope"):
+        hlsgen.convert_from_keras_model(tf_keras.Model(inp, out), output_dir=str(tmp_path / "c"))
+    assert not any((tmp_path / d).exists() for d in "abc")

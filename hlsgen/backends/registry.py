@@ -18,6 +18,7 @@ class Backend:
 
     name: str = ""
     takes_accelerator_options = False  # interface, weights, driver, bus types (AcceleratorConfig)
+    hls_tool = "auto"  # the HLS tool the build scripts and build() prefer ('auto': whichever is installed)
 
     def target(self, kwargs: dict, config: dict | None) -> dict:
         """Checked before the model is read: the part, board and clock period as far as the

@@ -208,6 +208,7 @@ TAIL_CODES = {None: "tail_clamp", "identity": "tail_identity", "scaled": "tail_s
 class Activation(Layer):
     kind = "Activation"
     precision_keys = ("result", "table", "slope", "bound", "accum")
+    config_keys = ("table_size",)  # entries of a table function's table (hls4ml's table_size / TableSize)
     cpp_headers = ("nnet_activation.h",)
     cpp_config_tpl = """struct {{ config }} : nnet::activ_config {
     static const unsigned n_in = {{ n_in }};
@@ -274,6 +275,14 @@ class Activation(Layer):
         else:
             self.func = self.fn  # linear, hard_sigmoid
         self.recip = None
+
+    def configure(self, options: dict, implementation) -> None:
+        if "table_size" in options:
+            n = options["table_size"]
+            if isinstance(n, bool) or not isinstance(n, int) or n < 2 or n & (n - 1) or n > 65536:
+                raise ValueError(f"layer {self.source_name!r}: table_size must be a power of two in 2..65536, "
+                                 f"got {n!r}")
+            self.attrs["table_size"] = n
 
     # ------------------------------------------------------------------ capabilities
     @property

@@ -43,6 +43,14 @@ class Layer:
     kind: str = ""
     #: Precision keys the configuration may set for this kind (``result`` always).
     precision_keys: tuple = ("result",)
+    #: Precision keys accepted in a configuration (as hls4ml writes them) that the kind does
+    #: not need; its docstring says why.
+    accepted_precision_keys: tuple = ()
+    #: Values of the configuration's ``Strategy`` that pick an implementation of this kind
+    #: (besides Latency/Resource), e.g. Softmax 'argmax'; see ``configure``.
+    implementations: tuple = ()
+    #: Other configuration keys of this kind (e.g. Softmax 'table_size'); see ``configure``.
+    config_keys: tuple = ()
     #: weight key -> C++ variable prefix; the same key names the weight's precision.
     weight_vars: dict = {}
     #: nnet_utils headers the C++ needs.
@@ -86,6 +94,13 @@ class Layer:
         self.in_types: list = []  # set by type inference
         self.aliases: list = []  # source names of layers merged into this one (whose output it now gives)
         self.cfg = LayerConfig()
+
+    def configure(self, options: dict, implementation) -> None:
+        """Apply the configuration's ``config_keys`` values (``options``) and the chosen
+        ``implementation`` (one of ``implementations``, or None); errors name the layer."""
+        self.attrs.update(options)
+        if implementation is not None:
+            self.attrs["implementation"] = implementation
 
     def __repr__(self):
         return f"<{self.kind} {self.source_name!r}>"

@@ -43,6 +43,8 @@ class LogSoftmax(Softmax):
     kind = "LogSoftmax"
     precision_keys = ("result", "exp_table", "log_table", "accum")
     table_size_keys = ("exp_table_size", "log_table_size")
+    implementations = ("stable", "latency", "legacy", "skip")
+    config_keys = ("table_size", "exp_table_size", "log_table_size", "skip")
     cpp_config_tpl = """struct {{ config }} : nnet::softmax_config {
     static const unsigned n_in = {{ n_in }};
     static const unsigned n_slice = {{ n_slice }};

@@ -22,7 +22,17 @@ truncations) plus one result LSB; measured in the tests.
 Precision keys: ``result`` (auto ufixed<W,0,RND,SAT>: outputs lie in [0, 1], 1 saturates to
 1 - 2^-W, and all W bits are fraction), ``exp_table`` (auto ufixed<18,1,RND,SAT>: entries
 in [1, 2), 17 fractional bits), ``inv_table`` (auto ufixed<18,0,RND,SAT>: entries in
-(1/2, 1)), ``accum`` (auto exact, as above).
+(1/2, 1)), ``accum`` (auto exact, as above).  ``inv_inp`` (hls4ml's ``inv_inp_t``, the type
+its reciprocal table is indexed by) is accepted and has no effect: step 4 indexes the exact
+sum normalized by its leading one, whatever its range.
+
+Configuration (hls4ml's keys): ``Strategy`` ``stable`` or ``latency`` -> the algorithm above
+(it is range-robust, so hls4ml's two variants are one here); ``argmax`` -> 1 at the first
+largest element of each slice and 0 elsewhere (exact; through the result type, so an
+all-fraction ufixed<W,0> gives 1 - 2^-W); ``skip`` -> the layer is removed (the model outputs
+its input, as hls4ml's skip does).  ``table_size`` sets both table sizes, ``exp_table_size``
+and ``inv_table_size`` each one; ``skip: true`` is Strategy ``skip``; ``Implementation``
+``legacy`` (hls4ml's older table softmax) is the algorithm above.
 """
 from __future__ import annotations
 
@@ -40,10 +50,17 @@ LOG2E = 1.4426950408889634
 class Softmax(Layer):
     kind = "Softmax"
     precision_keys = ("result", "exp_table", "inv_table", "accum")
+    accepted_precision_keys = ("inv_inp",)
+    implementations = ("stable", "latency", "legacy", "argmax", "skip")  # Strategy / Implementation values
+    config_keys = ("table_size", "exp_table_size", "inv_table_size", "skip")
     cpp_headers = ("nnet_softmax.h",)
     #: attributes holding table sizes (powers of two, default 1024)
     table_size_keys = ("exp_table_size", "inv_table_size")
-    cpp_config_tpl = """struct {{ config }} : nnet::softmax_config {
+    cpp_config_tpl = """{% if argmax %}struct {{ config }} {
+    static const unsigned n_in = {{ n_in }};
+    static const unsigned n_slice = {{ n_slice }};
+    static const unsigned reuse_factor = {{ reuse_factor }};
+};{% else %}struct {{ config }} : nnet::softmax_config {
     static const unsigned n_in = {{ n_in }};
     static const unsigned n_slice = {{ n_slice }};
     static const unsigned reuse_factor = {{ reuse_factor }};
@@ -62,10 +79,11 @@ class Softmax(Layer):
     typedef {{ exp_index_t }} exp_index_t;
     typedef {{ inv_scaled_t }} inv_scaled_t;
     static log2e_t log2e() { return log2e_t({{ log2e }}); }
-};"""
+};{% endif %}"""
     cpp_call_tpl = (
-        "nnet::softmax<{{ in_t[0] }}, {{ t.result }}, {{ config }}>"
-        "({{ ins[0] }}, {{ out }}, {{ tb.exp_table }}, {{ tb.inv_table }});"
+        "{% if argmax %}nnet::softmax_argmax<{{ in_t[0] }}, {{ t.result }}, {{ config }}>({{ ins[0] }}, {{ out }});"
+        "{% else %}nnet::softmax<{{ in_t[0] }}, {{ t.result }}, {{ config }}>"
+        "({{ ins[0] }}, {{ out }}, {{ tb.exp_table }}, {{ tb.inv_table }});{% endif %}"
     )
 
     def __init__(self, *args, **kw):
@@ -74,10 +92,37 @@ class Softmax(Layer):
         a.setdefault("axis", -1)
         for k in self.table_size_keys:
             a.setdefault(k, 1024)
-            v = int(a[k])
-            if v < 2 or v & (v - 1) or v > 65536:
-                raise ValueError(f"{self.kind} layer {self.source_name!r}: {k} must be a power of two in 2..65536, got {v}")
+        self._check_sizes()
         self.n = None
+
+    def _check_sizes(self):
+        for k in self.table_size_keys:
+            v = self.attrs[k]
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 2 or v & (v - 1) or v > 65536:
+                raise ValueError(f"{self.kind} layer {self.source_name!r}: {k} must be a power of two in 2..65536, "
+                                 f"got {v!r}")
+
+    def configure(self, options: dict, implementation) -> None:
+        if "table_size" in options:
+            for k in self.table_size_keys:
+                self.attrs[k] = options["table_size"]
+        self.attrs.update({k: v for k, v in options.items() if k not in ("table_size", "skip")})
+        self._check_sizes()
+        if implementation is not None:
+            self.attrs["implementation"] = implementation
+        skip = options.get("skip", False)
+        if not isinstance(skip, bool):
+            raise ValueError(f"Softmax layer {self.source_name!r}: skip must be true or false, got {skip!r}")
+        if skip:
+            self.attrs["implementation"] = "skip"
+
+    @property
+    def is_identity(self):
+        return self.attrs.get("implementation") == "skip"
+
+    @property
+    def argmax(self) -> bool:
+        return self.attrs.get("implementation") == "argmax"
 
     def output_shape(self, in_shapes):
         shape = tuple(in_shapes[0])
@@ -105,6 +150,8 @@ class Softmax(Layer):
         if x_t.width > 44:
             raise ValueError(f"{self.kind} layer {self.source_name!r}: input type {x_t} is wider than 44 bits")
         self.types["result"] = self.configured("result") or FixedType(ctx.default.width, 0, False, **RND_SAT)
+        if self.argmax:
+            return
         it = self.configured("inv_table") or FixedType(18, 0, False, **RND_SAT)
         if it.max_value < 1.0 - 2.0 ** -self.inv_bits or it.min_value > 0.5:
             raise ValueError(f"Softmax layer {self.source_name!r}: inv_table type {it} must hold values in (1/2, 1)")
@@ -143,6 +190,8 @@ class Softmax(Layer):
         return {"exp_table": (self.types["exp_table"], self.types["exp_table"].quantize(exp_vals))}
 
     def tables(self):
+        if self.argmax:
+            return {}
         inv_vals = reciprocal_table(self.inv_bits)
         return {**self.exp_table(), "inv_table": (self.types["inv_table"], self.types["inv_table"].quantize(inv_vals))}
 
@@ -178,6 +227,11 @@ class Softmax(Layer):
     def golden(self, xs):
         x = np.asarray(xs[0], dtype=np.float64)
         shape = x.shape
+        if self.argmax:
+            x2 = x.reshape(-1, shape[-1])
+            onehot = np.zeros_like(x2)
+            onehot[np.arange(x2.shape[0]), np.argmax(x2, axis=1)] = 1.0  # the first maximum, as the C++
+            return self.types["result"].quantize(onehot).reshape(shape)
         _, e, s = self.exponentials(x.reshape(-1, shape[-1]))
         # 4: reciprocal
         inv_tab = self.tables()["inv_table"][1]
@@ -189,7 +243,10 @@ class Softmax(Layer):
     def exp_context(self, graph):
         """The C++ values of steps 1-3 (shared with LogSoftmax)."""
         shape = graph.tensors[self.inputs[0]].shape
-        return dict(
+        if self.argmax:
+            return dict(argmax=True, n_in=int(np.prod(shape)), n_slice=int(shape[-1]),
+                        reuse_factor=self.cfg.reuse_factor)
+        return dict(argmax=False,
             n_in=int(np.prod(shape)),
             n_slice=int(shape[-1]),
             reuse_factor=self.cfg.reuse_factor,
@@ -205,5 +262,7 @@ class Softmax(Layer):
         )
 
     def cpp_context(self, graph):
+        if self.argmax:
+            return self.exp_context(graph)
         return dict(self.exp_context(graph), inv_table_size=int(self.attrs["inv_table_size"]), inv_bits=self.inv_bits,
                     inv_scaled_t=self._inv_scaled_t.cpp())

@@ -82,12 +82,14 @@ def csim_files(code: ProjectCode, tb_inputs: list, tb_expected: list, tb_referen
     return files
 
 
-def build_files(code: ProjectCode, part: str, board, clock_period: float) -> list:
+def build_files(code: ProjectCode, part: str, board, clock_period: float, hls_tool: str = "auto",
+                clock_uncertainty: str | None = None) -> list:
     """build_prj.tcl (and hls_config.cfg, the same for the Vitis unified flow) for the bare network
     top (backend 'Vivado'): HLS csim/synth/cosim/export for ``part`` (on ``board``, if one is given)."""
     p = code.project
     s = HlsScript(project_name=p, part=part, board=board, top_name=p, ip_vlnv=f"xilinx.com:hls:{p}:1.0",
-                  sources=[f"firmware/{p}.cpp"], clock_period_ns=float(clock_period))
+                  sources=[f"firmware/{p}.cpp"], clock_period_ns=float(clock_period), hls_tool=hls_tool,
+                  clock_uncertainty=clock_uncertainty)
     return [("build_prj.tcl", render_build_tcl(s)), ("hls_config.cfg", render_hls_config(s))]
 
 

@@ -31,6 +31,14 @@ class VivadoBackend(Backend):
     def files(self, hm, tb) -> tuple:
         code, o = hm.lowering, hm.options
         files = firmware_files(code, hm.dataflow, reprogrammable=False, synth_top=True)
-        files += build_files(code, o.part, o.board, o.clock_period)
+        files += build_files(code, o.part, o.board, o.clock_period, o.hls_tool, o.clock_uncertainty)
         files += csim_files(code, tb.inputs, tb.expected, tb.reference, None, None, o.board.name if o.board else None)
         return files, None
+
+
+@register_backend
+class VitisBackend(VivadoBackend):
+    """Backend 'Vitis': the same HLS project, for Vitis HLS (its build scripts and ``build()``
+    run vitis_hls, or the unified flow through hls_config.cfg)."""
+    name = "Vitis"
+    hls_tool = "vitis_hls"

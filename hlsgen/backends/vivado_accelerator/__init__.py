@@ -62,24 +62,25 @@ def context(code, opts: AcceleratorOptions, tb_samples: int = 1, timing: dict | 
     return ctx
 
 
-def spec(code, opts: AcceleratorOptions, hls_tool: str = "auto") -> BlockDesignSpec:
+def spec(code, opts: AcceleratorOptions, hls_tool: str = "auto", clock_uncertainty=None) -> BlockDesignSpec:
     return BlockDesignSpec(
         project_name=code.project, board=opts.board, interface=opts.interface,
         reprogrammable=opts.reprogrammable, in_width=opts.in_packing.bus_bits,
         out_width=opts.out_packing.bus_bits, clock_period_ns=opts.clock_period, hls_tool=hls_tool,
+        clock_uncertainty=clock_uncertainty,
         hls_cflags="-std=c++0x -DHLSGEN_REPROGRAMMABLE_WEIGHTS" if opts.reprogrammable else "-std=c++0x",
         hls_tb_cflags="-std=c++0x -DHLSGEN_REPROGRAMMABLE_WEIGHTS" if opts.reprogrammable else "-std=c++0x",
     )
 
 
 def accelerator_files(code, opts: AcceleratorOptions, tb_samples: int = 1, timing: dict | None = None,
-                      dataflow: bool = False):
+                      dataflow: bool = False, hls_tool: str = "auto", clock_uncertainty=None):
     """Top, host-side runner, build scripts and the interface description. ``timing``: the
     estimated ``ii``/``latency`` of the top (the C simulation's model cycle count)."""
     p = code.project
     ctx = context(code, opts, tb_samples, timing, dataflow)
     desc = describe(code, opts, timing)
-    s = spec(code, opts)
+    s = spec(code, opts, hls_tool, clock_uncertainty)
     return [
         (f"firmware/{p}_axi.h", render("vivado_accelerator/myproject_axi.h.j2", **ctx)),
         (f"firmware/{p}_axi.cpp", render("vivado_accelerator/myproject_axi.cpp.j2", **ctx)),

@@ -27,7 +27,17 @@ class VivadoAcceleratorBackend(Backend):
     def files(self, hm, tb) -> tuple:
         code, acc = hm.lowering, hm.accelerator
         files = firmware_files(code, hm.dataflow, reprogrammable=acc.reprogrammable, synth_top=False)
-        accel_files, accel_ctx, desc = accelerator_files(code, acc, tb.n_samples, hm.top_timing(), hm.dataflow)
+        accel_files, accel_ctx, desc = accelerator_files(code, acc, tb.n_samples, hm.top_timing(), hm.dataflow,
+                                                         hm.options.hls_tool, hm.options.clock_uncertainty)
         files += accel_files
         files += csim_files(code, tb.inputs, tb.expected, tb.reference, accel_ctx, desc, acc.board.name)
         return files, desc
+
+
+@register_backend
+class VitisAcceleratorBackend(VivadoAcceleratorBackend):
+    """Backend 'VitisAccelerator' for the Zynq boards: the accelerator of 'VivadoAccelerator',
+    built with Vitis HLS.  (hls4ml's VitisAccelerator also targets Alveo/Versal cards through
+    XRT kernels; those are not boards hlsgen knows, and ``board=`` lists the ones it does.)"""
+    name = "VitisAccelerator"
+    hls_tool = "vitis_hls"

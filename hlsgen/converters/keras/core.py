@@ -128,9 +128,13 @@ def relu(kl, inputs, b):
 
 @handler("ThresholdedReLU")
 def thresholded_relu(kl, inputs, b):
-    """tf_keras ThresholdedReLU: y = x if x > theta else 0 (ReLU with a threshold, no slope)."""
+    """tf_keras' ThresholdedReLU: x where x > theta, else 0 (the relu family's threshold)."""
     theta = float(kl.config.get("theta", 1.0))
-    return b.add("Activation", kl.name, inputs, {"activation": "relu", "threshold": theta})
+    if theta < 0:
+        raise ValueError(f"ThresholdedReLU layer {kl.name!r}: theta={theta} < 0 is not supported (negative outputs "
+                         "between theta and 0 would pass)")
+    return b.add("Activation", kl.name, inputs, {"activation": "relu", "threshold": theta} if theta else
+                 {"activation": "relu"})
 
 
 @handler("LeakyReLU")

@@ -32,7 +32,7 @@ from .core import _activation_name, add_activation, check_last_axis, dense_last_
 
 QUANTIZER_CLASSES = ("quantized_bits", "quantized_relu", "quantized_tanh", "quantized_sigmoid", "binary", "ternary",
                      "quantized_po2", "quantized_relu_po2", "stochastic_binary", "stochastic_ternary", "bernoulli",
-                     "quantized_ulaw", "quantized_hswish")
+                     "quantized_ulaw", "quantized_hswish", "binary_tanh")
 
 
 def _is_quantizer(a) -> bool:
@@ -42,6 +42,8 @@ def _is_quantizer(a) -> bool:
         return a.strip().split("(")[0].strip() in QUANTIZER_CLASSES
     if isinstance(a, dict):
         return a.get("class_name") in QUANTIZER_CLASSES
+    if callable(a) and getattr(a, "__name__", None) == "binary_tanh":  # a QKeras function, not a class
+        return str(getattr(a, "__module__", "")).startswith("qkeras")
     return type(a).__name__ in QUANTIZER_CLASSES and type(a).__module__.startswith("qkeras")
 
 
@@ -109,7 +111,25 @@ def apply_plan(b, qz, inp, name):
             weights = {k: np.broadcast_to(v, (c,)).copy() for k, v in weights.items()}
         nm = name if i == len(steps) - 1 else f"{name}_{i}"
         out = b.add(st.kind, nm, [out], dict(st.attrs), weights)
+        if i == 0:
+            _note_input_quantizer(b.graph, inp, b.graph.producer(out), st)
     return out
+
+
+def _note_input_quantizer(graph, inp, layer, step):
+    """A quantizer reading a float graph input: QKeras rounds the input once, onto the
+    quantizer's grid.  The input type that makes hlsgen round once too (the same grid, modes
+    and range; signed for a relu) is noted here; ``flow`` gives it to the input when the
+    configuration leaves the input 'auto' and the quantizer is its only reader."""
+    if step.kind != "Activation" or inp not in {gi.tensor for gi in graph.inputs}:
+        return
+    t = step.attrs.get("types", {}).get("result")
+    act = step.attrs.get("activation")
+    if t is None or act not in ("linear", "relu") or step.attrs.get("max_value") is not None:
+        return
+    if act == "relu" and not t.signed:
+        t = FixedType(t.width + 1, t.integer + 1, True, t.rounding, t.saturation)
+    graph.quantized_inputs = dict(getattr(graph, "quantized_inputs", {}), **{inp: (layer.name, t)})
 
 
 def _bias(kl, index):
@@ -277,3 +297,14 @@ def qglobalavg(kl, inputs, b):
     return _finish(kl, b, out)
 
 
+
+
+@handler("QConv2DBatchnorm", "QDepthwiseConv2DBatchnorm")
+def qconv_batchnorm(kl, inputs, b):
+    raise ValueError(
+        f"{kl.class_name} layer {kl.name!r} is not supported: it folds the batch normalization into the kernel "
+        "in float32 (kernel * gamma / sqrt(variance + epsilon), moving statistics from training) and quantizes "
+        "the folded kernel, so its weights are not the stored ones and the folding's float32 roundings decide "
+        "the quantized values; hlsgen does not reproduce that bit for bit.  Build the model with QConv2D followed "
+        "by QBatchNormalization (hlsgen folds those exactly), or export the folded, quantized weights into a "
+        "QConv2D")

@@ -181,14 +181,17 @@ class Converter:
             if a.dtype.kind == "f":
                 validate.finite(a, f"ONNX initializer {init.name!r}")
             self.consts[init.name] = a
+        self.input_perms = {}
         for name, shape in self.inputs:
             perm = demanded_perm(name, shape, self.consumers, self.const_names)
+            # the permutation the input is stored in, as chosen (find_perm could not tell it from
+            # the data order when that is the same, e.g. one channel)
+            self.input_perms[name] = tuple(perm)
             ir_name = sanitize(name, self.taken)
             gi = GraphInput(ir_name, name, f"{ir_name}_in")
             self.graph.add_input(gi, permuted_shape(shape, perm))
             self.vals[name] = Val(gi.tensor, shape, perm_index(shape, perm))
             self.consts.pop(name, None)
-        self.input_perms = {name: find_perm(self.vals[name]) for name, _ in self.inputs}
         for node in g.node:
             outs = [o for o in node.output if o]
             if outs and all(o in self.const_names for o in outs) and self._fold(node):

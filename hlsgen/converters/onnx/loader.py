@@ -59,9 +59,25 @@ def default_opset(model) -> int:
     raise OnnxConversionError("the ONNX model imports no default-domain opset (opset_import has no '' entry)")
 
 
+def _ir4_if_initializers_are_not_inputs(model):
+    """IR versions below 4 require every initializer to be a graph input too; tools (e.g.
+    qonnx's cleanup) leave IR 3 models without those inputs, which mean the same as in IR 4.
+    Such a model is read as IR 4 (a copy; the caller's model is not changed)."""
+    if model.ir_version >= 4:
+        return model
+    inputs = {i.name for i in model.graph.input}
+    if all(init.name in inputs for init in model.graph.initializer):
+        return model
+    fixed = type(model)()
+    fixed.CopyFrom(model)
+    fixed.ir_version = 4
+    return fixed
+
+
 def check_model(model):
     """onnx.checker, the opset range, and shape inference (which must succeed)."""
     onnx = _onnx()
+    model = _ir4_if_initializers_are_not_inputs(model)
     opset = default_opset(model)
     if not MIN_OPSET <= opset <= MAX_OPSET:
         raise OnnxConversionError(f"the model uses ONNX opset {opset}; hlsgen supports opsets {MIN_OPSET} to "

@@ -189,6 +189,30 @@ Slices:
     }
 }
 
+// Strategy 'argmax': 1 at the (first) largest element of each slice, 0 elsewhere; the
+// comparison is exact, so the result is the framework's argmax on the same inputs.
+template <class data_T, class res_T, typename CONFIG_T>
+void softmax_argmax(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_in]) {
+    #pragma HLS PIPELINE II=CONFIG_T::reuse_factor
+ArgmaxSlices:
+    for (unsigned r = 0; r < CONFIG_T::n_in / CONFIG_T::n_slice; r++) {
+        #pragma HLS UNROLL
+        unsigned best = 0;
+        data_T m = data[r * CONFIG_T::n_slice];
+        for (unsigned j = 1; j < CONFIG_T::n_slice; j++) {
+            #pragma HLS UNROLL
+            if (data[r * CONFIG_T::n_slice + j] > m) {
+                m = data[r * CONFIG_T::n_slice + j];
+                best = j;
+            }
+        }
+        for (unsigned j = 0; j < CONFIG_T::n_slice; j++) {
+            #pragma HLS UNROLL
+            res[r * CONFIG_T::n_slice + j] = (j == best) ? (res_T)1 : (res_T)0;
+        }
+    }
+}
+
 } // namespace nnet
 
 #endif

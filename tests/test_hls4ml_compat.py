@@ -1,0 +1,317 @@
+"""hls4ml users change one import: module paths, arguments, backends and configuration keys
+as hls4ml documents them, each implemented or refused with the reason."""
+import subprocess
+import sys
+import tarfile
+
+import numpy as np
+import pytest
+
+import hlsgen
+from hlsgen.fixed import parse_type
+
+from conftest import REPO, needs_gxx
+
+keras = pytest.importorskip("keras")
+
+
+def dense_softmax(seed=0, n_in=6, n_out=5):
+    keras.utils.set_random_seed(seed)
+    inp = keras.Input((n_in,), name="x")
+    d = keras.layers.Dense(n_out, name="dense")(inp)
+    out = keras.layers.Activation("softmax", name="softmax")(d)
+    return keras.Model(inp, out)
+
+
+def on_grid(rng, shape, frac=6, lo=-4, hi=4):
+    return np.round(rng.uniform(lo, hi, size=shape) * 2**frac) / 2**frac
+
+
+# ---------------------------------------------------------------------- module paths
+def test_hls4ml_module_paths_after_a_plain_import():
+    code = ("import hlsgen, hlsgen.convert as c, hlsgen.profiling as p\n"
+            "import hlsgen.model.profiling as mp\n"
+            "from hlsgen.utils.config import config_from_keras_model as k\n"
+            "assert hlsgen.utils.config_from_keras_model is c.config_from_keras_model is k\n"
+            "assert hlsgen.utils.config_from_onnx_model is c.config_from_onnx_model\n"
+            "assert hlsgen.utils.config_from_pytorch_model is c.config_from_pytorch_model\n"
+            "for f in ('keras', 'onnx', 'pytorch'):\n"
+            "    n = f'convert_from_{f}_model'\n"
+            "    assert getattr(hlsgen.converters, n) is getattr(c, n)\n"
+            "assert callable(hlsgen.converters.onnx.to_hls_layout)\n"
+            "assert mp is p and hlsgen.model.profiling is p\n"
+            "assert callable(hlsgen.report.read_vivado_report)\n")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO, env={"PYTHONPATH": str(REPO), "PATH": ""})
+
+
+def test_config_from_keras_model_takes_hls4mls_arguments():
+    m = dense_softmax()
+    cfg = hlsgen.utils.config_from_keras_model(m, granularity="name", backend="Vitis",
+                                               default_precision="fixed<18,8>", default_reuse_factor=4)
+    assert cfg["Model"]["Precision"] == "fixed<18,8>" and cfg["Model"]["ReuseFactor"] == 4
+    with pytest.raises(ValueError, match="unknown backend 'Quartus'; valid backends: Vivado, Vitis"):
+        hlsgen.utils.config_from_keras_model(m, backend="Quartus")
+    with pytest.raises(hlsgen.ConfigError, match="max_precision.*not supported"):
+        hlsgen.utils.config_from_keras_model(m, max_precision="fixed<32,16>")
+
+
+# ---------------------------------------------------------------------- writer options
+@needs_gxx
+def test_clock_uncertainty_and_write_tar(tmp_path):
+    out = tmp_path / "prj"
+    hm = hlsgen.converters.convert_from_keras_model(dense_softmax(), output_dir=str(out), backend="Vitis",
+                                                    clock_uncertainty="15%", write_tar=True)
+    hm.write()
+    tcl = (out / "build_prj.tcl").read_text()
+    assert "15%" in tcl and "tool vitis_hls" in tcl
+    assert "clock_uncertainty=15%" in (out / "hls_config.cfg").read_text()
+    with tarfile.open(str(out) + ".tar.gz") as tf:
+        names = tf.getnames()
+    assert "prj/firmware/myproject.cpp" in names and "prj/build_prj.tcl" in names
+    hm = hlsgen.convert_from_keras_model(dense_softmax(), output_dir=str(tmp_path / "p2"), clock_uncertainty=1.25)
+    assert hm.options.clock_uncertainty == "1.25" and hm.options.hls_tool == "auto" and not hm.options.write_tar
+
+
+@pytest.mark.parametrize("kwargs, msg", [
+    (dict(clock_uncertainty="lots"), r"clock_uncertainty 'lots': expected a percentage"),
+    (dict(clock_uncertainty="120%"), r"percentage must be in \[0, 100\)"),
+    (dict(write_weights_txt=False), r"write_weights_txt=False is not supported: hlsgen's weight headers include"),
+    (dict(namespace="ns"), r"namespace='ns' is not supported"),
+    (dict(tb_output_stream="file"), r"tb_output_stream='file' is not supported"),
+    (dict(write_emulation_constants=True), r"write_emulation_constants=True is not supported"),
+    (dict(write_tar="yes"), r"write_tar must be True or False"),
+])
+def test_writer_options_refused_with_the_reason(tmp_path, kwargs, msg):
+    with pytest.raises(ValueError, match=msg):
+        hlsgen.convert_from_keras_model(dense_softmax(), output_dir=str(tmp_path / "prj"), **kwargs)
+    assert not (tmp_path / "prj").exists()
+
+
+def test_unknown_option_lists_the_valid_ones(tmp_path):
+    with pytest.raises(TypeError, match=r"unknown option\(s\) clock_skew for convert_from_keras_model; valid: "
+                                        r".*clock_uncertainty.*write_tar"):
+        hlsgen.convert_from_keras_model(dense_softmax(), output_dir=str(tmp_path / "p"), clock_skew=1)
+    hm = hlsgen.convert_from_keras_model(dense_softmax(), output_dir=str(tmp_path / "p"), write_weights_txt=True,
+                                         namespace=None)
+    assert hm.options.backend == "Vivado"
+
+
+# ---------------------------------------------------------------------- backends
+def test_backend_names(tmp_path):
+    names = hlsgen.backends.backend_names()
+    assert {"Vivado", "Vitis", "VivadoAccelerator", "VitisAccelerator"} <= set(names)
+    hm = hlsgen.convert_from_keras_model(dense_softmax(), output_dir=str(tmp_path / "a"), backend="vitisaccelerator",
+                                         board="pynq-z2", interface="axi_stream")
+    assert hm.options.backend == "VitisAccelerator" and hm.options.hls_tool == "vitis_hls"
+    assert hm.options.board.name == "pynq-z2"
+    files = dict(hm.files())
+    assert "tool vitis_hls" in files["build_prj.tcl"] and "design.tcl" in files
+    with pytest.raises(ValueError, match="unknown backend 'Catapult'; valid backends: Vivado, Vitis, "
+                                         "VivadoAccelerator, VitisAccelerator"):
+        hlsgen.convert_from_keras_model(dense_softmax(), output_dir=str(tmp_path / "b"), backend="Catapult")
+    with pytest.raises(ValueError, match="interface: accelerator options need backend='VivadoAccelerator'"):
+        hlsgen.convert_from_keras_model(dense_softmax(), output_dir=str(tmp_path / "b"), backend="Vitis",
+                                        interface="axi_stream")
+
+
+# ---------------------------------------------------------------------- configuration keys
+@needs_gxx
+def test_softmax_strategies(tmp_path):
+    m = dense_softmax()
+    X = on_grid(np.random.default_rng(1), (300, 6))
+    base = hlsgen.utils.config_from_keras_model(m, granularity="name")
+    runs = {}
+    for strategy in ("stable", "latency", "argmax", "skip", None):
+        cfg = hlsgen.from_yaml(hlsgen.to_yaml(base))
+        if strategy:
+            cfg["LayerName"]["softmax"]["Strategy"] = strategy
+        hm = hlsgen.convert_from_keras_model(m, hls_config=cfg, output_dir=str(tmp_path / str(strategy)))
+        runs[strategy] = (hm, hm.predict(X))
+    # stable and latency are hlsgen's one range-robust softmax
+    np.testing.assert_array_equal(runs["stable"][1], runs[None][1])
+    np.testing.assert_array_equal(runs["latency"][1], runs[None][1])
+    # argmax: exactly one-hot at the first maximum of the Dense outputs, through the result type
+    logits = runs["skip"][1]
+    hm, y = runs["argmax"]
+    one = float(hm.graph.layers[-1].types["result"].quantize(1.0))
+    expect = np.zeros_like(logits)
+    expect[np.arange(len(X)), np.argmax(logits, axis=1)] = one
+    np.testing.assert_array_equal(y, expect)
+    np.testing.assert_array_equal(y, hm.predict_golden(X))
+    # skip: the softmax is removed; the outputs are the Dense layer's, close to Keras' logits
+    assert [lay.kind for lay in runs["skip"][0].graph.layers] == ["Dense"]
+    dense_only = keras.Model(m.input, m.get_layer("dense").output)
+    np.testing.assert_allclose(logits, dense_only.predict(X, verbose=0), atol=2**-8)
+    cfg = hlsgen.from_yaml(hlsgen.to_yaml(base))
+    cfg["LayerName"]["softmax"]["skip"] = True
+    hm = hlsgen.convert_from_keras_model(m, hls_config=cfg, output_dir=str(tmp_path / "skip2"))
+    assert [lay.kind for lay in hm.graph.layers] == ["Dense"]
+
+
+def test_softmax_table_keys_and_t_spellings(tmp_path):
+    m = dense_softmax()
+    cfg = hlsgen.utils.config_from_keras_model(m, granularity="name")
+    sm = cfg["LayerName"]["softmax"]
+    sm.update(exp_table_t="ufixed<18,1,RND,SAT>", inv_table_t="ufixed<16,0,RND,SAT>", inv_inp_t="fixed<18,8>",
+              accum_t="ufixed<24,4>", table_size=256)
+    before = hlsgen.to_yaml(cfg)
+    hm = hlsgen.convert_from_keras_model(m, hls_config=cfg, output_dir=str(tmp_path / "p"))
+    assert hlsgen.to_yaml(cfg) == before  # the user's dict is not changed
+    lay = hm.graph.layers[-1]
+    assert str(lay.types["inv_table"]) == "ufixed<16,0,RND,SAT>" and str(lay.types["accum"]) == "ufixed<24,4>"
+    assert lay.attrs["exp_table_size"] == lay.attrs["inv_table_size"] == 256
+    assert {k: len(v[1]) for k, v in lay.tables().items()} == {"exp_table": 256, "inv_table": 256}
+    sm2 = hlsgen.utils.config_from_keras_model(m, granularity="name")
+    sm2["LayerName"]["softmax"].update(accum_t="ufixed<24,4>", Precision={"accum": "ufixed<20,4>"})
+    with pytest.raises(hlsgen.ConfigError, match="accum_t='ufixed<24,4>' and Precision.accum='ufixed<20,4>' "
+                                                 "disagree"):
+        hlsgen.convert_from_keras_model(m, hls_config=sm2, output_dir=str(tmp_path / "q"))
+
+
+@pytest.mark.parametrize("where, entry, msg", [
+    ("softmax", {"Strategy": "fastest"}, r"LayerName.softmax.Strategy is 'fastest'; valid: Latency, Resource, "
+                                         r"ResourceUnrolled, stable, latency, legacy, argmax, skip"),
+    ("dense", {"Strategy": "argmax"}, r"LayerName.dense.Strategy is 'argmax'; valid: Latency, Resource, "
+                                      r"ResourceUnrolled$"),
+    ("softmax", {"table_size": 1000}, r"Softmax layer 'softmax': exp_table_size must be a power of two"),
+    ("softmax", {"skip": "yes"}, r"skip must be true or false"),
+    ("dense", {"table_size": 64}, r"unknown key 'table_size' in LayerName.dense"),
+    ("dense", {"foo_t": "fixed<8,3>"}, r"unknown key 'foo_t' in LayerName.dense"),
+    ("dense", {"ConvImplementation": "Encoded"}, r"ConvImplementation is 'Encoded'; valid: LineBuffer"),
+    ("dense", {"Implementation": "im2col"}, r"Implementation is 'im2col': this layer kind has one implementation"),
+])
+def test_layer_keys_refused_with_the_reason(tmp_path, where, entry, msg):
+    m = dense_softmax()
+    cfg = hlsgen.utils.config_from_keras_model(m, granularity="name")
+    cfg["LayerName"][where].update(entry)
+    with pytest.raises(ValueError, match=msg):
+        hlsgen.convert_from_keras_model(m, hls_config=cfg, output_dir=str(tmp_path / "p"))
+    assert not (tmp_path / "p").exists()
+
+
+def test_model_keys(tmp_path):
+    m = dense_softmax()
+    cfg = hlsgen.utils.config_from_keras_model(m)
+    cfg["Model"].update(Strategy="resource_unrolled", ReuseFactor=2, ConvImplementation="LineBuffer",
+                        BramFactor=1_000_000_000)
+    hm = hlsgen.convert_from_keras_model(m, hls_config=cfg, output_dir=str(tmp_path / "p"))
+    assert [(lay.cfg.strategy, lay.cfg.reuse_factor) for lay in hm.graph.layers] == [("Resource", 2)] * 2
+    for model_keys, msg in [
+        (dict(BramFactor=0), r"Model.BramFactor 0: weight 'weight' of layer 'dense' has 30 values; moving weights"),
+        (dict(BramFactor=-1), r"Model.BramFactor must be a non-negative integer"),
+        (dict(PipelineStyle="wrong"), r"Model.PipelineStyle is 'wrong'; valid: auto, pipeline, dataflow"),
+        (dict(PipelineInterval=4), r"Model.PipelineInterval is not supported: an initiation interval"),
+        (dict(Strategy="distributed_arithmetic"), r"Model.Strategy is 'distributed_arithmetic'"),
+    ]:
+        cfg = hlsgen.utils.config_from_keras_model(m)
+        cfg["Model"].update(model_keys)
+        with pytest.raises(hlsgen.ConfigError, match=msg):
+            hlsgen.convert_from_keras_model(m, hls_config=cfg, output_dir=str(tmp_path / "q"))
+
+
+def test_pipeline_style(tmp_path):
+    m = dense_softmax()
+
+    def top(style, io_type="io_parallel", rf=1, strategy="Latency"):
+        cfg = hlsgen.utils.config_from_keras_model(m)
+        cfg["Model"].update(ReuseFactor=rf, Strategy=strategy)
+        if style:
+            cfg["Model"]["PipelineStyle"] = style
+        hm = hlsgen.convert_from_keras_model(m, hls_config=cfg, io_type=io_type, output_dir=str(tmp_path / "p"))
+        cpp = dict(hm.files())["firmware/myproject.cpp"]
+        return ("DATAFLOW" if "#pragma HLS DATAFLOW" in cpp else "") + ("PIPELINE" if "#pragma HLS PIPELINE\n" in cpp
+                                                                       else "")
+
+    assert top(None) == "PIPELINE" and top("auto") == "PIPELINE"
+    assert top("auto", rf=2, strategy="Resource") == "DATAFLOW"
+    assert top("dataflow") == "DATAFLOW"
+    assert top("pipeline", rf=2, strategy="Resource") == "PIPELINE"
+    assert top("auto", io_type="io_stream") == "DATAFLOW"
+    with pytest.raises(hlsgen.ConfigError, match="PipelineStyle 'pipeline' with io_stream"):
+        top("pipeline", io_type="io_stream")
+
+
+def test_name_granularity_leaves_model_settings_in_force(tmp_path):
+    m = dense_softmax()
+    cfg = hlsgen.utils.config_from_keras_model(m, granularity="name")
+    assert cfg["LayerName"]["dense"] == {"Precision": {"result": "auto", "weight": "auto", "bias": "auto",
+                                                       "accum": "auto"}}
+    assert cfg["LayerName"]["x"] == {"Precision": {"result": "auto"}}
+    cfg["Model"]["ReuseFactor"] = 3
+    cfg["Model"]["Strategy"] = "Resource"
+    cfg["LayerName"]["softmax"]["ReuseFactor"] = 1
+    hm = hlsgen.convert_from_keras_model(m, hls_config=cfg, output_dir=str(tmp_path / "p"))
+    assert [(lay.source_name, lay.cfg.strategy, lay.cfg.reuse_factor) for lay in hm.graph.layers] == [
+        ("dense", "Resource", 3), ("softmax", "Resource", 1)]
+
+
+# ---------------------------------------------------------------------- input precision
+@needs_gxx
+def test_inputs_follow_model_precision(tmp_path):
+    keras.utils.set_random_seed(0)
+    inp = keras.Input((4,), name="x")
+    m = keras.Model(inp, keras.layers.Dense(2, name="d", kernel_initializer="ones")(inp))
+    X = np.arange(0, 256, dtype=np.float64).reshape(64, 4)  # 0..255: needs 9 integer bits signed
+    cfg = hlsgen.utils.config_from_keras_model(m, granularity="name", default_precision="fixed<32,16>")
+    hm = hlsgen.convert_from_keras_model(m, hls_config=cfg, output_dir=str(tmp_path / "a"))
+    assert str(hm.graph.tensors[hm.graph.inputs[0].tensor].type) == "fixed<32,16>"
+    np.testing.assert_array_equal(hm.predict(X), X @ np.ones((4, 2)))
+    # a named input precision wins
+    cfg["LayerName"]["x"]["Precision"]["result"] = "ufixed<8,8>"
+    hm = hlsgen.convert_from_keras_model(m, hls_config=cfg, output_dir=str(tmp_path / "b"))
+    assert str(hm.graph.tensors[hm.graph.inputs[0].tensor].type) == "ufixed<8,8>"
+    np.testing.assert_array_equal(hm.predict(X), X @ np.ones((4, 2)))
+    # 'auto' with calibration data is still fitted to the data
+    cfg = hlsgen.utils.config_from_keras_model(m, granularity="name")
+    hm = hlsgen.convert_from_keras_model(m, hls_config=cfg, output_dir=str(tmp_path / "c"), calibration_data=X)
+    t = hm.graph.tensors[hm.graph.inputs[0].tensor].type
+    assert t.max_value >= 255 and str(t) != str(parse_type(cfg["Model"]["Precision"]))
+
+
+# ---------------------------------------------------------------------- numerics
+def test_63_bit_signed_wrap_types():
+    """hlsgen may choose such an accumulator itself: quantize must not overflow (TRN, WRAP)."""
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.uniform(-2.0 ** 25, 2.0 ** 25, 300), [2.0 ** 19, -2.0 ** 19, 2.0 ** 20 + 1.5]])
+    for spec in ("fixed<63,20>", "fixed<63,63>", "ufixed<63,20>", "fixed<62,10>", "fixed<64,20>"):
+        t = parse_type(spec)
+        got = t.quantize(x)
+        for xi, gi in zip(x, got):  # reference in Python integers: floor onto the grid, modulo 2**W
+            r = int(np.floor(np.ldexp(xi, t.fractional))) % (1 << t.width)
+            if t.signed and r >= 1 << (t.width - 1):
+                r -= 1 << t.width
+            assert gi == np.ldexp(float(r), -t.fractional), (spec, xi)
+
+
+# ---------------------------------------------------------------------- ONNX
+def _onnx_conv(ir_version, channels=1):
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper, numpy_helper
+
+    w = np.random.default_rng(0).normal(size=(2, channels, 3, 3)).astype(np.float32)
+    g = helper.make_graph([helper.make_node("Conv", ["x", "W"], ["y"], kernel_shape=[3, 3])], "g",
+                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", channels, 5, 5])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 2, 3, 3])],
+                          [numpy_helper.from_array(w, "W")])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    m.ir_version = ir_version
+    return onnx, m
+
+
+@needs_gxx
+def test_onnx_ir3_without_initializer_inputs_and_one_channel_layout(tmp_path):
+    onnx, m = _onnx_conv(3)
+    with pytest.raises(Exception, match="in initializer but not in graph input"):
+        onnx.checker.check_model(m)  # what IR 3 requires; hlsgen reads such a model as IR 4
+    hm = hlsgen.convert_from_onnx_model(m, output_dir=str(tmp_path / "p"))
+    assert m.ir_version == 3  # the caller's model is not changed
+    X = np.round(np.random.default_rng(1).normal(size=(7, 1, 5, 5)) * 64) / 64
+    Xh = hlsgen.converters.onnx.to_hls_layout(hm, X)
+    assert Xh.shape == (7, 5, 5, 1)  # one channel: still transposed to channels-last
+    y = hlsgen.converters.onnx.from_hls_layout(hm, hm.predict(Xh))
+    ort = pytest.importorskip("onnxruntime")
+    m.ir_version = 4
+    ref = ort.InferenceSession(m.SerializeToString()).run(None, {"x": X.astype(np.float32)})[0]
+    assert y.shape == ref.shape
+    np.testing.assert_allclose(y, ref, atol=2 ** -8)
+    np.testing.assert_array_equal(hm.predict(Xh), hm.predict_golden(Xh))
