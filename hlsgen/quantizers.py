@@ -43,8 +43,9 @@ Limits of bit-exactness (QKeras computes in float32): a sum or product QKeras ev
 float32 is exact only while it fits 24 significant bits; hlsgen's fixed point is always
 exact, so the two agree whenever QKeras' own float32 arithmetic is exact (true for usual
 quantized networks: e.g. 6-bit weights x 6-bit activations, sums of up to ~2^12 terms).
-Inputs: QKeras takes the float input as is; hlsgen quantizes it to the input type
-(default fixed<16,6,RND_CONV,SAT>), so the inputs must be exact in that type (or set the
+Inputs: QKeras takes the float input as is; hlsgen quantizes it to the input type (an
+input read only by a quantizer takes that quantizer's grid, so it is rounded once as in
+QKeras; otherwise Model.Precision), so other inputs must be exact in that type (or set the
 input precision).  Accumulators are exact by default and can get wide (a BatchNormalization
 folded into quantized weights: float32 scales); set ``accum``/``result`` in the
 configuration to trade exactness for size.

@@ -41,22 +41,22 @@ def test_raw_scale_mlp_calibration_fits_the_input(tmp_path):
     Xc, Xt = X[:1000], X[1000:]
     yk = model.predict(Xt, verbose=0)
     plain = hlsgen.convert_from_keras_model(model, output_dir=tmp_path / "plain")
-    # the input saturates first: |x| up to 600 in fixed<16,6> (largest value 32 - 2^-10; RND_CONV)
+    # the input saturates first: |x| up to 600 in fixed<16,6> (largest value 32 - 2^-10; RND: the input follows Model.Precision)
     over = int(np.count_nonzero((Xt > 32 - 2.0**-11) | (Xt < -32 - 2.0**-11)))
     pct = f"{100 * over / Xt.size:.3g}"
-    with pytest.warns(SaturationWarning, match=re.escape(f"'features' (input, fixed<16,6,RND_CONV,SAT>) {pct}% of its "
+    with pytest.warns(SaturationWarning, match=re.escape(f"'features' (input, fixed<16,6,RND,SAT>) {pct}% of its "
                                                          "values (largest |value| 600)")) as rec:
         y_plain = plain.predict(Xt)
     assert len([w for w in rec if w.category is SaturationWarning]) == 1  # one warning per predict
     text = str(rec[0].message)
     assert text.index("'features'") < text.index("'hidden'")  # the first saturating layer first
-    assert "calibration_data=" in text and "'features': fixed<16,12,RND_CONV,SAT>" in text
+    assert "calibration_data=" in text and "'features': fixed<16,12,RND,SAT>" in text
     assert plain.last_saturation["features"].overflow == over
     assert np.mean(np.argmax(y_plain, 1) == np.argmax(yk, 1)) < 0.9
 
     calib = hlsgen.convert_from_keras_model(model, output_dir=tmp_path / "calib", calibration_data=Xc)
     t_in = calib.graph.tensors[calib.graph.inputs[0].tensor].type
-    assert str(t_in) == "fixed<16,12,RND_CONV,SAT>"  # 600 needs 11 integer bits (sign included), + 1 of headroom
+    assert str(t_in) == "fixed<16,12,RND,SAT>"  # 600 needs 11 integer bits (sign included), + 1 of headroom
     assert calib.resolved_config()["LayerName"]["features"]["Precision"]["result"] == str(t_in)
     with warnings.catch_warnings():
         warnings.simplefilter("error", SaturationWarning)
@@ -72,7 +72,7 @@ def test_raw_scale_mlp_calibration_fits_the_input(tmp_path):
     hand = hlsgen.convert_from_keras_model(model, hls_config=cfg, output_dir=tmp_path / "hand", calibration_data=Xc)
     assert str(hand.graph.tensors[hand.graph.inputs[0].tensor].type) == "fixed<18,11,RND,SAT>"
     # without data the documented default stays
-    assert str(plain.graph.tensors[plain.graph.inputs[0].tensor].type) == "fixed<16,6,RND_CONV,SAT>"
+    assert str(plain.graph.tensors[plain.graph.inputs[0].tensor].type) == "fixed<16,6,RND,SAT>"
 
 
 def _dense_model(result=None, weight_scale=None, seed=1):
@@ -333,7 +333,7 @@ def test_profiling_figures_have_a_row_per_layer(tmp_path):
     assert sorted(p.name for p in paths) == sorted(f"{n}.{e}" for n in figs for e in ("png", "svg"))
     assert all(p.stat().st_size > 1000 for p in paths)
     texts = _svg_texts(tmp_path / "figs" / "activations.svg")
-    assert {"inp", "act", "out", "out_softmax", "fixed<16,6,RND_CONV,SAT>"} <= set(texts)
+    assert {"inp", "act", "out", "out_softmax", "fixed<16,6,RND,SAT>"} <= set(texts)
     # the maximum differences printed in the comparison are the real ones
     _, tr = hm.trace(X)
     act_ref = keras.Model(model.input, model.get_layer("act").output).predict(X, verbose=0)

@@ -154,7 +154,7 @@ def test_unknown_backend_lists_the_registered_ones(tmp_path):
 
     assert {"Vivado", "VivadoAccelerator"} <= set(backend_names())
     assert get_backend("vivadoaccelerator").name == "VivadoAccelerator"
-    with pytest.raises(ValueError, match=r"unknown backend 'Quartus'; valid backends: Vivado, VivadoAccelerator"):
+    with pytest.raises(ValueError, match=r"unknown backend 'Quartus'; valid backends: Vivado, Vitis, VivadoAccelerator, VitisAccelerator"):
         hlsgen.convert_from_keras_model(mlp(), output_dir=tmp_path / "prj", backend="Quartus")
 
 
