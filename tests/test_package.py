@@ -288,6 +288,15 @@ def test_refusals_name_the_culprit_and_write_nothing(tmp_path, built):
     with pytest.raises(FileNotFoundError, match="has no registers.json"):
         package(tmp_path, out)
     assert not out.exists()
+    # a project from an hlsgen that counted packed words only: refused, not read with the wrong width
+    old = tmp_path / "old"
+    shutil.copytree(hm.output_dir, old)
+    desc = json.loads((old / "registers.json").read_text())
+    del desc["values_per_sample_in"]
+    (old / "registers.json").write_text(json.dumps(desc))
+    with pytest.raises(ValueError, match=r"registers\.json has no values_per_sample_in: .*write the project again"):
+        package(old, out, allow_missing_bitstream=True)
+    assert not out.exists()
 
 
 def test_a_converted_again_model_packages_the_built_project_as_it_is(tmp_path, built, X):

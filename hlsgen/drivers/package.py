@@ -89,11 +89,16 @@ def _inputs(project: Path, allow_missing_bitstream: bool, version: str) -> dict:
     if not have[0] and not allow_missing_bitstream:
         raise FileNotFoundError(f"{project} has no {bit.name} and {hwh.name}: run build(bitfile=True) first, or pass "
                                 "allow_missing_bitstream=True for a package whose constructor needs bitfile=")
+    missing = [k for k in ("values_per_sample_in", "values_per_sample_out") if k not in desc]
+    if missing:
+        raise ValueError(f"{regs} has no {' or '.join(missing)}: it was written by an older hlsgen; write the "
+                         "project again")
+    n_in, n_out = desc["values_per_sample_in"], desc["values_per_sample_out"]
     tb = project / "tb_data"
-    x = _read_tb(tb / "tb_input_features.dat", desc.get("values_per_sample_in", desc["words_per_sample_in"]), "test inputs")
-    y = _read_tb(tb / "tb_expected_csim.dat", desc.get("values_per_sample_out", desc["words_per_sample_out"]), "expected outputs")
+    x = _read_tb(tb / "tb_input_features.dat", n_in, "test inputs")
+    y = _read_tb(tb / "tb_expected_csim.dat", n_out, "expected outputs")
     ref_path = tb / "tb_output_predictions.dat"
-    y_ref = _read_tb(ref_path, desc.get("values_per_sample_out", desc["words_per_sample_out"]), "reference outputs") if ref_path.is_file() else None
+    y_ref = _read_tb(ref_path, n_out, "reference outputs") if ref_path.is_file() else None
     if y.shape[0] != x.shape[0] or (y_ref is not None and y_ref.shape[0] != x.shape[0]):
         raise ValueError(f"{tb}: the test data files hold different numbers of samples")
     firmware = project / "firmware"

@@ -219,6 +219,19 @@ inline void carry(const h_T h[CONFIG_T::n_units], typename CONFIG_T::result_carr
     }
 }
 
+// The cell's state before the first step: h, its carried copy and c at zero.
+template <typename CONFIG_T, class h_T>
+inline void reset_state(h_T h[CONFIG_T::n_units], typename CONFIG_T::result_carry_t hc[CONFIG_T::n_units],
+                        typename CONFIG_T::state_t c[CONFIG_T::n_units]) {
+    #pragma HLS INLINE
+    for (unsigned j = 0; j < CONFIG_T::n_units; j++) {
+        #pragma HLS UNROLL
+        h[j] = 0;
+        hc[j] = 0;
+        c[j] = 0;
+    }
+}
+
 // ----------------------------------------------------------------------------- io_parallel
 // data: n_timesteps x n_in (step-major); res: n_units, or n_timesteps x n_units with
 // return_sequences.  The network's pipeline unrolls the time loop; the multiplier limit
@@ -242,12 +255,7 @@ void recurrent(const data_T data[CONFIG_T::n_timesteps * CONFIG_T::n_in],
     #pragma HLS ARRAY_PARTITION variable=h complete
     #pragma HLS ARRAY_PARTITION variable=hc complete
     #pragma HLS ARRAY_PARTITION variable=c complete
-    for (unsigned j = 0; j < U; j++) {
-        #pragma HLS UNROLL
-        h[j] = 0;
-        hc[j] = 0;
-        c[j] = 0;
-    }
+    reset_state<CONFIG_T>(h, hc, c);
 Time:
     for (unsigned s = 0; s < T; s++) {
         const unsigned t = CONFIG_T::go_backwards ? T - 1 - s : s;
@@ -302,12 +310,7 @@ void recurrent_stream(hls::stream<data_T>& data, hls::stream<res_T>& res,
     #pragma HLS ARRAY_PARTITION variable=h complete
     #pragma HLS ARRAY_PARTITION variable=hc complete
     #pragma HLS ARRAY_PARTITION variable=c complete
-    for (unsigned j = 0; j < U; j++) {
-        #pragma HLS UNROLL
-        h[j] = 0;
-        hc[j] = 0;
-        c[j] = 0;
-    }
+    reset_state<CONFIG_T>(h, hc, c);
     // only used when buffered (go_backwards, reverse_output)
     x_T xbuf[buffered ? T * N : 1];
     h_T hbuf[buffered ? T * U : 1];
