@@ -12,7 +12,7 @@ import pytest
 import hlsgen
 from hlsgen.estimate import estimate_code
 from hlsgen.estimate.fit import FitWarning
-from hlsgen.estimate.model import magnitude_bits, memory, signed_digits, tool_costs
+from hlsgen.estimate.model import costs, magnitude_bits, memory, signed_digits, tool_costs
 
 keras = pytest.importorskip("keras")
 
@@ -99,6 +99,35 @@ def test_shared_dense_is_limited_by_its_multipliers(tmp_path):
     assert _row(_dense(w, rf=4, tmp=tmp_path / "b"))["dsp"] == 8  # multiplier_limit = 32 / 4
     w[:, :3] = 0.5  # 8 DSP products left: below the limit of 8 at rf=2 (16)
     assert _row(_dense(w, rf=2, tmp=tmp_path / "c"))["dsp"] == 8
+
+
+def test_shared_dense_interval_counts_every_multiplication(tmp_path):
+    """The ALLOCATION limit holds every product that stays a multiplication, in LUTs too
+    (constants of D digits: shift-and-add in LUTs, no DSP): 32 of them over 8 multipliers
+    (rf 4) take 4 cycles; zero and power-of-two weights are no multiplication."""
+    w = np.full((8, 4), _digits(D))
+    row = _row(_dense(w, rf=4, tmp=tmp_path / "a"))
+    assert row["dsp"] == 0 and row["ii"] == 4
+    w[:, :3] = 0.5  # 8 multiplications left: one cycle with 8 multipliers
+    assert _row(_dense(w, rf=4, tmp=tmp_path / "b"))["ii"] == 1
+    w[:, 3] = 0.0  # none at all
+    assert _row(_dense(w, rf=4, tmp=tmp_path / "c"))["ii"] == 1
+
+
+def test_family_delay_scale(tmp_path):
+    """Paths are cut by the part family's delays: a deep adder tree takes at least as many
+    stages in 7-series fabric as in UltraScale+ (family_delay_scale in costs.yml)."""
+    scale = costs()["family_delay_scale"]
+    assert scale["ultrascale_plus"] == 1.0 and scale["7series"] >= 1.0
+    hm = _dense(np.full((256, 1), _digits(D)), tmp=tmp_path / "a")
+
+    def latency(part):
+        est = estimate_code(hm.lowering, part, 3.0, tool="vitis_hls")
+        return next(r for r in est.layers if r["name"] == "fc")["latency_max"]
+
+    assert latency("xc7z020clg400-1") >= latency("xczu7ev-ffvc1156-2-e")
+    if scale["7series"] > 1.5:
+        assert latency("xc7z020clg400-1") > latency("xczu7ev-ffvc1156-2-e")
 
 
 def test_trained_model_dsp_products_match_both_tools():
