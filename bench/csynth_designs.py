@@ -208,24 +208,33 @@ def estimate_design(entry, code):
 
 
 def reference_plan(entry, lay, plan):
-    """The plan of the reference tool's kernel for one rebuilt layer (a translation, not a
-    property of hlsgen's code).  hls4ml's io_parallel dense_latency takes the reuse factor
-    as configured (hlsgen moves an invalid one to the nearest valid value) and limits its
-    multipliers to ceil(n_in * n_out / RF) - floor(n_zeros / RF), the zero weights'
-    share taken off (nnet_dense_latency.h); its reports agree: argykokk-arrythmia-
-    dspreuse100, RF 100, 2,192 weights of which 924 are zero: 13 DSP slices in fc1."""
+    """The plan of the reference tool's kernel for one rebuilt io_parallel Dense layer (a
+    translation, not a property of hlsgen's code): hls4ml takes the reuse factor as
+    configured, where hlsgen moves one that would idle multipliers to the nearest valid
+    value (for Dense Resource a divisor of the inputs, so never above them).
+
+    - dense_latency limits its multipliers to ceil(n_in * n_out / RF) - floor(n_zeros /
+      RF), the zero weights' share taken off (nnet_dense_latency.h); its reports agree:
+      argykokk-arrythmia-dspreuse100, RF 100, 2,192 weights of which 924 are zero: 13 DSP
+      slices in fc1.
+    - dense_resource runs ceil(n_in * n_out / RF) multipliers over RF pipelined steps,
+      RF above the inputs too (its rf_gt_nin variant; nnet_dense_resource.h): e.g.
+      mgrailoo-mnist-qmlp-resource-rf7840, RF 7,840 on 784 x 10 weights: one multiplier,
+      II 7,840."""
     k = _layer_index(lay.source_name)
-    if (k is None or plan.style != "mac" or plan.block or entry["io_type"] != "io_parallel"
-            or (entry.get("strategy") or "Latency") != "Latency"):
+    if k is None or plan.style != "mac" or entry["io_type"] != "io_parallel":
         return plan
     rec = entry["layers"][k]
     if rec["type"] != "Dense":
         return plan
     rf = int(rec.get("reuse_factor") or entry.get("reuse_factor") or 1)
-    n = int(rec["n_in"]) * int(rec["n_out"])
+    n_in, n = int(rec["n_in"]), int(rec["n_in"]) * int(rec["n_out"])
+    mult = -(-n // rf)
+    if plan.block:  # Strategy Resource
+        return dataclasses.replace(plan, reuse_factor=rf, iterations=rf, ii=1, multipliers=mult,
+                                   block=-(-n_in // rf), reshape_factor=mult)
     zeros = _zeros(rec, entry, n) or 0
-    limit = max(1, -(-n // rf) - int(zeros) // rf)
-    return dataclasses.replace(plan, reuse_factor=rf, ii=rf, multipliers=limit)
+    return dataclasses.replace(plan, reuse_factor=rf, ii=rf, multipliers=max(1, mult - int(zeros) // rf))
 
 
 def _layer_index(name):
