@@ -208,8 +208,8 @@ def estimate_design(entry, code):
 
 
 def reference_plan(entry, lay, plan):
-    """The plan of the reference tool's kernel for one rebuilt io_parallel Dense layer (a
-    translation, not a property of hlsgen's code): hls4ml takes the reuse factor as
+    """The plan of the reference tool's kernel for one rebuilt layer (a translation, not a
+    property of hlsgen's code).  For io_parallel Dense layers hls4ml takes the reuse factor as
     configured, where hlsgen moves one that would idle multipliers to the nearest valid
     value (for Dense Resource a divisor of the inputs, so never above them).
 
@@ -222,9 +222,18 @@ def reference_plan(entry, lay, plan):
       mgrailoo-mnist-qmlp-resource-rf7840, RF 7,840 on 784 x 10 weights: one multiplier,
       II 7,840."""
     k = _layer_index(lay.source_name)
-    if k is None or plan.style != "mac" or entry["io_type"] != "io_parallel":
+    if k is None or plan.style != "mac":
         return plan
     rec = entry["layers"][k]
+    if entry["io_type"] == "io_stream" and rec["type"] in ("Conv2D", "Conv1D"):
+        # hls4ml's io_stream convolution pipelines its pixel loop (II = RF) only with
+        # Strategy Latency; with Resource the loop is not pipelined and each pixel waits for
+        # the kernel call before (nnet_conv2d_stream.h / nnet_conv1d_stream.h,
+        # conv_2d_buffer_cl: the PIPELINE pragma under strategy == latency)
+        strategy = rec.get("strategy") or entry.get("strategy") or "Latency"
+        return dataclasses.replace(plan, overlap=strategy.lower() != "resource")
+    if entry["io_type"] != "io_parallel":
+        return plan
     if rec["type"] != "Dense":
         return plan
     rf = int(rec.get("reuse_factor") or entry.get("reuse_factor") or 1)

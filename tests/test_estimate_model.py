@@ -130,6 +130,47 @@ def test_family_delay_scale(tmp_path):
         assert latency("xc7z020clg400-1") > latency("xczu7ev-ffvc1156-2-e")
 
 
+def test_a_loop_that_is_not_pipelined_waits_for_each_iteration(tmp_path):
+    """Plan.overlap False (each pixel waits for the kernel call before, as hls4ml's
+    io_stream Resource convolution does): every iteration costs its interval plus its
+    depth; pipelined, the depth is paid once."""
+    import dataclasses
+
+    i = keras.Input((6, 6, 2), name="x")
+    m = keras.Model(i, keras.layers.Conv2D(3, 3, name="conv")(i))
+    m.layers[-1].set_weights([np.full((3, 3, 2, 3), _digits(D + 1)), np.zeros(3)])
+    cfg = {"Model": {"Precision": "fixed<16,6>", "ReuseFactor": 2}}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FitWarning)
+        hm = hlsgen.convert_from_keras_model(m, hls_config=cfg, output_dir=str(tmp_path / "p"), io_type="io_stream")
+
+    def row(plan_of=None):
+        est = estimate_code(hm.lowering, "xczu7ev-ffvc1156-2-e", 5.0, plan_of=plan_of)
+        return next(r for r in est.layers if r["name"] == "conv")
+
+    piped = row()
+    seq = row(lambda lay, p: dataclasses.replace(p, overlap=False))
+    plan = next(lc.layer for lc in hm.lowering.layers if lc.layer.source_name == "conv").plan(
+        hm.lowering.graph, "io_stream")
+    depth = piped["latency_max"] - costs()["layer_latency"] - plan.iterations * plan.ii + 1
+    assert depth >= 1 and plan.iterations > 1
+    assert seq["ii"] == plan.iterations * (plan.ii + depth) and seq["dsp"] == piped["dsp"]
+    assert seq["latency_max"] == costs()["layer_latency"] + seq["ii"]
+
+
+def test_weights_in_block_ram_are_read_before_the_products(tmp_path):
+    """Strategy Resource reads its weights from block RAM: its pipeline is deeper by the
+    RAM's read latency than the same kernel's with registers (costs.yml bram_read_latency)."""
+    import dataclasses
+
+    hm = _dense(np.full((64, 8), _digits(D + 1)), rf=4, tmp=tmp_path / "a")
+    base = estimate_code(hm.lowering, "xczu7ev-ffvc1156-2-e", 5.0)
+    mem = estimate_code(hm.lowering, "xczu7ev-ffvc1156-2-e", 5.0,
+                        plan_of=lambda lay, p: dataclasses.replace(p, storage="memory", reshape_factor=p.multipliers))
+    fc = [next(r for r in e.layers if r["name"] == "fc") for e in (base, mem)]
+    assert fc[1]["latency_max"] == fc[0]["latency_max"] + costs()["bram_read_latency"] and fc[1]["bram_18k"] > 0
+
+
 def test_trained_model_dsp_products_match_both_tools():
     """On the public KERAS_3layer model the rule gives the DSP products that Vivado HLS
     2019.2 and Vitis HLS 2025.2 reported for it (bench/data/csynth_reports.yml): per layer

@@ -183,6 +183,8 @@ def mac_row(lay, plan, clock_ns: float, part, reprogrammable: bool, tool: str = 
     budget = budget_ns(clock_ns, c, uncertainty, part)
     stages = _cycles(t0 + levels * t_level, budget)
     depth = stages + (c["dsp_latency"] if dsp_units else 0)
+    if plan.storage == "memory":  # weights read from block RAM: its synchronous read first
+        depth += c["bram_read_latency"]
     live = per_iter * mix["nonzero"] / share  # values entering the trees
     regs = 0.0
     for stage in range(1, stages + 1):  # what is alive where each stage ends
@@ -216,6 +218,10 @@ def mac_row(lay, plan, clock_ns: float, part, reprogrammable: bool, tool: str = 
         # half those intervals, and at reuse factor 2 an interval of 1 where they report 2
         mults = math.ceil(per_iter * mix["mul"])
         ii = min(rf, max(1, ceil_div(mults, max(plan.multipliers, 1))))
+    if not plan.overlap:  # a loop that is not pipelined: each iteration waits for the last one
+        per = (ii if not plan.block else plan.reuse_factor) + depth
+        lat = c["layer_latency"] + plan.iterations * per
+        return dict(dsp=dsp, lut=lut, ff=ff, bram_18k=bram, latency_min=lat, latency_max=lat, ii=plan.iterations * per)
     lat = c["layer_latency"] + depth + ((plan.iterations - 1) * ii + ii - 1 if not plan.block else plan.iterations)
     return dict(dsp=dsp, lut=lut, ff=ff, bram_18k=bram, latency_min=lat, latency_max=lat, ii=plan.iterations * ii)
 
