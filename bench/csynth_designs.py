@@ -23,8 +23,9 @@ import yaml
 
 DATA = Path(__file__).resolve().parent / "data" / "csynth_reports.yml"
 METRICS = ("dsp", "lut", "ff", "bram_18k", "latency", "ii")
-#: the clock uncertainty hls4ml's projects set (its Vivado backend's default, 12.5%; the
-#: report of hls4ml's own test, Vivado HLS 2020.1: ClockUncertainty 0.62 of 5.00 ns)
+#: the clock uncertainty hls4ml's projects set where the entry does not record the report's
+#: (``clock_uncertainty``): its Vivado backend's default, 12.5% (the report of hls4ml's own
+#: test, Vivado HLS 2020.1: ClockUncertainty 0.62 of 5.00 ns); its Vitis backend's is 27%
 HLS4ML_UNCERTAINTY = 0.125
 
 
@@ -204,7 +205,8 @@ def estimate_design(entry, code):
     fabric = entry.get("multiplier_impl") == "LUT"
     return estimate_code(code, entry["part"], float(entry["clock_ns"]), None,
                          multipliers="fabric" if fabric else "auto", tool=tool(entry),
-                         clock_uncertainty=HLS4ML_UNCERTAINTY, plan_of=functools.partial(reference_plan, entry))
+                         clock_uncertainty=float(entry.get("clock_uncertainty") or HLS4ML_UNCERTAINTY),
+                         plan_of=functools.partial(reference_plan, entry))
 
 
 def reference_plan(entry, lay, plan):
