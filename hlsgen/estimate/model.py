@@ -219,7 +219,7 @@ def mac_row(lay, plan, clock_ns: float, part, reprogrammable: bool, tool: str = 
         mults = math.ceil(per_iter * mix["mul"])
         ii = min(rf, max(1, ceil_div(mults, max(plan.multipliers, 1))))
     if not plan.overlap:  # a loop that is not pipelined: each iteration waits for the last one
-        per = (ii if not plan.block else plan.reuse_factor) + depth
+        per = (ii if not plan.block else plan.reuse_factor) + depth + c["loop_entry_exit_cycles"]
         lat = c["layer_latency"] + plan.iterations * per
         return dict(dsp=dsp, lut=lut, ff=ff, bram_18k=bram, latency_min=lat, latency_max=lat, ii=plan.iterations * per)
     lat = c["layer_latency"] + depth + ((plan.iterations - 1) * ii + ii - 1 if not plan.block else plan.iterations)
