@@ -22,9 +22,9 @@ KNOBS = ["lut_mult_max_width", "lut_per_mult_bit2", "lut_per_add_bit", "ff_per_a
          "layer_lut", "layer_ff", "lut_per_elem_bit", "ff_per_elem_bit", "t_lut_mult_ns", "t_add_ns", "t_add_ns_per_bit",
          "t_table_ns", "bram_min_bits", "layer_latency", "dsp_latency", "ff_per_dsp", "ff_per_fabric_product_bit", "rom_ports",
          "t_dsp_mult_ns", "elem_latency", "tools.vivado_hls.t_add_ns", "tools.vivado_hls.layer_latency",
-         "tools.vivado_hls.elem_latency"]
+         "tools.vivado_hls.elem_latency", "family_delay_scale.7series", "bram_read_latency"]
 INTEGER = {"lut_mult_max_width", "bram_min_bits", "layer_latency", "dsp_latency", "ff_per_dsp", "ff_per_fabric_product_bit", "rom_ports",
-           "lut_const_mult_max_digits", "elem_latency", "tools.vivado_hls.layer_latency", "tools.vivado_hls.elem_latency"}
+           "lut_const_mult_max_digits", "elem_latency", "bram_read_latency", "tools.vivado_hls.layer_latency", "tools.vivado_hls.elem_latency"}
 
 
 def prepared():

@@ -12,6 +12,8 @@ reuse factor, strategy and io type, and estimated on the recorded part and clock
 """
 from __future__ import annotations
 
+import dataclasses
+import functools
 import os
 import warnings
 from pathlib import Path
@@ -21,8 +23,9 @@ import yaml
 
 DATA = Path(__file__).resolve().parent / "data" / "csynth_reports.yml"
 METRICS = ("dsp", "lut", "ff", "bram_18k", "latency", "ii")
-#: the clock uncertainty hls4ml's projects set (its Vivado backend's default, 12.5%; the
-#: report of hls4ml's own test, Vivado HLS 2020.1: ClockUncertainty 0.62 of 5.00 ns)
+#: the clock uncertainty hls4ml's projects set where the entry does not record the report's
+#: (``clock_uncertainty``): its Vivado backend's default, 12.5% (the report of hls4ml's own
+#: test, Vivado HLS 2020.1: ClockUncertainty 0.62 of 5.00 ns); its Vitis backend's is 27%
 HLS4ML_UNCERTAINTY = 0.125
 
 
@@ -200,17 +203,55 @@ def estimate_design(entry, code):
     from hlsgen.estimate import estimate_code
 
     fabric = entry.get("multiplier_impl") == "LUT"
-    est = estimate_code(code, entry["part"], float(entry["clock_ns"]), None,
-                        multipliers="fabric" if fabric else "auto", tool=tool(entry),
-                        clock_uncertainty=HLS4ML_UNCERTAINTY)
-    if entry["io_type"] == "io_parallel" and (entry.get("strategy") or "Latency") == "Latency":
-        # hls4ml's dense_latency pins its pipeline at II = reuse factor; hlsgen's leaves the
-        # interval to the multiplier limit (shorter where constant products go to LUTs):
-        # the reference design's interval is at least its largest Dense reuse factor
-        rf = max([int(lay.get("reuse_factor") or entry.get("reuse_factor") or 1)
-                  for lay in entry["layers"] if lay["type"] == "Dense"] or [1])
-        est.total["ii"] = max(est.total["ii"], rf)
-    return est
+    return estimate_code(code, entry["part"], float(entry["clock_ns"]), None,
+                         multipliers="fabric" if fabric else "auto", tool=tool(entry),
+                         clock_uncertainty=float(entry.get("clock_uncertainty") or HLS4ML_UNCERTAINTY),
+                         plan_of=functools.partial(reference_plan, entry))
+
+
+def reference_plan(entry, lay, plan):
+    """The plan of the reference tool's kernel for one rebuilt layer (a translation, not a
+    property of hlsgen's code).  For io_parallel Dense layers hls4ml takes the reuse factor as
+    configured, where hlsgen moves one that would idle multipliers to the nearest valid
+    value (for Dense Resource a divisor of the inputs, so never above them).
+
+    - dense_latency limits its multipliers to ceil(n_in * n_out / RF) - floor(n_zeros /
+      RF), the zero weights' share taken off (nnet_dense_latency.h); its reports agree:
+      argykokk-arrythmia-dspreuse100, RF 100, 2,192 weights of which 924 are zero: 13 DSP
+      slices in fc1.
+    - dense_resource runs ceil(n_in * n_out / RF) multipliers over RF pipelined steps,
+      RF above the inputs too (its rf_gt_nin variant; nnet_dense_resource.h): e.g.
+      mgrailoo-mnist-qmlp-resource-rf7840, RF 7,840 on 784 x 10 weights: one multiplier,
+      II 7,840."""
+    k = _layer_index(lay.source_name)
+    if k is None or plan.style != "mac":
+        return plan
+    rec = entry["layers"][k]
+    if entry["io_type"] == "io_stream" and rec["type"] in ("Conv2D", "Conv1D"):
+        # hls4ml's io_stream convolution pipelines its pixel loop (II = RF) only with
+        # Strategy Latency; with Resource the loop is not pipelined and each pixel waits for
+        # the kernel call before (nnet_conv2d_stream.h / nnet_conv1d_stream.h,
+        # conv_2d_buffer_cl: the PIPELINE pragma under strategy == latency)
+        strategy = rec.get("strategy") or entry.get("strategy") or "Latency"
+        return dataclasses.replace(plan, overlap=strategy.lower() != "resource")
+    if entry["io_type"] != "io_parallel":
+        return plan
+    if rec["type"] != "Dense":
+        return plan
+    rf = int(rec.get("reuse_factor") or entry.get("reuse_factor") or 1)
+    n_in, n = int(rec["n_in"]), int(rec["n_in"]) * int(rec["n_out"])
+    mult = -(-n // rf)
+    if plan.block:  # Strategy Resource
+        return dataclasses.replace(plan, reuse_factor=rf, iterations=rf, ii=1, multipliers=mult,
+                                   block=-(-n_in // rf), reshape_factor=mult)
+    zeros = _zeros(rec, entry, n) or 0
+    return dataclasses.replace(plan, reuse_factor=rf, ii=rf, multipliers=max(1, mult - int(zeros) // rf))
+
+
+def _layer_index(name):
+    """The recorded layer a rebuilt one stands for (keras_model names them l<k>_<type>)."""
+    head = str(name).split("_", 1)[0]
+    return int(head[1:]) if head[:1] == "l" and head[1:].isdigit() else None
 
 
 def tool(entry) -> str:

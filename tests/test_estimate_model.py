@@ -12,7 +12,7 @@ import pytest
 import hlsgen
 from hlsgen.estimate import estimate_code
 from hlsgen.estimate.fit import FitWarning
-from hlsgen.estimate.model import magnitude_bits, memory, signed_digits, tool_costs
+from hlsgen.estimate.model import costs, magnitude_bits, memory, signed_digits, tool_costs
 
 keras = pytest.importorskip("keras")
 
@@ -99,6 +99,77 @@ def test_shared_dense_is_limited_by_its_multipliers(tmp_path):
     assert _row(_dense(w, rf=4, tmp=tmp_path / "b"))["dsp"] == 8  # multiplier_limit = 32 / 4
     w[:, :3] = 0.5  # 8 DSP products left: below the limit of 8 at rf=2 (16)
     assert _row(_dense(w, rf=2, tmp=tmp_path / "c"))["dsp"] == 8
+
+
+def test_shared_dense_interval_counts_every_multiplication(tmp_path):
+    """The ALLOCATION limit holds every product that stays a multiplication, in LUTs too
+    (constants of D digits: shift-and-add in LUTs, no DSP): 32 of them over 8 multipliers
+    (rf 4) take 4 cycles; zero and power-of-two weights are no multiplication."""
+    w = np.full((8, 4), _digits(D))
+    row = _row(_dense(w, rf=4, tmp=tmp_path / "a"))
+    assert row["dsp"] == 0 and row["ii"] == 4
+    w[:, :3] = 0.5  # 8 multiplications left: one cycle with 8 multipliers
+    assert _row(_dense(w, rf=4, tmp=tmp_path / "b"))["ii"] == 1
+    w[:, 3] = 0.0  # none at all
+    assert _row(_dense(w, rf=4, tmp=tmp_path / "c"))["ii"] == 1
+
+
+def test_family_delay_scale(tmp_path):
+    """Paths are cut by the part family's delays: a deep adder tree takes at least as many
+    stages in 7-series fabric as in UltraScale+ (family_delay_scale in costs.yml)."""
+    scale = costs()["family_delay_scale"]
+    assert scale["ultrascale_plus"] == 1.0 and scale["7series"] >= 1.0
+    hm = _dense(np.full((256, 1), _digits(D)), tmp=tmp_path / "a")
+
+    def latency(part):
+        est = estimate_code(hm.lowering, part, 3.0, tool="vitis_hls")
+        return next(r for r in est.layers if r["name"] == "fc")["latency_max"]
+
+    assert latency("xc7z020clg400-1") >= latency("xczu7ev-ffvc1156-2-e")
+    if scale["7series"] > 1.5:
+        assert latency("xc7z020clg400-1") > latency("xczu7ev-ffvc1156-2-e")
+
+
+def test_a_loop_that_is_not_pipelined_waits_for_each_iteration(tmp_path):
+    """Plan.overlap False (each pixel waits for the kernel call before, as hls4ml's
+    io_stream Resource convolution does): every iteration costs its interval, its depth
+    and the loop's entry and exit; pipelined, the depth is paid once."""
+    import dataclasses
+
+    i = keras.Input((6, 6, 2), name="x")
+    m = keras.Model(i, keras.layers.Conv2D(3, 3, name="conv")(i))
+    m.layers[-1].set_weights([np.full((3, 3, 2, 3), _digits(D + 1)), np.zeros(3)])
+    cfg = {"Model": {"Precision": "fixed<16,6>", "ReuseFactor": 2}}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FitWarning)
+        hm = hlsgen.convert_from_keras_model(m, hls_config=cfg, output_dir=str(tmp_path / "p"), io_type="io_stream")
+
+    def row(plan_of=None):
+        est = estimate_code(hm.lowering, "xczu7ev-ffvc1156-2-e", 5.0, plan_of=plan_of)
+        return next(r for r in est.layers if r["name"] == "conv")
+
+    piped = row()
+    seq = row(lambda lay, p: dataclasses.replace(p, overlap=False))
+    plan = next(lc.layer for lc in hm.lowering.layers if lc.layer.source_name == "conv").plan(
+        hm.lowering.graph, "io_stream")
+    depth = piped["latency_max"] - costs()["layer_latency"] - plan.iterations * plan.ii + 1
+    assert depth >= 1 and plan.iterations > 1
+    assert seq["ii"] == plan.iterations * (plan.ii + depth + costs()["loop_entry_exit_cycles"])
+    assert seq["dsp"] == piped["dsp"]
+    assert seq["latency_max"] == costs()["layer_latency"] + seq["ii"]
+
+
+def test_weights_in_block_ram_are_read_before_the_products(tmp_path):
+    """Strategy Resource reads its weights from block RAM: its pipeline is deeper by the
+    RAM's read latency than the same kernel's with registers (costs.yml bram_read_latency)."""
+    import dataclasses
+
+    hm = _dense(np.full((64, 8), _digits(D + 1)), rf=4, tmp=tmp_path / "a")
+    base = estimate_code(hm.lowering, "xczu7ev-ffvc1156-2-e", 5.0)
+    mem = estimate_code(hm.lowering, "xczu7ev-ffvc1156-2-e", 5.0,
+                        plan_of=lambda lay, p: dataclasses.replace(p, storage="memory", reshape_factor=p.multipliers))
+    fc = [next(r for r in e.layers if r["name"] == "fc") for e in (base, mem)]
+    assert fc[1]["latency_max"] == fc[0]["latency_max"] + costs()["bram_read_latency"] and fc[1]["bram_18k"] > 0
 
 
 def test_trained_model_dsp_products_match_both_tools():

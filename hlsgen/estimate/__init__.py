@@ -109,13 +109,16 @@ def _longest_path(graph, rows_by_tensor, key: str) -> int:
 
 
 def estimate_code(code, part: str, clock_ns: float, accelerator=None, share: float = DEFAULT_SHARE,
-                  multipliers: str = "auto", tool: str = "vitis_hls", clock_uncertainty: float | None = None) -> Estimate:
+                  multipliers: str = "auto", tool: str = "vitis_hls", clock_uncertainty: float | None = None,
+                  plan_of=None) -> Estimate:
     """The estimate of a lowered project (``ProjectCode``) on ``part`` at ``clock_ns``.
     ``multipliers='fabric'``: every product in LUTs (as when the HLS run binds them to
     fabric, e.g. ``config_op mul -impl fabric``).  ``tool``: the HLS tool the design is for
     ('vitis_hls' or 'vivado_hls': they bind constant products differently, and their
     default clock uncertainty differs); ``clock_uncertainty``: the share of the clock
-    period the HLS run keeps as margin, when the project sets one (e.g. 0.125)."""
+    period the HLS run keeps as margin, when the project sets one (e.g. 0.125).
+    ``plan_of(layer, plan) -> plan``: the plan to estimate instead of the layer's own (the
+    equivalent kernel of another code generator, as bench/csynth_designs.py rebuilds it)."""
     tool_costs(tool)  # a clear error for an unknown tool
     info = part_info(part)
     if multipliers == "fabric":
@@ -126,6 +129,8 @@ def estimate_code(code, part: str, clock_ns: float, accelerator=None, share: flo
     for lc in code.layers:
         lay = lc.layer
         plan = lay.plan(g, code.io_type)
+        if plan_of is not None:
+            plan = plan_of(lay, plan)
         if plan.style == "mac":
             r = mac_row(lay, plan, clock_ns, info, reprogrammable, tool, clock_uncertainty)
             if code.io_stream and hasattr(lay, "geometry"):  # the line buffer, partitioned into registers

@@ -35,6 +35,15 @@ def tool_costs(tool: str = "vitis_hls") -> dict:
     return {**c, **(c.get("tools") or {}).get(tool, {})}
 
 
+def budget_ns(clock_ns: float, c: dict, uncertainty: float | None, part) -> float:
+    """The time a path may take before it is registered, in the delays of costs.yml (those
+    of UltraScale+ fabric): the clock period less its uncertainty, over the part family's
+    delay scale (``family_delay_scale``: the same logic is slower in 7-series fabric)."""
+    unc = c["clock_uncertainty"] if uncertainty is None else uncertainty
+    scale = (c.get("family_delay_scale") or {}).get(getattr(part, "family", None), 1.0)
+    return clock_ns * (1 - unc) / scale
+
+
 def _cycles(ns: float, clock_ns: float) -> int:
     return max(0, math.ceil(ns / clock_ns - 1e-9))
 
@@ -105,11 +114,12 @@ def product_mix(lay, x_width: int, constant: bool, part, tool: str = "vitis_hls"
     c = tool_costs(tool)
     w_t = lay.types["weight"]
     if "weight" not in lay.weights:
-        return dict(dsp=1.0, fabric=0.0, area=0.0, shift=0.0, nonzero=1.0)
+        return dict(dsp=1.0, fabric=0.0, area=0.0, shift=0.0, nonzero=1.0, mul=1.0)
     if not constant:  # weights read from memory or a port: every product is a full multiplier
         d = dsp_per_product(x_width, w_t.width, part) > 0
         return dict(dsp=float(d), fabric=float(not d),
-                    area=float(x_width * w_t.width * c["lut_per_mult_bit2"]) * (not d), shift=0.0, nonzero=1.0)
+                    area=float(x_width * w_t.width * c["lut_per_mult_bit2"]) * (not d), shift=0.0, nonzero=1.0,
+                    mul=1.0)
     q = lay.types["weight"].quantize(lay.weights["weight"])
     digits = signed_digits(q, w_t.lsb)
     n = max(digits.size, 1)
@@ -122,7 +132,8 @@ def product_mix(lay, x_width: int, constant: bool, part, tool: str = "vitis_hls"
         mag = magnitude_bits(q, w_t.lsb)
         area = float(((digits[fabric] - 1) * (x_width + mag[fabric])).mean() * c["lut_per_add_bit"])
     return dict(dsp=on_dsp.sum() / n, fabric=fabric.sum() / n, area=area,
-                shift=(digits == 1).sum() / n, nonzero=(digits > 0).sum() / n)
+                shift=(digits == 1).sum() / n, nonzero=(digits > 0).sum() / n,
+                mul=mult.sum() / n)
 
 
 def mac_row(lay, plan, clock_ns: float, part, reprogrammable: bool, tool: str = "vitis_hls",
@@ -169,9 +180,11 @@ def mac_row(lay, plan, clock_ns: float, part, reprogrammable: bool, tool: str = 
     levels = math.ceil(math.log2(per_iter * mix["nonzero"] / outs + 1))
     t_level = c["t_add_ns"] + c["t_add_ns_per_bit"] * acc_t.width
     t0 = 0.0 if dsp_units else c["t_lut_mult_ns"] if fabric else 0.0
-    budget = clock_ns * (1 - (c["clock_uncertainty"] if uncertainty is None else uncertainty))
+    budget = budget_ns(clock_ns, c, uncertainty, part)
     stages = _cycles(t0 + levels * t_level, budget)
     depth = stages + (c["dsp_latency"] if dsp_units else 0)
+    if plan.storage == "memory":  # weights read from block RAM: its synchronous read first
+        depth += c["bram_read_latency"]
     live = per_iter * mix["nonzero"] / share  # values entering the trees
     regs = 0.0
     for stage in range(1, stages + 1):  # what is alive where each stage ends
@@ -194,9 +207,21 @@ def mac_row(lay, plan, clock_ns: float, part, reprogrammable: bool, tool: str = 
     ii = plan.ii
     if not plan.block and share == 1 and rf > 1:
         # Dense Latency: unrolled in the top's pipeline, its interval is what the ALLOCATION
-        # limit forces, the DSP products over the multipliers allowed (constant products in
-        # LUTs are not limited), and at most the reuse factor
-        ii = min(rf, max(1, ceil_div(hard, max(plan.multipliers, 1))))
+        # limit forces: the multiplications over the multipliers allowed, at most the reuse
+        # factor.  The limit counts every product the scheduler sees as a multiplication:
+        # all but the zero and power-of-two constants, wherever binding puts them later
+        # (DSP slice, LUT adders, or LUTs where a project binds every product to fabric).
+        # hls4ml's reports at reuse factor 100 with a limit of one multiplier show
+        # intervals of 31 and 38 for 50 and 62 nonzero products, in DSP slices or LUTs
+        # alike (27, 34; argykokk-breastcancer/-cardio-*reuse100 in
+        # bench/data/csynth_reports.yml); counting only the products of more digits gives
+        # half those intervals, and at reuse factor 2 an interval of 1 where they report 2
+        mults = math.ceil(per_iter * mix["mul"])
+        ii = min(rf, max(1, ceil_div(mults, max(plan.multipliers, 1))))
+    if not plan.overlap:  # a loop that is not pipelined: each iteration waits for the last one
+        per = (ii if not plan.block else plan.reuse_factor) + depth + c["loop_entry_exit_cycles"]
+        lat = c["layer_latency"] + plan.iterations * per
+        return dict(dsp=dsp, lut=lut, ff=ff, bram_18k=bram, latency_min=lat, latency_max=lat, ii=plan.iterations * per)
     lat = c["layer_latency"] + depth + ((plan.iterations - 1) * ii + ii - 1 if not plan.block else plan.iterations)
     return dict(dsp=dsp, lut=lut, ff=ff, bram_18k=bram, latency_min=lat, latency_max=lat, ii=plan.iterations * ii)
 
@@ -210,7 +235,7 @@ def lay_outputs_per_iteration(lay, plan) -> int:
 def elementwise_row(lay, plan, clock_ns: float, part, tool: str = "vitis_hls",
                     uncertainty: float | None = None) -> dict:
     c = tool_costs(tool)
-    budget = clock_ns * (1 - (c["clock_uncertainty"] if uncertainty is None else uncertainty))
+    budget = budget_ns(clock_ns, c, uncertainty, part)
     if plan.style == "view":
         return dict(dsp=0, lut=0, ff=0, bram_18k=0, latency_min=0, latency_max=0, ii=1)
     res = lay.types.get("result")

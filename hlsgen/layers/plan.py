@@ -55,6 +55,9 @@ class Plan:
     shared: int = 0
     #: the names rendered into the C++ config struct
     cpp_names: tuple = ()
+    #: iterations overlap (a pipelined loop: one starts every ``ii`` cycles); False: each
+    #: starts when the one before has finished (a loop that is not pipelined)
+    overlap: bool = True
 
     @property
     def cycles(self) -> int:
