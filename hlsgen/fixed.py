@@ -146,6 +146,48 @@ class FixedType:
             return np.ldexp(np.clip(r, lo, hi), -self.fractional)
         return self.from_raw(self.quantize_raw(x))
 
+    def quantize_scaled(self, raw, frac: int) -> np.ndarray:
+        """Quantize the exact values ``raw * 2**-frac`` (``raw``: integers, int64 or Python ints in
+        an object array) with this type's rounding and overflow; no float64 rounding on the way.
+        Returns float64 (exact for W <= 52)."""
+        raw = np.asarray(raw)
+        F = self.fractional
+        shift = frac - F
+        if raw.dtype != object:  # int64 stays int64 when only shifted right (no overflow)
+            raw = raw.astype(np.int64) if shift > 0 else raw.astype(np.int64).astype(object)
+        if shift <= 0:
+            r = raw * (1 << -shift)
+        else:
+            fl = raw >> shift  # floor (Python ints)
+            rem = raw - (fl << shift)  # 0 .. 2^shift - 1
+            half = 1 << (shift - 1)
+            up = fl + 1
+            exact = rem == 0
+            neg = raw < 0
+            if self.is_int or self.rounding == "TRN_ZERO":
+                r = np.where(neg & ~exact, up, fl)
+            elif self.rounding == "TRN":
+                r = fl
+            else:
+                if self.rounding == "RND":
+                    tie = up
+                elif self.rounding == "RND_MIN_INF":
+                    tie = fl
+                elif self.rounding == "RND_ZERO":
+                    tie = np.where(neg, up, fl)
+                elif self.rounding == "RND_INF":
+                    tie = np.where(neg, fl, up)
+                else:  # RND_CONV
+                    tie = np.where(fl % 2 == 0, fl, up)
+                r = np.where(rem > half, up, np.where(rem < half, fl, tie))
+        if self.width > 52:
+            return self.quantize(np.array([float(v) for v in r.ravel()]).reshape(r.shape) * 2.0 ** -F)
+        # an out-of-range r has the same low W bits, direction and sign as r' within 2^W of the
+        # range: r' is exact in float64, and the overflow rules act on it as on r
+        lo, hi, mod = self.min_raw, self.max_raw, 1 << self.width
+        r = np.where(r > hi, hi + 1 + (r - hi - 1) % mod, np.where(r < lo, lo - 1 - (lo - 1 - r) % mod, r))
+        return self.from_raw(self._overflow(r.astype(np.float64)))
+
     def from_raw(self, raw) -> np.ndarray:
         return np.ldexp(np.asarray(raw, dtype=np.float64), -self.fractional)
 
