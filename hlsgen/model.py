@@ -22,9 +22,13 @@ TB_RANDOM_SAMPLES = 16
 
 class HLSModel:
     def __init__(self, graph, config: dict, options: "ProjectOptions"):
+        from .model_config import ModelConfig
+
         self.graph = graph
-        self.config = config
         self.options = options  # hlsgen.options.ProjectOptions (frozen)
+        # a dict, with hls4ml's read accessors (get_config_value, get_output_dir, pipeline_style)
+        self.config = ModelConfig(config, options, lambda: "dataflow" if self.options.io_type == "io_stream"
+                                  or self.dataflow else "pipeline")
         self.output_dir = Path(options.output_dir).expanduser().resolve()
         self.project_name = options.project_name
         self._sim = None

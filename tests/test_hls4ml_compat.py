@@ -96,6 +96,45 @@ def test_unknown_option_lists_the_valid_ones(tmp_path):
     assert hm.options.backend == "Vivado"
 
 
+def test_keras_input_shape_is_checked_against_the_model(tmp_path):
+    """hls4ml's Keras converter takes input_shape; the model's own shape is what counts."""
+    model = dense_softmax(n_in=6)
+    for shape in ((None, 6), (6,), [(None, 6)]):
+        hm = hlsgen.convert_from_keras_model(model, output_dir=str(tmp_path / "p"), input_shape=shape)
+        assert hm.graph.tensors[hm.graph.inputs[0].tensor].shape == (6,)
+    with pytest.raises(ValueError, match=r"input_shape \(None, 7\) does not match the Keras model's input shape \(6,\)"):
+        hlsgen.convert_from_keras_model(model, output_dir=str(tmp_path / "p"), input_shape=(None, 7))
+    with pytest.raises(ValueError, match=r"input_shape gives 2 shape\(s\); the model has 1 input"):
+        hlsgen.convert_from_keras_model(model, output_dir=str(tmp_path / "p"), input_shape=[(6,), (6,)])
+
+
+def test_model_config_reads_as_hls4mls(tmp_path):
+    """model.config stays the configuration dict and answers hls4ml's accessors."""
+    import copy
+
+    model = dense_softmax()
+    cfg = hlsgen.config_from_keras_model(model)
+    hm = hlsgen.convert_from_keras_model(model, hls_config=cfg, output_dir=str(tmp_path / "v"), backend="Vivado",
+                                         clock_period=8)
+    c = hm.config
+    assert c["Model"]["ReuseFactor"] == 1 and isinstance(c, dict)
+    assert c.get_config_value("Part") == hm.options.part
+    assert c.get_config_value("ClockPeriod") == 8
+    assert c.get_config_value("ClockUncertainty") == "12.5%"  # Vivado HLS's own default
+    assert c.get_config_value("IOType") == "io_parallel"
+    assert c.get_config_value("NoSuchKey", "d") == "d"
+    assert c.get_output_dir() == str(tmp_path / "v") and c.get_project_name() == "myproject"
+    assert c.pipeline_style == "pipeline"
+    assert copy.deepcopy(c).get_config_value("ClockPeriod") == 8
+    assert "ReuseFactor" in hlsgen.config.to_yaml(c)
+    hv = hlsgen.convert_from_keras_model(model, hls_config=cfg, output_dir=str(tmp_path / "t"), backend="Vitis",
+                                         io_type="io_stream", clock_uncertainty="1.5")
+    assert hv.config.get_config_value("ClockUncertainty") == "1.5"
+    assert hv.config.pipeline_style == "dataflow"
+    hv2 = hlsgen.convert_from_keras_model(model, hls_config=cfg, output_dir=str(tmp_path / "u"), backend="Vitis")
+    assert hv2.config.get_config_value("ClockUncertainty") == "27%"  # Vitis HLS's default
+
+
 # ---------------------------------------------------------------------- backends
 def test_backend_names(tmp_path):
     names = hlsgen.backends.backend_names()
