@@ -65,6 +65,26 @@ class _Alias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
 
 sys.meta_path.insert(0, _Alias())
+
+
+class _Keras2(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """The reference CI's Keras 2 environment has keras 2.x installed as ``keras``: here that
+    package is tf_keras, so ``import keras`` / ``from keras.layers import ...`` resolve to it."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "keras" or name.startswith("keras."):
+            return importlib.util.spec_from_loader(name, self)
+        return None
+
+    def create_module(self, spec):
+        return importlib.import_module("tf_keras" + spec.name[len("keras"):])
+
+    def exec_module(self, module):
+        pass
+
+
+if os.environ.get("HLSGEN_KERAS_IS_TF_KERAS") == "1":
+    sys.meta_path.insert(0, _Keras2())
 for _name, _mod in list(sys.modules.items()):  # hlsgen.model.profiling is a module alias, not a submodule
     if _name == "hlsgen" or _name.startswith("hlsgen."):
         sys.modules["hls4ml" + _name[len("hlsgen"):]] = _mod
@@ -255,7 +275,7 @@ def main():
     base.pop("TF_USE_LEGACY_KERAS", None)
     runs = []
     for env_name, group in groups.items():
-        env = dict(base, **({"TF_USE_LEGACY_KERAS": "1"} if env_name == "keras2" else {}))
+        env = dict(base, **({"TF_USE_LEGACY_KERAS": "1", "HLSGEN_KERAS_IS_TF_KERAS": "1"} if env_name == "keras2" else {}))
         for j in range(max(1, args.jobs)):
             part = group[j::max(1, args.jobs)]
             if part:

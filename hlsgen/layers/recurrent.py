@@ -59,6 +59,11 @@ Precision keys and 'auto' (W = width of the context default D):
   ``state_quantizer``); 'auto': ``result`` and ``state`` (nothing is rounded).  With a
   ``state_carry``, 'auto' ``state`` is the exact type of f * c + i * g.
 
+Configuration key ``static`` (hls4ml's; True or False): hls4ml keeps the cell state in
+static variables (True) or in arrays of the call (False); both start each sequence from
+zero and compute the same numbers.  hlsgen's kernel holds h (and c) in arrays of the call,
+zeroed per sequence, for either value: the key is checked and has no other effect.
+
 io_parallel: the time loop runs inside the network's pipeline (unrolled there; the
 multiplier limit is the per-step products over the reuse factor).  io_stream: one time
 step per input beat, and with ``return_sequences`` one output beat per step (the whole
@@ -152,6 +157,7 @@ class Recurrent(Layer):
                       "candidate", "state", "state_act", "result_carry", "state_carry", "reset_state",
                       "candidate_accum")
     weight_vars = {"weight": "w", "recurrent_weight": "wr", "bias": "b", "recurrent_bias": "br"}
+    config_keys = ("static",)  # hls4ml's state storage choice; the same arithmetic either way
     cpp_headers = ("nnet_activation.h", "nnet_recurrent.h")
     cell = ""
     cpp_config_tpl = """{{ layer.activation_configs(config) }}
@@ -188,6 +194,12 @@ struct {{ config }} : nnet::recurrent_config {
     cpp_stream_call_tpl = ("nnet::recurrent_stream<{{ in_stream_t[0] }}, {{ out_stream_t }}, {{ config }}>"
                            "({{ ins[0] }}, {{ out }}, {{ w.weight }}, {{ w.recurrent_weight }}, {{ w.bias }}, "
                            "{{ w.recurrent_bias }});")
+
+    def configure(self, options: dict, implementation) -> None:
+        v = options.get("static")
+        if v is not None and not isinstance(v, bool):
+            raise ValueError(f"{self.kind} layer {self.source_name!r}: static is {v!r}; valid: True, False")
+        super().configure(options, implementation)
 
     def __init__(self, *args, **kw):
         super().__init__(*args, **kw)
