@@ -160,7 +160,8 @@ def test_files(root: str, wanted) -> list[str]:
 # exception types that are a clear refusal when hlsgen raises them; anything else raised inside
 # hlsgen is a crash
 REFUSALS = ("ValueError", "NotImplementedError", "ConfigError", "OnnxConversionError", "PyTorchConversionError",
-            "PassError", "ProjectWriteError", "CompileError", "KeyError: 'unknown")
+            "PassError", "ProjectWriteError", "CompileError", "KeyError: 'unknown", "TypeError: unknown option",
+            "TypeError: expected")
 INTERNALS = re.compile(r"get_layers|\.graph\b|get_input_variables|get_output_variables|\.get_layer_output_variable"
                        r"|get_weight_variables|\.attributes\b|\.output_vars|\.model\.layers|ModelGraph|\.get_attr\("
                        r"|hls4ml\.model\.(types|layers|graph|optimizer|attributes)|optimizer\.|get_backend\(|\.flows")
@@ -190,14 +191,21 @@ def classify(kind: str, message: str, text: str) -> tuple[str, str]:
     if re.search(r"Mismatched elements|Not equal to tolerance|not almost equal|Arrays are not equal", text):
         return "numbers", "numbers differ"
     if in_hlsgen:
+        if etype.endswith("Warning"):  # a warning of hlsgen's where the test turns warnings into errors
+            return "hlsgen warning", label
         if etype.endswith(REFUSALS) or any(err.startswith(r) for r in REFUSALS):
             return "feature missing", label
         return "crash in hlsgen", label
     if re.search(r"ModuleNotFoundError: No module named 'hlsgen\.|has no attribute|object is not subscriptable", err) \
             and INTERNALS.search(text) or INTERNALS.search(err):
         return "hls4ml internals", label
-    if re.search(r"No module named 'hlsgen|module 'hlsgen[.\w]*' has no attribute|unexpected keyword", err):
+    if re.search(r"No module named 'hlsgen|module 'hlsgen[.\w]*' has no attribute|cannot import name .* from 'hlsgen"
+                 r"|'(PyTorch)?HLSModel' object has no attribute|'(dict|ModelConfig)' object has no attribute"
+                 r"|unexpected keyword", err):
         return "feature missing", label
+    if re.search(r"No module named|socket\.gaierror|urlopen error|assert os\.path\.(isfile|exists)|example-models",
+                 text):
+        return "test environment", label  # a package, the network or the example-models checkout missing
     if last and ("site-packages" in last or "/test/pytest/" not in last and not last.startswith("test_")):
         return "test environment", label
     if kind == "failure" and (etype in ("AssertionError", "assert") or err.startswith("assert")):

@@ -354,3 +354,16 @@ def test_onnx_ir3_without_initializer_inputs_and_one_channel_layout(tmp_path):
     assert y.shape == ref.shape
     np.testing.assert_allclose(y, ref, atol=2 ** -8)
     np.testing.assert_array_equal(hm.predict(Xh), hm.predict_golden(Xh))
+
+
+def test_onnx_qonnx_model_wrapper_is_accepted(tmp_path):
+    """A qonnx ModelWrapper (what qonnx's cleanup returns) converts as its ModelProto."""
+    wrapper_mod = pytest.importorskip("qonnx.core.modelwrapper")
+    _, m = _onnx_conv(4)
+    w = wrapper_mod.ModelWrapper(m)
+    X = np.round(np.random.default_rng(2).normal(size=(3, 5, 5, 1)) * 64) / 64
+    a = hlsgen.convert_from_onnx_model(w, output_dir=str(tmp_path / "w")).predict_golden(X)
+    b = hlsgen.convert_from_onnx_model(m, output_dir=str(tmp_path / "m")).predict_golden(X)
+    np.testing.assert_array_equal(a, b)
+    with pytest.raises(TypeError, match="expected an onnx.ModelProto, a qonnx ModelWrapper or a path"):
+        hlsgen.convert_from_onnx_model(object(), output_dir=str(tmp_path / "o"))
