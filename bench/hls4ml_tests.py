@@ -218,28 +218,32 @@ def classify(kind: str, message: str, text: str) -> tuple[str, str]:
 
 
 def summarize(xml_paths: list[str]):
+    """Counts over the test cases of the JUnit files; a test case in a later file replaces
+    the same test (class and name) of an earlier one (a rerun)."""
+    cases = {}
+    for xml_path in xml_paths:
+        if os.path.exists(xml_path):
+            for case in ET.parse(xml_path).iter("testcase"):
+                cases[(case.get("classname", ""), case.get("name", ""))] = case
     counts = collections.Counter()
     cats = collections.Counter()
     labels = collections.Counter()
     examples = {}
     per_file = collections.defaultdict(collections.Counter)
-    for xml_path in xml_paths:
-        if not os.path.exists(xml_path):
-            continue
-        for case in ET.parse(xml_path).iter("testcase"):
-            node = None
-            for tag in ("failure", "error", "skipped"):
-                node = case.find(tag)
-                if node is not None:
-                    break
-            kind = "passed" if node is None else node.tag
-            counts[kind] += 1
-            per_file[case.get("classname", "").split(".")[0]][kind] += 1
-            if kind in ("failure", "error"):
-                cat, label = classify(kind, node.get("message", ""), node.text or "")
-                cats[cat] += 1
-                labels[(cat, label)] += 1
-                examples.setdefault((cat, label), f"{case.get('classname')}::{case.get('name')}")
+    for case in cases.values():
+        node = None
+        for tag in ("failure", "error", "skipped"):
+            node = case.find(tag)
+            if node is not None:
+                break
+        kind = "passed" if node is None else node.tag
+        counts[kind] += 1
+        per_file[case.get("classname", "").split(".")[0]][kind] += 1
+        if kind in ("failure", "error"):
+            cat, label = classify(kind, node.get("message", ""), node.text or "")
+            cats[cat] += 1
+            labels[(cat, label)] += 1
+            examples.setdefault((cat, label), f"{case.get('classname')}::{case.get('name')}")
     return counts, cats, labels, examples, per_file
 
 
@@ -255,13 +259,17 @@ def main():
     ap.add_argument("--top", type=int, default=30, help="failure labels to print")
     ap.add_argument("--pytest-args", default="", help="more pytest arguments")
     ap.add_argument("--summary-only", action="store_true", help="summarize the results already in --keep")
+    ap.add_argument("--rerun", nargs="*", default=[],
+                    help="with --summary-only: directories of later runs whose test results replace the same tests'")
     args = ap.parse_args()
 
     work = args.keep or tempfile.mkdtemp(prefix="hls4ml_tests_")
     os.makedirs(work, exist_ok=True)
     if args.summary_only:
-        xmls = sorted(os.path.join(work, f) for f in os.listdir(work) if f.startswith("results") and f.endswith(".xml"))
-        return report(xmls)
+        def found(d):
+            return sorted(os.path.join(d, f) for f in os.listdir(d) if f.startswith("results") and f.endswith(".xml"))
+
+        return report(found(work) + [x for d in args.rerun for x in found(d)])
     sdist = args.sdist or fetch_sdist(work)
     root = extract_tests(sdist, work)
     plugin_dir = os.path.join(work, "plugin")

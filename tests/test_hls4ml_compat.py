@@ -367,3 +367,19 @@ def test_onnx_qonnx_model_wrapper_is_accepted(tmp_path):
     np.testing.assert_array_equal(a, b)
     with pytest.raises(TypeError, match="expected an onnx.ModelProto, a qonnx ModelWrapper or a path"):
         hlsgen.convert_from_onnx_model(object(), output_dir=str(tmp_path / "o"))
+
+
+def test_ac_type_spellings_are_read_as_the_same_arithmetic():
+    """hls4ml's configurations may carry Algorithmic C spellings; they mean the ap_ types."""
+    assert parse_type("ac_fixed<32, 16>") == parse_type("ap_fixed<32,16>")
+    assert parse_type("ac_fixed<32, 16, true>") == parse_type("ap_fixed<32,16>")
+    assert parse_type("ac_fixed<12,6,false,AC_RND,AC_SAT>") == parse_type("ap_ufixed<12,6,AP_RND,AP_SAT>")
+    assert parse_type("ac_fixed<8,3,1,AC_RND_CONV,AC_SAT_SYM>") == parse_type("ap_fixed<8,3,AP_RND_CONV,AP_SAT_SYM>")
+    assert parse_type("ac_int<8,false>") == parse_type("ap_uint<8>")
+    assert parse_type("ac_int<8>") == parse_type("ap_int<8>")
+    for bad, msg in (("ac_fixed<8>", "takes 2 to 5 parameters"), ("ac_fixed<8,3,maybe>", "signedness is 'maybe'"),
+                     ("ac_fixed<8,3,true,AC_FOO>", "rounding mode 'FOO'")):
+        with pytest.raises(ValueError, match=msg):
+            parse_type(bad)
+    cfg = hlsgen.config_from_keras_model(dense_softmax(), default_precision="ac_fixed<32, 16>")
+    assert cfg["Model"]["Precision"] == "ac_fixed<32, 16>"
