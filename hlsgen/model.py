@@ -83,7 +83,7 @@ class HLSModel:
         (to pin the types, e.g. before loading other weights into a reprogrammable model)."""
         import copy
 
-        cfg = copy.deepcopy(self.config)
+        cfg = copy.deepcopy(dict(self.config))  # a plain dict (yaml.safe_dump, json)
         names = cfg.setdefault("LayerName", {})
         for gi in self.graph.inputs:
             names.setdefault(gi.source_name, {})["Precision"] = {"result": str(self.graph.tensors[gi.tensor].type)}

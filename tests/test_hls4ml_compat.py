@@ -127,6 +127,9 @@ def test_model_config_reads_as_hls4mls(tmp_path):
     assert c.pipeline_style == "pipeline"
     assert copy.deepcopy(c).get_config_value("ClockPeriod") == 8
     assert "ReuseFactor" in hlsgen.config.to_yaml(c)
+    import yaml
+
+    assert type(hm.resolved_config()) is dict and "LayerName" in yaml.safe_load(yaml.safe_dump(hm.resolved_config()))
     hv = hlsgen.convert_from_keras_model(model, hls_config=cfg, output_dir=str(tmp_path / "t"), backend="Vitis",
                                          io_type="io_stream", clock_uncertainty="1.5")
     assert hv.config.get_config_value("ClockUncertainty") == "1.5"
