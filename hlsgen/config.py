@@ -281,7 +281,7 @@ def make_config(layers, granularity="model", default_precision=DEFAULT_PRECISION
 
 
 def to_yaml(config: dict) -> str:
-    return yaml.safe_dump(copy.deepcopy(config), sort_keys=False, default_flow_style=False)
+    return yaml.safe_dump(copy.deepcopy(dict(config)), sort_keys=False, default_flow_style=False)
 
 
 def from_yaml(text_or_path) -> dict:

@@ -203,8 +203,12 @@ def _check_sample_arrays(graph, options):
 
 def convert_from_keras_model(model, hls_config=None, output_dir=DEFAULT_OUTPUT_DIR, project_name=DEFAULT_PROJECT,
                              backend="Vivado", io_type="io_parallel", input_data_tb=None, output_data_tb=None,
-                             weights_file=None, calibration_data=None, **kwargs) -> HLSModel:
+                             weights_file=None, calibration_data=None, input_shape=None, **kwargs) -> HLSModel:
     """Convert a Keras 3 or tf_keras model (object, or .keras/.h5/.json file) into an HLSModel.
+
+    ``input_shape`` (accepted as hls4ml does): a Keras model carries its own input shapes;
+    when given, it is checked against them (one shape or one per input, a leading batch
+    ``None`` allowed) and a mismatch is an error naming both.
 
     With ``backend='VivadoAccelerator'``: ``board`` (required), ``part``, ``interface``
     ('axi_stream', 'axi_master', 'axi_lite'), ``weights`` ('embedded', 'reprogrammable'),
@@ -218,7 +222,24 @@ def convert_from_keras_model(model, hls_config=None, output_dir=DEFAULT_OUTPUT_D
         output_dir=output_dir, project_name=project_name, backend=backend, io_type=io_type,
         input_data_tb=input_data_tb, output_data_tb=output_data_tb))
     graph = _keras_graph(model, weights_file)
+    if input_shape is not None:
+        _check_keras_input_shape(graph, input_shape)
     return build_model(graph, hls_config, options, accel_kwargs, calibration_data)
+
+
+def _check_keras_input_shape(graph, input_shape):
+    shapes = list(input_shape) if input_shape and isinstance(input_shape[0], (list, tuple)) else [input_shape]
+    model_shapes = [tuple(graph.tensors[gi.tensor].shape) for gi in graph.inputs]
+    if len(shapes) != len(model_shapes):
+        raise ValueError(f"input_shape gives {len(shapes)} shape(s); the model has {len(model_shapes)} input(s) "
+                         f"of shapes {model_shapes}")
+    for given, own in zip(shapes, model_shapes):
+        dims = tuple(given)
+        if len(dims) == len(own) + 1 and dims[0] is None:
+            dims = dims[1:]
+        if len(dims) != len(own) or any(d is not None and int(d) != o for d, o in zip(dims, own)):
+            raise ValueError(f"input_shape {tuple(given)} does not match the Keras model's input shape {own} "
+                             "(the model's own shape is used; leave input_shape out)")
 
 
 # ---------------------------------------------------------------------- ONNX

@@ -20,10 +20,13 @@ SATURATION = ("WRAP", "SAT", "SAT_ZERO", "SAT_SYM", "WRAP_SM")
 ACCEPTED_FORMS = (
     "ap_fixed<W,I[,Q[,O[,N]]]>, ap_ufixed<W,I,...>, fixed<W,I[,RND[,SAT]]>, ufixed<W,I>, "
     "ap_int<W>, ap_uint<W>, int<W>, uint<W> (Q in TRN, TRN_ZERO, RND, RND_ZERO, RND_MIN_INF, "
-    "RND_INF, RND_CONV; O in WRAP, SAT, SAT_ZERO, SAT_SYM; an AP_ prefix is optional)"
+    "RND_INF, RND_CONV; O in WRAP, SAT, SAT_ZERO, SAT_SYM; an AP_ prefix is optional), "
+    "ac_fixed<W,I[,S[,Q[,O]]]>, ac_int<W[,S]> (S true/false; Q, O with an optional AC_ prefix)"
 )
 
 _TYPE_RE = re.compile(r"^\s*(ap_)?(u?)(fixed|int)\s*<\s*([^<>]*)>\s*$", re.IGNORECASE)
+_AC_RE = re.compile(r"^\s*ac_(fixed|int)\s*<\s*([^<>]*)>\s*$", re.IGNORECASE)
+_AC_SIGNED = {"true": True, "1": True, "false": False, "0": False}
 
 MAX_WIDTH = 1024
 
@@ -146,6 +149,48 @@ class FixedType:
             return np.ldexp(np.clip(r, lo, hi), -self.fractional)
         return self.from_raw(self.quantize_raw(x))
 
+    def quantize_scaled(self, raw, frac: int) -> np.ndarray:
+        """Quantize the exact values ``raw * 2**-frac`` (``raw``: integers, int64 or Python ints in
+        an object array) with this type's rounding and overflow; no float64 rounding on the way.
+        Returns float64 (exact for W <= 52)."""
+        raw = np.asarray(raw)
+        F = self.fractional
+        shift = frac - F
+        if raw.dtype != object:  # int64 stays int64 when only shifted right (no overflow)
+            raw = raw.astype(np.int64) if shift > 0 else raw.astype(np.int64).astype(object)
+        if shift <= 0:
+            r = raw * (1 << -shift)
+        else:
+            fl = raw >> shift  # floor (Python ints)
+            rem = raw - (fl << shift)  # 0 .. 2^shift - 1
+            half = 1 << (shift - 1)
+            up = fl + 1
+            exact = rem == 0
+            neg = raw < 0
+            if self.is_int or self.rounding == "TRN_ZERO":
+                r = np.where(neg & ~exact, up, fl)
+            elif self.rounding == "TRN":
+                r = fl
+            else:
+                if self.rounding == "RND":
+                    tie = up
+                elif self.rounding == "RND_MIN_INF":
+                    tie = fl
+                elif self.rounding == "RND_ZERO":
+                    tie = np.where(neg, up, fl)
+                elif self.rounding == "RND_INF":
+                    tie = np.where(neg, fl, up)
+                else:  # RND_CONV
+                    tie = np.where(fl % 2 == 0, fl, up)
+                r = np.where(rem > half, up, np.where(rem < half, fl, tie))
+        if self.width > 52:
+            return self.quantize(np.array([float(v) for v in r.ravel()]).reshape(r.shape) * 2.0 ** -F)
+        # an out-of-range r has the same low W bits, direction and sign as r' within 2^W of the
+        # range: r' is exact in float64, and the overflow rules act on it as on r
+        lo, hi, mod = self.min_raw, self.max_raw, 1 << self.width
+        r = np.where(r > hi, hi + 1 + (r - hi - 1) % mod, np.where(r < lo, lo - 1 - (lo - 1 - r) % mod, r))
+        return self.from_raw(self._overflow(r.astype(np.float64)))
+
     def from_raw(self, raw) -> np.ndarray:
         return np.ldexp(np.asarray(raw, dtype=np.float64), -self.fractional)
 
@@ -237,6 +282,8 @@ def parse_type(text) -> FixedType:
     if not isinstance(text, str):
         raise ValueError(f"invalid precision {text!r}: expected a string; accepted forms: {ACCEPTED_FORMS}")
     m = _TYPE_RE.match(text)
+    if not m and _AC_RE.match(text):
+        return _parse_ac(text, *_AC_RE.match(text).groups())
     if not m:
         raise ValueError(f"invalid precision {text!r}; accepted forms: {ACCEPTED_FORMS}")
     _, u, kind, args = m.groups()
@@ -258,6 +305,32 @@ def parse_type(text) -> FixedType:
         if saturation == "WRAP_SM":
             raise ValueError("the overflow mode WRAP_SM is not supported")
         return FixedType(w, i, signed, rounding, saturation, n)
+    except ValueError as e:
+        raise ValueError(f"invalid precision {text!r} ({e}); accepted forms: {ACCEPTED_FORMS}") from None
+
+
+def _parse_ac(text, kind, args) -> FixedType:
+    """Algorithmic C spellings (hls4ml writes them for its Intel/Catapult backends): the same
+    arithmetic as the ap_ types; ac_fixed<W,I,S,Q,O>, ac_int<W,S>, S signed (default true)."""
+    parts = [p.strip() for p in args.split(",")] if args.strip() else []
+    try:
+        n_max = 2 if kind.lower() == "int" else 5
+        n_min = 1 if kind.lower() == "int" else 2
+        if not n_min <= len(parts) <= n_max:
+            raise ValueError(f"ac_{kind.lower()} takes {n_min} to {n_max} parameters")
+        k = 1 if kind.lower() == "int" else 2
+        signed = True
+        if len(parts) > k:
+            if parts[k].lower() not in _AC_SIGNED:
+                raise ValueError(f"the signedness is {parts[k]!r}; valid: true, false")
+            signed = _AC_SIGNED[parts[k].lower()]
+        w = int(parts[0])
+        if kind.lower() == "int":
+            return FixedType(w, w, signed, is_int=True)
+        modes = [p.upper().removeprefix("AC_") for p in parts[3:5]]
+        rounding = modes[0] if modes else "TRN"
+        saturation = modes[1] if len(modes) > 1 else "WRAP"
+        return FixedType(w, int(parts[1]), signed, rounding, saturation)
     except ValueError as e:
         raise ValueError(f"invalid precision {text!r} ({e}); accepted forms: {ACCEPTED_FORMS}") from None
 

@@ -22,9 +22,13 @@ TB_RANDOM_SAMPLES = 16
 
 class HLSModel:
     def __init__(self, graph, config: dict, options: "ProjectOptions"):
+        from .model_config import ModelConfig
+
         self.graph = graph
-        self.config = config
         self.options = options  # hlsgen.options.ProjectOptions (frozen)
+        # a dict, with hls4ml's read accessors (get_config_value, get_output_dir, pipeline_style)
+        self.config = ModelConfig(config, options, lambda: "dataflow" if self.options.io_type == "io_stream"
+                                  or self.dataflow else "pipeline")
         self.output_dir = Path(options.output_dir).expanduser().resolve()
         self.project_name = options.project_name
         self._sim = None
@@ -79,7 +83,7 @@ class HLSModel:
         (to pin the types, e.g. before loading other weights into a reprogrammable model)."""
         import copy
 
-        cfg = copy.deepcopy(self.config)
+        cfg = copy.deepcopy(dict(self.config))  # a plain dict (yaml.safe_dump, json)
         names = cfg.setdefault("LayerName", {})
         for gi in self.graph.inputs:
             names.setdefault(gi.source_name, {})["Precision"] = {"result": str(self.graph.tensors[gi.tensor].type)}
@@ -239,13 +243,17 @@ class HLSModel:
         return self._sim
 
     def predict(self, X, top: bool | None = None):
-        """Bit-accurate outputs (float64 arrays). With the VivadoAccelerator backend the
+        """Bit-accurate outputs (float64 arrays), batch first; one sample given without the
+        batch axis (every input array of its sample shape) gives its outputs without it, as
+        hls4ml's predict does. With the VivadoAccelerator backend the
         samples go through the accelerator top exactly as on the board (bus types, TLAST,
         batches); ``top=False`` runs the bare network instead.  With ``count_saturation``
         (the default) the values that saturate or wrap are counted (``last_saturation``) on the
         first ``saturation.PREDICT_SAMPLES`` samples the model simulates (later calls run at
         full speed), and a ``SaturationWarning`` names the layers where more than 0.1% of them
         do; ``saturation(X)`` counts every sample of X exactly."""
+        if self._one_sample(X):  # one sample without the batch axis: its outputs without it (as hls4ml)
+            return _first_sample(self.predict(_add_batch(X), top))
         sim = self._simulation()
         from .saturation import PREDICT_SAMPLES, counter, run_counted
 
@@ -256,6 +264,15 @@ class HLSModel:
         self._counted += self.last_saturation.samples
         self.last_saturation.warn()
         return y
+
+    def _sample_shapes(self) -> list:
+        return [tuple(self.graph.tensors[gi.tensor].shape) for gi in self.graph.inputs]
+
+    def _one_sample(self, X) -> bool:
+        """Every input array is one sample of its input's shape, without a batch axis."""
+        xs = list(X) if isinstance(X, (list, tuple)) else [X]
+        shapes = self._sample_shapes()
+        return len(xs) == len(shapes) and all(np.shape(x) == s for x, s in zip(xs, shapes))
 
     def load_weights(self, source):
         """Reprogrammable weights: send new weights through the accelerator's weight port
@@ -331,6 +348,8 @@ class HLSModel:
     def predict_golden(self, X, top: bool | None = None):
         """What ``predict`` returns, from the numpy layer models (slow; for checking): with an
         accelerator top, inputs and outputs pass through its bus types."""
+        if self._one_sample(X):
+            return _first_sample(self.predict_golden(_add_batch(X), top))
         through_top = self.accelerator is not None if top is None else top
         xs = list(X) if isinstance(X, (list, tuple)) else [X]
         if through_top:
@@ -359,6 +378,14 @@ class TestbenchData:
     def expected(self) -> list:
         """The golden model's outputs for them, through the output bus type."""
         return self._hm._bus_outputs(golden_outputs(self._hm.graph, self.inputs))
+
+
+def _add_batch(X):
+    return [np.asarray(x)[None] for x in X] if isinstance(X, (list, tuple)) else np.asarray(X)[None]
+
+
+def _first_sample(ys):
+    return [y[0] for y in ys] if isinstance(ys, list) else ys[0]
 
 
 def check_pipeline_style(hm) -> None:

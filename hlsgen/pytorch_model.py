@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .model import HLSModel
+from .model import HLSModel, _add_batch, _first_sample
 
 
 class PyTorchHLSModel(HLSModel):
@@ -35,13 +35,25 @@ class PyTorchHLSModel(HLSModel):
             return [np.transpose(np.asarray(y), p) for y, p in zip(ys, perms)]
         return np.transpose(np.asarray(ys), perms[0])
 
+    def _one_sample(self, X) -> bool:
+        """Every input array is one sample in the PyTorch layout, without a batch axis."""
+        io = self.graph.torch_io
+        xs = list(X) if isinstance(X, (list, tuple)) else [X]
+        names = list(io["inputs"])
+        return len(xs) == len(names) and all(np.ndim(x) == len(io["input_shapes"][n]) for x, n in zip(xs, names))
+
     def predict(self, X, top: bool | None = None):
         """Bit-accurate outputs, inputs and outputs in the PyTorch layout (N, C, H, W), or
-        channels-last when converted with ``channels_last=True``."""
-        return self._outputs(super().predict(self._inputs(X), top))
+        channels-last when converted with ``channels_last=True``; one sample without the
+        batch axis gives its outputs without it."""
+        if self._one_sample(X):
+            return _first_sample(self.predict(_add_batch(X), top))
+        return self._outputs(HLSModel.predict(self, self._inputs(X), top))
 
     def predict_golden(self, X, top: bool | None = None):
-        return self._outputs(super().predict_golden(self._inputs(X), top))
+        if self._one_sample(X):
+            return _first_sample(self.predict_golden(_add_batch(X), top))
+        return self._outputs(HLSModel.predict_golden(self, self._inputs(X), top))
 
     def trace(self, X):
         """(outputs in the PyTorch layout, {module name: its output}); the per-layer outputs

@@ -187,3 +187,46 @@ def test_parse_type_error_message():
         parse_type('fixd<16,6>')
     msg = str(ei.value)
     assert 'fixd<16,6>' in msg and 'ap_fixed<' in msg and 'ap_int<' in msg
+
+
+def test_quantize_scaled_rounds_the_exact_rational_once():
+    """raw * 2^-frac with far more bits than float64 holds: every rounding and overflow mode
+    agrees with the value computed in exact rationals (fractions)."""
+    from fractions import Fraction
+    import math
+
+    from hlsgen.fixed import parse_type
+
+    rng = np.random.default_rng(7)
+    raws = [int(v) for v in rng.integers(-(2**62), 2**62, 300)] + [3 << 40, -(3 << 40), (1 << 70) + 5, -(1 << 70)]
+    raws += [(2 * k + 1) << 39 for k in range(-4, 4)]  # exact ties at 40 fractional bits -> 0
+    frac = 80
+    arr = np.array(raws, dtype=object)
+    for rnd in ("TRN", "TRN_ZERO", "RND", "RND_ZERO", "RND_INF", "RND_MIN_INF", "RND_CONV"):
+        for sat in ("SAT", "WRAP", "SAT_SYM", "SAT_ZERO"):
+            for signed in (True, False):
+                t = parse_type(f"{'' if signed else 'u'}fixed<24,-16,{rnd},{sat}>")  # 40 fractional bits
+                got = t.quantize_scaled(arr, frac)
+                for raw, g in zip(raws, got):
+                    q = Fraction(raw, 1 << (frac - t.fractional))  # value in LSBs of t
+                    fl = math.floor(q)
+                    d = q - fl
+                    up = fl + 1
+                    tie = {"RND": up, "RND_ZERO": up if q < 0 else fl, "RND_INF": fl if q < 0 else up,
+                           "RND_MIN_INF": fl, "RND_CONV": fl if fl % 2 == 0 else up}.get(rnd)
+                    if rnd == "TRN":
+                        r = fl
+                    elif rnd == "TRN_ZERO":
+                        r = math.trunc(q)
+                    else:
+                        r = up if d > Fraction(1, 2) else fl if d < Fraction(1, 2) else tie
+                    lo, hi = t.min_raw, t.max_raw
+                    if sat == "SAT":
+                        r = min(max(r, lo), hi)
+                    elif sat == "SAT_SYM":
+                        r = min(max(r, lo + 1 if signed else lo), hi)
+                    elif sat == "SAT_ZERO":
+                        r = r if lo <= r <= hi else 0
+                    else:
+                        r = (r - lo) % (1 << t.width) + lo
+                    assert g == r * 2.0 ** -t.fractional, (rnd, sat, signed, raw)

@@ -402,7 +402,10 @@ def test_inputs_are_checked_and_configs_load_from_yaml(tmp_path, X):
         hm.predict(X[:5].reshape(5, 4, 4))
     with pytest.raises(ValueError, match="no samples"):
         hm.predict(X[:0])
-    np.testing.assert_array_equal(hm.predict(X[0]), hm.predict(X[:1]))  # one sample without the batch axis
+    # one sample without the batch axis: its output without it (as hls4ml's predict)
+    np.testing.assert_array_equal(hm.predict(X[0]), hm.predict(X[:1])[0])
+    assert hm.predict(X[0]).shape == hm.predict(X[:1]).shape[1:]
+    np.testing.assert_array_equal(hm.predict_golden(X[0]), hm.predict_golden(X[:1])[0])
     for bad in ("w1", "layer3_out", "defines", "class", "accum2_t"):
         with pytest.raises(ValueError, match=f"project_name '{bad}' is a C\\+\\+ keyword or a name the generated"):
             hlsgen.convert_from_keras_model(model, project_name=bad, output_dir=tmp_path / "x")

@@ -96,6 +96,48 @@ def test_unknown_option_lists_the_valid_ones(tmp_path):
     assert hm.options.backend == "Vivado"
 
 
+def test_keras_input_shape_is_checked_against_the_model(tmp_path):
+    """hls4ml's Keras converter takes input_shape; the model's own shape is what counts."""
+    model = dense_softmax(n_in=6)
+    for shape in ((None, 6), (6,), [(None, 6)]):
+        hm = hlsgen.convert_from_keras_model(model, output_dir=str(tmp_path / "p"), input_shape=shape)
+        assert hm.graph.tensors[hm.graph.inputs[0].tensor].shape == (6,)
+    with pytest.raises(ValueError, match=r"input_shape \(None, 7\) does not match the Keras model's input shape \(6,\)"):
+        hlsgen.convert_from_keras_model(model, output_dir=str(tmp_path / "p"), input_shape=(None, 7))
+    with pytest.raises(ValueError, match=r"input_shape gives 2 shape\(s\); the model has 1 input"):
+        hlsgen.convert_from_keras_model(model, output_dir=str(tmp_path / "p"), input_shape=[(6,), (6,)])
+
+
+def test_model_config_reads_as_hls4mls(tmp_path):
+    """model.config stays the configuration dict and answers hls4ml's accessors."""
+    import copy
+
+    model = dense_softmax()
+    cfg = hlsgen.config_from_keras_model(model)
+    hm = hlsgen.convert_from_keras_model(model, hls_config=cfg, output_dir=str(tmp_path / "v"), backend="Vivado",
+                                         clock_period=8)
+    c = hm.config
+    assert c["Model"]["ReuseFactor"] == 1 and isinstance(c, dict)
+    assert c.get_config_value("Part") == hm.options.part
+    assert c.get_config_value("ClockPeriod") == 8
+    assert c.get_config_value("ClockUncertainty") == "12.5%"  # Vivado HLS's own default
+    assert c.get_config_value("IOType") == "io_parallel"
+    assert c.get_config_value("NoSuchKey", "d") == "d"
+    assert c.get_output_dir() == str(tmp_path / "v") and c.get_project_name() == "myproject"
+    assert c.pipeline_style == "pipeline"
+    assert copy.deepcopy(c).get_config_value("ClockPeriod") == 8
+    assert "ReuseFactor" in hlsgen.config.to_yaml(c)
+    import yaml
+
+    assert type(hm.resolved_config()) is dict and "LayerName" in yaml.safe_load(yaml.safe_dump(hm.resolved_config()))
+    hv = hlsgen.convert_from_keras_model(model, hls_config=cfg, output_dir=str(tmp_path / "t"), backend="Vitis",
+                                         io_type="io_stream", clock_uncertainty="1.5")
+    assert hv.config.get_config_value("ClockUncertainty") == "1.5"
+    assert hv.config.pipeline_style == "dataflow"
+    hv2 = hlsgen.convert_from_keras_model(model, hls_config=cfg, output_dir=str(tmp_path / "u"), backend="Vitis")
+    assert hv2.config.get_config_value("ClockUncertainty") == "27%"  # Vitis HLS's default
+
+
 # ---------------------------------------------------------------------- backends
 def test_backend_names(tmp_path):
     names = hlsgen.backends.backend_names()
@@ -315,3 +357,32 @@ def test_onnx_ir3_without_initializer_inputs_and_one_channel_layout(tmp_path):
     assert y.shape == ref.shape
     np.testing.assert_allclose(y, ref, atol=2 ** -8)
     np.testing.assert_array_equal(hm.predict(Xh), hm.predict_golden(Xh))
+
+
+def test_onnx_qonnx_model_wrapper_is_accepted(tmp_path):
+    """A qonnx ModelWrapper (what qonnx's cleanup returns) converts as its ModelProto."""
+    wrapper_mod = pytest.importorskip("qonnx.core.modelwrapper")
+    _, m = _onnx_conv(4)
+    w = wrapper_mod.ModelWrapper(m)
+    X = np.round(np.random.default_rng(2).normal(size=(3, 5, 5, 1)) * 64) / 64
+    a = hlsgen.convert_from_onnx_model(w, output_dir=str(tmp_path / "w")).predict_golden(X)
+    b = hlsgen.convert_from_onnx_model(m, output_dir=str(tmp_path / "m")).predict_golden(X)
+    np.testing.assert_array_equal(a, b)
+    with pytest.raises(TypeError, match="expected an onnx.ModelProto, a qonnx ModelWrapper or a path"):
+        hlsgen.convert_from_onnx_model(object(), output_dir=str(tmp_path / "o"))
+
+
+def test_ac_type_spellings_are_read_as_the_same_arithmetic():
+    """hls4ml's configurations may carry Algorithmic C spellings; they mean the ap_ types."""
+    assert parse_type("ac_fixed<32, 16>") == parse_type("ap_fixed<32,16>")
+    assert parse_type("ac_fixed<32, 16, true>") == parse_type("ap_fixed<32,16>")
+    assert parse_type("ac_fixed<12,6,false,AC_RND,AC_SAT>") == parse_type("ap_ufixed<12,6,AP_RND,AP_SAT>")
+    assert parse_type("ac_fixed<8,3,1,AC_RND_CONV,AC_SAT_SYM>") == parse_type("ap_fixed<8,3,AP_RND_CONV,AP_SAT_SYM>")
+    assert parse_type("ac_int<8,false>") == parse_type("ap_uint<8>")
+    assert parse_type("ac_int<8>") == parse_type("ap_int<8>")
+    for bad, msg in (("ac_fixed<8>", "takes 2 to 5 parameters"), ("ac_fixed<8,3,maybe>", "signedness is 'maybe'"),
+                     ("ac_fixed<8,3,true,AC_FOO>", "rounding mode 'FOO'")):
+        with pytest.raises(ValueError, match=msg):
+            parse_type(bad)
+    cfg = hlsgen.config_from_keras_model(dense_softmax(), default_precision="ac_fixed<32, 16>")
+    assert cfg["Model"]["Precision"] == "ac_fixed<32, 16>"

@@ -259,3 +259,23 @@ def test_geometry_matches_keras_and_stream_lags():
     assert p.output_shape([(10, 12, 2)]) == (5, 6, 2) and stream_lag(p, (10, 12, 2)) == 12 + 2
     g = GlobalPooling2D("g", "g", ["x"], ["y"], dict(op="average"))
     assert g.output_shape([(10, 12, 2)]) == (2,) and stream_lag(g, (10, 12, 2)) == 120
+
+
+@needs_gxx
+def test_average_pooling_with_a_wide_accumulator_keeps_the_reciprocal_precise(tmp_path):
+    """An 18x18 global average with Model.Precision fixed<32,9> needs a 41-bit exact sum: the
+    reciprocal 1/324 still has 24 significant bits, the C++ matches the golden bit for bit
+    and Keras within the result's resolution."""
+    keras.utils.set_random_seed(3)
+    model = keras.Sequential([keras.Input((18, 18, 6)), L.GlobalAveragePooling2D(keepdims=True, name="gap")])
+    X = np.random.default_rng(4).random((40, 18, 18, 6))
+    cfg = hlsgen.config_from_keras_model(model, granularity="name", default_precision="ap_fixed<32,9>")
+    hm = hlsgen.convert_from_keras_model(model, hls_config=cfg, output_dir=tmp_path / "prj")
+    y, g = hm.predict(X), hm.predict_golden(X)
+    np.testing.assert_array_equal(y, g)
+    xq = np.floor(X * 2**23) / 2**23  # the input on fixed<32,9>'s grid (TRN)
+    ref = xq.mean(axis=(1, 2), keepdims=True)
+    # the reciprocal's relative error <= 2^-25, then one truncation to 23 fractional bits
+    err = y - ref
+    assert np.all(err <= ref * 2.0**-25) and np.all(err >= -(2.0**-23) - ref * 2.0**-25)
+    assert np.max(np.abs(y - model.predict(X, verbose=0))) < 1e-6

@@ -190,6 +190,10 @@ def test_two_inputs_and_permute():
     assert np.abs(hm.predict_golden(X) - run_torch(model, X)).max() < 0.02
     with pytest.raises(ValueError, match="2 input"):
         hm.predict_golden(X[0])
+    # one sample per input without the batch axis: the output without it (as hls4ml)
+    one = hm.predict_golden([X[0][3], X[1][3]])
+    assert one.shape == (2,)
+    np.testing.assert_array_equal(one, hm.predict_golden([X[0][3:4], X[1][3:4]])[0])
 
 
 @needs_gxx

@@ -159,6 +159,43 @@ def test_return_state_h_is_the_output(tmp_path):
         hlsgen.convert_from_keras_model(model2, output_dir=tmp_path / "prj2")
 
 
+@needs_gxx
+def test_gru_with_wide_precision_compiles_and_stays_exact(tmp_path):
+    """Model.Precision fixed<32,16>: the GRU candidate's exact pre-activation would be over
+    100 bits; the tanh table reads it on its own step, so it is kept that narrow (the C++
+    compiles), the C++ equals the golden bit for bit, and Keras is followed."""
+    keras.utils.set_random_seed(5)
+    model = keras.Sequential([keras.Input((8, 4)), keras.layers.GRU(8, name="gru")])
+    X = np.random.default_rng(5).random((30, 8, 4))
+    cfg = hlsgen.config_from_keras_model(model, granularity="name", default_precision="ap_fixed<32,16>")
+    hm = hlsgen.convert_from_keras_model(model, hls_config=cfg, output_dir=tmp_path / "prj")
+    gru = next(lay for lay in hm.graph.layers if lay.kind == "GRU")
+    ca = gru.types["candidate_accum"]
+    assert ca.width <= 64 and ca.rounding == "TRN"
+    assert ca.fractional == -gru.acts["activation"].spec.step_log2
+    y = hm.predict(X)
+    np.testing.assert_array_equal(y, hm.predict_golden(X))
+    assert np.abs(y - model.predict(X, verbose=0)).max() < 0.02
+
+
+@needs_gxx
+def test_static_key_is_checked_and_keeps_the_arithmetic(tmp_path):
+    """hls4ml's per-layer 'static' (state storage) takes True or False; the numbers are the same."""
+    model = keras.Sequential([keras.Input((5, 2)), keras.layers.GRU(3, name="gru"), keras.layers.Dense(2, name="d")])
+    X = _seq(np.random.default_rng(3), 12, 5, 2)
+    ys = []
+    for static in (True, False):
+        cfg = hlsgen.config_from_keras_model(model, granularity="name")
+        cfg["LayerName"]["gru"]["static"] = static
+        hm = hlsgen.convert_from_keras_model(model, hls_config=cfg, output_dir=tmp_path / f"p{static}")
+        ys.append(hm.predict(X))
+        np.testing.assert_array_equal(ys[-1], hm.predict_golden(X))
+    np.testing.assert_array_equal(ys[0], ys[1])
+    cfg["LayerName"]["gru"]["static"] = "yes"
+    with pytest.raises(ValueError, match=r"GRU layer 'gru': static is 'yes'; valid: True, False"):
+        hlsgen.convert_from_keras_model(model, hls_config=cfg, output_dir=tmp_path / "bad")
+
+
 @pytest.mark.parametrize("make,match", [
     (lambda: keras.layers.LSTM(3, stateful=True, name="bad"), r"LSTM layer 'bad': stateful=True is not supported"),
     (lambda: keras.layers.GRU(3, activation="mish", name="bad"), r"GRU layer 'bad': activation 'mish' is not supp"),

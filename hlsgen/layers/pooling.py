@@ -10,13 +10,16 @@ Precision keys and 'auto' rules:
   average: the context default.
 * ``accum`` (average) — exact: the input's fractional bits and integer bits for
   n * min .. n * max (n = window size).
-* ``recip`` (average) — the constants 1/n, n = 1 .. window size, as a table
-  ``recip[n]``: ufixed<R, 1, RND, SAT> with R = min(24, 53 - accum width) (at least 8),
-  so the product acc * recip is exact in the C++ and in float64; 1/n is exact when n is
-  a power of two.
+* ``recip`` (average) — the constants 1/n, n = 1 .. window size N, as a table
+  ``recip[n]``: ufixed<R, 1, RND, SAT> with R = 25 + bitlength(N - 1), so every 1/n keeps
+  at least 24 significant bits (relative error <= 2^-25); 1/n is exact when n is a power
+  of two.
 
-Average: res = (result)(acc * recip[n]) — the sum is exact, the reciprocal has R bits
-(relative error <= 2^-R), one rounding to the result type.  ``golden`` computes the same.
+Average: res = (result)(acc * recip[n]) — the sum is exact, the product acc * recip is
+exact in ap_fixed, one rounding to the result type.  ``golden`` computes the same product
+in integers (the raw accumulator times the raw reciprocal) and rounds that rational value
+once (``FixedType.quantize_scaled``), so no float64 rounding enters however wide the
+accumulator is.
 """
 from __future__ import annotations
 
@@ -107,7 +110,7 @@ class _Pool(Layer):
         n = g["pool_height"] * g["pool_width"]
         at = self.configured("accum") or exact_sum_type(n * min(x_t.min_value, 0.0), n * max(x_t.max_value, 0.0),
                                                         x_t.fractional)
-        rt = self.configured("recip") or FixedType(max(8, min(24, 53 - at.width)), 1, False, "RND", "SAT")
+        rt = self.configured("recip") or FixedType(25 + (n - 1).bit_length(), 1, False, "RND", "SAT")
         self._recip_t = rt
         self.types["accum"] = at
         if self.attrs["op"] == "max":
@@ -144,8 +147,14 @@ class _Pool(Layer):
                               lambda: (p[:, :, :, t, :] for t in range(p.shape[3])),
                               term_frac=self.in_types[0].fractional, bound=np.abs(p).max(initial=0) * p.shape[3],
                               total=lambda: p.sum(axis=3))
-            recip = self._recip_t.quantize(1.0 / cnt)[..., None]
-            outs.append(res_t.quantize(acc * recip))
+            rt = self._recip_t
+            recip = rt.quantize_raw(1.0 / cnt)[..., None]
+            acc_raw = np.rint(np.ldexp(acc, acc_t.fractional)).astype(np.int64)
+            if acc_t.width + rt.width <= 62:  # the raw product fits int64
+                prod = acc_raw * np.broadcast_to(recip, acc_raw.shape)
+            else:
+                prod = acc_raw.astype(object) * np.broadcast_to(recip, acc_raw.shape).astype(object)
+            outs.append(res_t.quantize_scaled(prod, acc_t.fractional + rt.fractional))
         y = np.concatenate(outs, axis=0)
         return y.reshape((x.shape[0],) + self.output_shape([x.shape[1:]]))
 

@@ -54,10 +54,19 @@ Precision keys and 'auto' (W = width of the context default D):
   the gate's fractional bits;
 * ``state_act`` (act(c), LSTM): the Activation's auto rules;
 * ``reset_state`` (GRU without reset_after: r * h, exact), ``candidate_accum`` (GRU: the
-  candidate's pre-activation, exact; the candidate activation is planned on it);
+  candidate's pre-activation, exact; the candidate activation is planned on it; when that
+  exact type is wider than 64 bits and the activation is a table without a tail, it keeps
+  only the table's step of fractional bits, truncating: the table index floors
+  (x - lo) / step, so the index and the result are the same and the C++ stays within
+  ap_types' widths);
 * ``result_carry``, ``state_carry``: the h and c the next step sees (QKeras'
   ``state_quantizer``); 'auto': ``result`` and ``state`` (nothing is rounded).  With a
   ``state_carry``, 'auto' ``state`` is the exact type of f * c + i * g.
+
+Configuration key ``static`` (hls4ml's; True or False): hls4ml keeps the cell state in
+static variables (True) or in arrays of the call (False); both start each sequence from
+zero and compute the same numbers.  hlsgen's kernel holds h (and c) in arrays of the call,
+zeroed per sequence, for either value: the key is checked and has no other effect.
 
 io_parallel: the time loop runs inside the network's pipeline (unrolled there; the
 multiplier limit is the per-step products over the reuse factor).  io_stream: one time
@@ -92,7 +101,12 @@ def _big(t: FixedType) -> float:
 
 
 def _raw(v, frac: int) -> np.ndarray:
-    return np.rint(np.ldexp(np.asarray(v, dtype=np.float64), frac)).astype(np.int64)
+    """Values on the 2^-frac grid as raw integers: int64, or Python integers (exact: scaling
+    a float64 by a power of two is exact) when they do not fit 62 bits."""
+    r = np.rint(np.ldexp(np.asarray(v, dtype=np.float64), frac))
+    if np.abs(r).max(initial=0) < 2.0**RAW_BITS:
+        return r.astype(np.int64)
+    return np.array([int(x) for x in r.ravel()], dtype=object).reshape(r.shape)
 
 
 def cast_exact(out_t: FixedType, *terms) -> np.ndarray:
@@ -152,6 +166,7 @@ class Recurrent(Layer):
                       "candidate", "state", "state_act", "result_carry", "state_carry", "reset_state",
                       "candidate_accum")
     weight_vars = {"weight": "w", "recurrent_weight": "wr", "bias": "b", "recurrent_bias": "br"}
+    config_keys = ("static",)  # hls4ml's state storage choice; the same arithmetic either way
     cpp_headers = ("nnet_activation.h", "nnet_recurrent.h")
     cell = ""
     cpp_config_tpl = """{{ layer.activation_configs(config) }}
@@ -188,6 +203,12 @@ struct {{ config }} : nnet::recurrent_config {
     cpp_stream_call_tpl = ("nnet::recurrent_stream<{{ in_stream_t[0] }}, {{ out_stream_t }}, {{ config }}>"
                            "({{ ins[0] }}, {{ out }}, {{ w.weight }}, {{ w.recurrent_weight }}, {{ w.bias }}, "
                            "{{ w.recurrent_bias }});")
+
+    def configure(self, options: dict, implementation) -> None:
+        v = options.get("static")
+        if v is not None and not isinstance(v, bool):
+            raise ValueError(f"{self.kind} layer {self.source_name!r}: static is {v!r}; valid: True, False")
+        super().configure(options, implementation)
 
     def __init__(self, *args, **kw):
         super().__init__(*args, **kw)
@@ -481,6 +502,15 @@ class GRU(Recurrent):
         ca = self.configured("candidate_accum") or FixedType(i + f, i, True)
         self.types.update(reset_state=rs, candidate_accum=ca)
         self._act_types("activation", ca, "candidate", ctx)
+        spec = self.acts["activation"].spec
+        if not self.configured("candidate_accum") and ca.width > 64 and spec is not None and spec.tail_at is None:
+            # a table activation reads floor((x - lo) / 2^s) only: truncated to -s fractional
+            # bits the index (so the result) is the same, and the type stays narrow
+            narrow = FixedType(i - spec.step_log2, i, True, "TRN", "WRAP")
+            if narrow.fractional < f:
+                self.types["candidate_accum"] = narrow
+                self._act_types("activation", narrow, "candidate", ctx)
+                assert self.acts["activation"].spec.step_log2 == spec.step_log2
         self.types.update(state=h_t, state_act=h_t)
 
     def _exact_h(self):

@@ -24,10 +24,14 @@ def _onnx():
 
 
 def load_onnx_model(model_or_path):
-    """A ``ModelProto`` from a path, bytes or a ``ModelProto``; clear errors for anything else."""
+    """A ``ModelProto`` from a path, bytes, a ``ModelProto`` or a qonnx ``ModelWrapper`` (its
+    ``.model``); clear errors for anything else."""
     onnx = _onnx()
     if isinstance(model_or_path, onnx.ModelProto):
         return model_or_path
+    inner = getattr(model_or_path, "model", None)  # a qonnx ModelWrapper holds its ModelProto as .model
+    if isinstance(inner, onnx.ModelProto):
+        return inner
     if isinstance(model_or_path, (bytes, bytearray)):
         data, where = bytes(model_or_path), "the given bytes"
     elif isinstance(model_or_path, (str, os.PathLike)):
@@ -40,7 +44,8 @@ def load_onnx_model(model_or_path):
             data = f.read()
         where = repr(path)
     else:
-        raise TypeError(f"expected an onnx.ModelProto or a path to an .onnx file, got {type(model_or_path).__name__}")
+        raise TypeError(f"expected an onnx.ModelProto, a qonnx ModelWrapper or a path to an .onnx file, got "
+                        f"{type(model_or_path).__name__}")
     if not data:
         raise OnnxConversionError(f"{where} is empty, not an ONNX model")
     try:

@@ -1,0 +1,62 @@
+"""The configuration an HLSModel keeps: the validated configuration dict, readable as hls4ml's
+``model.config`` is (``get_config_value``, ``get_output_dir``, ``get_project_name``, ...).
+
+It is a plain dict (``model.config['Model']['ReuseFactor']`` works as before; ``to_yaml``
+writes it as one) with read-only accessors over the project options.  Values a tool applies
+by default are reported as that tool's default: the clock uncertainty of Vivado HLS is
+12.5% of the period, Vitis HLS's 27%.
+"""
+from __future__ import annotations
+
+TOOL_UNCERTAINTY = {"Vivado": "12.5%", "Vitis": "27%"}
+
+
+class ModelConfig(dict):
+    """``dict(config)`` plus the project options it was converted with (``options``)."""
+
+    def __init__(self, config: dict, options, top_style=None):
+        super().__init__(config)
+        self.options = options
+        self._top_style = top_style  # callable: the top function's pragma, from the model
+
+    def __reduce_ex__(self, protocol):  # deepcopy keeps the options (a plain dict's items are copied)
+        return (ModelConfig, (dict(self), self.options, self._top_style))
+
+    def _values(self) -> dict:
+        o = self.options
+        unc = o.clock_uncertainty
+        if unc is None:
+            unc = TOOL_UNCERTAINTY.get("Vitis" if o.backend == "Vitis" or o.hls_tool == "vitis_hls" else "Vivado")
+        model = self.get("Model") or {}
+        return {
+            "OutputDir": str(o.output_dir), "ProjectName": o.project_name, "Backend": o.backend, "Part": o.part,
+            "ClockPeriod": o.clock_period, "ClockUncertainty": unc, "IOType": o.io_type,
+            "HLSConfig": dict(self), "Board": o.board.name if o.board is not None else None,
+            "WriteTar": o.write_tar, "Stamp": None,
+            "PipelineStyle": model.get("PipelineStyle", "auto"),
+        }
+
+    def get_config_value(self, key, default=None):
+        """A top-level value by hls4ml's key ('Part', 'ClockPeriod', 'ClockUncertainty',
+        'IOType', 'OutputDir', 'ProjectName', 'Backend', 'HLSConfig', ...)."""
+        v = self._values()
+        if key in v:
+            return v[key] if v[key] is not None else default
+        return self.get(key, default)
+
+    def get_output_dir(self) -> str:
+        return str(self.options.output_dir)
+
+    def get_project_name(self) -> str:
+        return self.options.project_name
+
+    @property
+    def backend(self) -> str:
+        return self.options.backend
+
+    @property
+    def pipeline_style(self) -> str:
+        """The top function's pragma: 'dataflow' or 'pipeline' (PipelineStyle 'auto' resolved)."""
+        if self._top_style is None:
+            raise AttributeError("pipeline_style is known once the configuration belongs to a converted model")
+        return self._top_style()
