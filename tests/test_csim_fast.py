@@ -320,3 +320,27 @@ def test_batched_network_with_two_inputs_views_and_per_sample_layers(tmp_path, m
     _, tr_s = slow.trace(X)
     for name in tr_s:
         np.testing.assert_array_equal(tr_b[name], tr_s[name], err_msg=name)
+
+
+@needs_gxx
+@pytest.mark.parametrize("isa", ["-mno-avx512vnni", "-mno-avx512f", "-mno-avx512f -mno-avx2"])
+def test_batched_network_on_other_vector_units(isa, tmp_path, monkeypatch):
+    """The 16-bit kernel's other builds (AVX-512BW without VNNI, AVX2, none: dense() per sample),
+    compiled here by turning off what the host has (x86 only), against the golden."""
+    import platform
+
+    if platform.machine() not in ("x86_64", "AMD64"):
+        pytest.skip("x86 instruction-set flags")
+    rng = np.random.default_rng(117)
+    model = _model(2)
+    cfg = _config(model, rng)
+    p = cfg["LayerName"]
+    data = [p["x"]["Precision"]["result"], p["d0"]["Precision"]["result"], p["r1"]["Precision"]["result"]]
+    paths = [_batch_path(x, p[f"d{k}"]["Precision"]["weight"], p[f"d{k}"]["Precision"]["accum"]) for k, x in enumerate(data)]
+    assert paths == ["direct", "split", "per sample"]
+    hm = hlsgen.convert_from_keras_model(model, hls_config=cfg, output_dir=tmp_path / "p", io_type="io_parallel")
+    hm.write()
+    X = _inputs(rng)
+    y = _build(hm, isa, monkeypatch).predict(X)
+    np.testing.assert_array_equal(y, hm.predict_golden(X))
+    np.testing.assert_array_equal(y, _build(hm, f"{isa} {NO_BATCH}", monkeypatch).predict(X))
