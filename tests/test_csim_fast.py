@@ -115,8 +115,9 @@ def test_fast_kernels_equal_the_synthesizable_path_and_the_golden(seed, io_type,
     y_fast, y_slow, y_gold = fast.predict(X), slow.predict(X), hm.predict_golden(X)
     np.testing.assert_array_equal(y_fast, y_slow)
     np.testing.assert_array_equal(y_fast, y_gold)
-    if io_type == "io_parallel":  # predict ran the batched network; the fast kernels per sample agree
-        np.testing.assert_array_equal(_build(hm, NO_BATCH, monkeypatch).predict(X), y_fast)
+    # predict ran the batched network (io_parallel calls, in io_stream too); the fast kernels per
+    # sample (in io_stream: the stream kernels) agree
+    np.testing.assert_array_equal(_build(hm, NO_BATCH, monkeypatch).predict(X), y_fast)
     _, tr_fast = fast.trace(X)
     _, tr_slow = slow.trace(X)
     for name in tr_slow:
@@ -283,10 +284,12 @@ def test_16bit_kernel_at_the_extremes_of_its_types(io_type, tmp_path, monkeypatc
 
 
 @needs_gxx
-def test_batched_network_with_two_inputs_views_and_per_sample_layers(tmp_path, monkeypatch):
+@pytest.mark.parametrize("io_type", ["io_parallel", "io_stream"])
+def test_batched_network_with_two_inputs_views_and_per_sample_layers(io_type, tmp_path, monkeypatch):
     """The batched network on a graph with two inputs, a convolution and a pooling (their call
     per sample), a Flatten (a view), a Concatenate, Dense layers of both kernel variants and a
-    softmax: bit for bit the per-sample network, the synthesizable path and the golden; the
+    softmax: bit for bit the per-sample network (in io_stream: its stream kernels), the
+    synthesizable path and the golden; the
     trace of the batched build is that of the synthesizable one; a block of samples that is
     not full and sample counts below and above one block per thread."""
     keras.utils.set_random_seed(5)
@@ -304,7 +307,7 @@ def test_batched_network_with_two_inputs_views_and_per_sample_layers(tmp_path, m
     cfg["LayerName"]["img"]["Precision"]["result"] = "fixed<8,3,RND_CONV,SAT>"  # 8-bit data: direct
     cfg["LayerName"]["vec"]["Precision"]["result"] = "fixed<16,6,RND,SAT>"  # 16-bit data: split
     cfg["LayerName"]["dz"]["Precision"].update(accum="fixed<20,8>", result="fixed<12,5,TRN,WRAP>")  # 32-bit sums
-    hm = hlsgen.convert_from_keras_model(model, hls_config=cfg, output_dir=tmp_path / "p", io_type="io_parallel")
+    hm = hlsgen.convert_from_keras_model(model, hls_config=cfg, output_dir=tmp_path / "p", io_type=io_type)
     hm.write()
     assert "nnet::dense_batch<" in (hm.output_dir / "myproject_bridge.cpp").read_text()
     batched, per_sample, slow = (_build(hm, f, monkeypatch) for f in ("", NO_BATCH, NO_FAST))

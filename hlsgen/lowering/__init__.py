@@ -164,6 +164,12 @@ class ProjectCode:
         return self.io_type == "io_stream"
 
     @property
+    def batched(self) -> bool:
+        """The C simulation has a batched network: every layer has an array call (io_parallel's;
+        an io_stream project computes the same values, bit for bit, with its stream kernels)."""
+        return all(lc.is_view or lc.batch_call for lc in self.layers)
+
+    @property
     def batch_block(self) -> int:
         """Samples per block of the C simulation's batched network (io_parallel): a multiple
         of 8, at most 256, that keeps the largest layer output of a block near 64k values
@@ -174,7 +180,7 @@ class ProjectCode:
     def context(self, **extra):
         ctx = dict(project=self.project, inputs=self.inputs, outputs=self.outputs, layers=self.layers,
                    weights=self.weights, headers=self.headers, io_stream=self.io_stream,
-                   batch_block=self.batch_block)
+                   batch_block=self.batch_block, batched=self.batched)
         if self.io_stream:
             ctx["stream"] = self.stream
         ctx.update(extra)
