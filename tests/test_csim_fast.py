@@ -1,5 +1,5 @@
-"""The C-simulation fast kernels (nnet_dense_raw.h, csim_cast / csim_from_double in
-nnet_array.h) against the synthesizable code path (the same project compiled with
+"""The C-simulation fast kernels (nnet_dense_raw.h, nnet_dense_batch.h, csim_cast /
+csim_from_double in nnet_array.h) and the batched network of the bridge against the synthesizable code path (the same project compiled with
 -DHLSGEN_NO_FAST_CSIM) and the numpy golden, bit for bit: random layer types (WRAP, SAT,
 TRN, RND, RND_CONV, narrow accumulators that wrap, accumulators wider than 64 bits,
 accumulators that drop product bits), inputs off the input type's grid and out of its
@@ -19,6 +19,7 @@ from conftest import needs_gxx
 keras = pytest.importorskip("keras")
 
 NO_FAST = "-DHLSGEN_NO_FAST_CSIM"
+NO_BATCH = "-DHLSGEN_NO_CSIM_BATCH"  # the fast kernels, one sample at a time
 SIZES = (37, 53, 160, 7)  # 53 = 32 + 2 x 8 + 5 x 1 outputs: every block size; d1 (53 x 160 products) takes madd16
 
 
@@ -77,7 +78,7 @@ def _config(model, rng):
     return cfg
 
 
-def _inputs(rng, n=300):
+def _inputs(rng, n=301):
     """Off every input type's grid (ties included) and beyond its range."""
     X = np.round(rng.normal(0, 3, (n, SIZES[0])) * 2**12) / 2**12
     X[: n // 3] = np.round(X[: n // 3] * 64) / 64 + 2.0**-7  # exact halfway points of coarser grids
@@ -85,14 +86,19 @@ def _inputs(rng, n=300):
     return X
 
 
+def _build(hm, flags, monkeypatch):
+    monkeypatch.setenv("HLSGEN_CXXFLAGS", flags)
+    sim = Simulation(hm.output_dir, verbose=False)
+    monkeypatch.delenv("HLSGEN_CXXFLAGS")
+    return sim
+
+
 def _pair(tmp_path, model, cfg, io_type, monkeypatch):
     """The same project, compiled with the fast paths and without them."""
     hm = hlsgen.convert_from_keras_model(model, hls_config=cfg, output_dir=tmp_path / "fast", io_type=io_type)
     hm.write()
     fast = Simulation(hm.output_dir, verbose=False)
-    monkeypatch.setenv("HLSGEN_CXXFLAGS", NO_FAST)
-    slow = Simulation(hm.output_dir, verbose=False)
-    monkeypatch.delenv("HLSGEN_CXXFLAGS")
+    slow = _build(hm, NO_FAST, monkeypatch)
     assert fast.lib_path != slow.lib_path
     return hm, fast, slow
 
@@ -109,6 +115,9 @@ def test_fast_kernels_equal_the_synthesizable_path_and_the_golden(seed, io_type,
     y_fast, y_slow, y_gold = fast.predict(X), slow.predict(X), hm.predict_golden(X)
     np.testing.assert_array_equal(y_fast, y_slow)
     np.testing.assert_array_equal(y_fast, y_gold)
+    # predict ran the batched network (io_parallel calls, in io_stream too); the fast kernels per
+    # sample (in io_stream: the stream kernels) agree
+    np.testing.assert_array_equal(_build(hm, NO_BATCH, monkeypatch).predict(X), y_fast)
     _, tr_fast = fast.trace(X)
     _, tr_slow = slow.trace(X)
     for name in tr_slow:
@@ -125,6 +134,31 @@ def test_the_cases_cover_the_raw_kernel_and_its_fallbacks():
             m = re.fullmatch(r"fixed<(\d+),-?\d+>", cfg["LayerName"][f"d{k}"]["Precision"]["accum"])
             kinds.add("raw" if m and int(m[1]) <= 64 else "plain")
     assert kinds == {"raw", "plain"}
+
+
+def _batch_path(x, w, acc):
+    """The path of a Dense in the batched network (nnet_dense_batch.h), from its types:
+    'direct' or 'split' (the 16-bit kernel) or 'per sample' (dense() on each sample)."""
+    x, w, acc = parse_type(x), parse_type(w), parse_type(acc)
+    raw = acc.signed and acc.rounding == "TRN" and acc.saturation == "WRAP" and acc.width <= 64
+    dw, ww = x.width + (not x.signed), w.width + (not w.signed)
+    sh = acc.fractional - x.fractional - w.fractional
+    if not raw or sh < 0 or x.width > 16 or not (w.width < 16 or (w.width == 16 and w.signed)):
+        return "per sample"
+    pn = dw + ww - (0 if x.signed and w.signed else 1)
+    return "direct" if (x.width <= 8 or x.signed) and pn <= 24 else "split"
+
+
+def test_the_cases_cover_the_batched_kernels_and_their_fallback():
+    """The random types above take both variants of the 16-bit kernel and the per-sample code."""
+    paths = set()
+    for seed in range(6):
+        p = _config(_model(seed), np.random.default_rng(100 + seed))["LayerName"]
+        data = [p["x"]["Precision"]["result"], p["d0"]["Precision"]["result"], p["r1"]["Precision"]["result"]]
+        for k, x in enumerate(data):
+            d = p[f"d{k}"]["Precision"]
+            paths.add(_batch_path(x, d["weight"], d["accum"]))
+    assert paths == {"direct", "split", "per sample"}
 
 
 @needs_gxx
@@ -170,7 +204,8 @@ def test_saturation_counters_are_the_same_with_the_fast_kernels(tmp_path, monkey
             monkeypatch.setenv("HLSGEN_CXXFLAGS", flags)
         hm = hlsgen.convert_from_keras_model(model, hls_config=cfg, output_dir=tmp_path / f"p{bool(flags)}")
         with pytest.warns(SaturationWarning):
-            y = hm.predict(X)
+            y = hm.predict(X)  # counted: the per-sample network, with its hooks
+        np.testing.assert_array_equal(hm.predict(X), y)  # not counted: the batched network
         rows = lambda t: {r.name: (r.overflow, r.underflow, r.peak) for r in t}  # noqa: E731
         tables[flags] = (y, rows(hm.last_saturation), rows(hm.saturation(X)))
         monkeypatch.delenv("HLSGEN_CXXFLAGS", raising=False)
@@ -246,3 +281,69 @@ def test_16bit_kernel_at_the_extremes_of_its_types(io_type, tmp_path, monkeypatc
     np.testing.assert_array_equal(y, hm.predict_golden(X))
     _, tr = fast.trace(X)
     assert tr["a_relu"].max() > 200  # the unsigned 16-bit data reach the top of their range
+
+
+@needs_gxx
+@pytest.mark.parametrize("io_type", ["io_parallel", "io_stream"])
+def test_batched_network_with_two_inputs_views_and_per_sample_layers(io_type, tmp_path, monkeypatch):
+    """The batched network on a graph with two inputs, a convolution and a pooling (their call
+    per sample), a Flatten (a view), a Concatenate, Dense layers of both kernel variants and a
+    softmax: bit for bit the per-sample network (in io_stream: its stream kernels), the
+    synthesizable path and the golden; the
+    trace of the batched build is that of the synthesizable one; a block of samples that is
+    not full and sample counts below and above one block per thread."""
+    keras.utils.set_random_seed(5)
+    a = keras.Input((6, 6, 2), name="img")
+    b = keras.Input((7,), name="vec")
+    x = keras.layers.Conv2D(3, 3, activation="relu", name="conv")(a)
+    x = keras.layers.MaxPooling2D(2, name="pool")(x)
+    x = keras.layers.Flatten(name="flat")(x)
+    y = keras.layers.Dense(9, activation="relu", name="dv")(b)
+    z = keras.layers.Concatenate(name="cat")([x, y])
+    z = keras.layers.Dense(40, activation="relu", name="dz")(z)
+    out = keras.layers.Dense(4, activation="softmax", name="out")(z)
+    model = keras.Model([a, b], out)
+    cfg = hlsgen.config_from_keras_model(model, granularity="name")
+    cfg["LayerName"]["img"]["Precision"]["result"] = "fixed<8,3,RND_CONV,SAT>"  # 8-bit data: direct
+    cfg["LayerName"]["vec"]["Precision"]["result"] = "fixed<16,6,RND,SAT>"  # 16-bit data: split
+    cfg["LayerName"]["dz"]["Precision"].update(accum="fixed<20,8>", result="fixed<12,5,TRN,WRAP>")  # 32-bit sums
+    hm = hlsgen.convert_from_keras_model(model, hls_config=cfg, output_dir=tmp_path / "p", io_type=io_type)
+    hm.write()
+    assert "nnet::dense_batch<" in (hm.output_dir / "myproject_bridge.cpp").read_text()
+    batched, per_sample, slow = (_build(hm, f, monkeypatch) for f in ("", NO_BATCH, NO_FAST))
+    rng = np.random.default_rng(6)
+    for n in (1, 5, 300, 613):
+        X = [np.round(rng.normal(0, 2, (n, 6, 6, 2)) * 2**9) / 2**9, np.round(rng.normal(0, 4, (n, 7)) * 2**12) / 2**12]
+        y = batched.predict(X)
+        np.testing.assert_array_equal(y, per_sample.predict(X))
+        np.testing.assert_array_equal(y, slow.predict(X))
+        np.testing.assert_array_equal(y, hm.predict_golden(X))
+    assert np.unique(y).size > 20
+    _, tr_b = batched.trace(X)
+    _, tr_s = slow.trace(X)
+    for name in tr_s:
+        np.testing.assert_array_equal(tr_b[name], tr_s[name], err_msg=name)
+
+
+@needs_gxx
+@pytest.mark.parametrize("isa", ["-mno-avx512vnni", "-mno-avx512f", "-mno-avx512f -mno-avx2"])
+def test_batched_network_on_other_vector_units(isa, tmp_path, monkeypatch):
+    """The 16-bit kernel's other builds (AVX-512BW without VNNI, AVX2, none: dense() per sample),
+    compiled here by turning off what the host has (x86 only), against the golden."""
+    import platform
+
+    if platform.machine() not in ("x86_64", "AMD64"):
+        pytest.skip("x86 instruction-set flags")
+    rng = np.random.default_rng(117)
+    model = _model(2)
+    cfg = _config(model, rng)
+    p = cfg["LayerName"]
+    data = [p["x"]["Precision"]["result"], p["d0"]["Precision"]["result"], p["r1"]["Precision"]["result"]]
+    paths = [_batch_path(x, p[f"d{k}"]["Precision"]["weight"], p[f"d{k}"]["Precision"]["accum"]) for k, x in enumerate(data)]
+    assert paths == ["direct", "split", "per sample"]
+    hm = hlsgen.convert_from_keras_model(model, hls_config=cfg, output_dir=tmp_path / "p", io_type="io_parallel")
+    hm.write()
+    X = _inputs(rng)
+    y = _build(hm, isa, monkeypatch).predict(X)
+    np.testing.assert_array_equal(y, hm.predict_golden(X))
+    np.testing.assert_array_equal(y, _build(hm, f"{isa} {NO_BATCH}", monkeypatch).predict(X))

@@ -58,6 +58,10 @@ class Layer:
     #: Jinja templates (strings) for the config struct and the call.
     cpp_config_tpl: str = ""
     cpp_call_tpl: str = ""
+    #: The call on a block of ``n`` samples (the C simulation's batched network, host only:
+    #: ``ins``/``out`` are then n x size arrays, ``n`` the name of the sample count); empty:
+    #: ``cpp_call_tpl`` once per sample.
+    cpp_batch_call_tpl: str = ""
     #: True when the C++ call does nothing but reinterpret memory (Flatten, Reshape).
     is_view: bool = False
 

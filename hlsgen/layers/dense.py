@@ -122,6 +122,10 @@ class Dense(Layer):
         "nnet::dense<{{ in_t[0] }}, {{ t.result }}, {{ config }}>"
         "({{ ins[0] }}, {{ out }}, {{ w.weight }}, {{ w.bias }});"
     )
+    cpp_batch_call_tpl = (
+        "nnet::dense_batch<{{ in_t[0] }}, {{ t.result }}, {{ config }}>"
+        "({{ ins[0] }}, {{ out }}, {{ w.weight }}, {{ w.bias }}, {{ n }});"
+    )
 
     def __init__(self, *args, **kw):
         super().__init__(*args, **kw)

@@ -51,6 +51,7 @@ class LayerCode:
     types: dict = field(default_factory=dict)  # type key -> C++ typedef name
     wvars: dict = field(default_factory=dict)  # weight key -> variable
     tbvars: dict = field(default_factory=dict)  # table name -> variable
+    batch_call: str = ""  # the call on a block of hlsgen_n samples (C simulation, io_parallel)
 
 
 def format_values(values: np.ndarray) -> str:
@@ -127,7 +128,21 @@ class ProjectCode:
         config = render_string(lay.cpp_config_tpl, **ctx) if lay.cpp_config_tpl else ""
         call = render_string(lay.cpp_call_tpl, **ctx) if lay.cpp_call_tpl else ""
         return LayerCode(k, lay, config, call, typedefs, self.var[lay.outputs[0]], out_tensor.size,
-                         lay.source_name, lay.is_view, weights, tables, t, w, tb)
+                         lay.source_name, lay.is_view, weights, tables, t, w, tb, self._batch_call(lay, ctx))
+
+    def _batch_call(self, lay, ctx) -> str:
+        """The layer on the block of ``hlsgen_n`` samples of the C simulation's batched network
+        (``ins``/``out``: n x size arrays): its batch template, else its call once per sample
+        on the sample's rows."""
+        if lay.is_view or not lay.cpp_call_tpl:
+            return ""
+        if lay.cpp_batch_call_tpl:
+            return render_string(lay.cpp_batch_call_tpl, **dict(ctx, n=Code("hlsgen_n")))
+        sizes = [self.graph.tensors[t].size for t in lay.inputs]
+        rows = dict(ctx, ins=[Code(f"({v} + (size_t)hlsgen_s * {n})") for v, n in zip(ctx["ins"], sizes)],
+                    out=Code(f"({ctx['out']} + (size_t)hlsgen_s * {self.graph.tensors[lay.outputs[0]].size})"))
+        return Code("for (unsigned hlsgen_s = 0; hlsgen_s < hlsgen_n; hlsgen_s++)\n        "
+                    + render_string(lay.cpp_call_tpl, **rows))
 
     @property
     def weights(self):
@@ -148,9 +163,24 @@ class ProjectCode:
     def io_stream(self) -> bool:
         return self.io_type == "io_stream"
 
+    @property
+    def batched(self) -> bool:
+        """The C simulation has a batched network: every layer has an array call (io_parallel's;
+        an io_stream project computes the same values, bit for bit, with its stream kernels)."""
+        return all(lc.is_view or lc.batch_call for lc in self.layers)
+
+    @property
+    def batch_block(self) -> int:
+        """Samples per block of the C simulation's batched network (io_parallel): a multiple
+        of 8, at most 256, that keeps the largest layer output of a block near 64k values
+        (a block's input and output stay in the core's cache while a layer runs)."""
+        largest = max([i["size"] for i in self.inputs] + [lc.out_size for lc in self.layers])
+        return max(8, min(256, 65536 // max(1, largest)) // 8 * 8)
+
     def context(self, **extra):
         ctx = dict(project=self.project, inputs=self.inputs, outputs=self.outputs, layers=self.layers,
-                   weights=self.weights, headers=self.headers, io_stream=self.io_stream)
+                   weights=self.weights, headers=self.headers, io_stream=self.io_stream,
+                   batch_block=self.batch_block, batched=self.batched)
         if self.io_stream:
             ctx["stream"] = self.stream
         ctx.update(extra)

@@ -140,4 +140,6 @@ void dense(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_out],
 
 } // namespace nnet
 
+#include "nnet_dense_batch.h"  // C simulation: Dense on a block of samples
+
 #endif
