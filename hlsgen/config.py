@@ -27,8 +27,9 @@ Resource (hlsgen's Resource kernel already unrolls what the reuse factor leaves 
 a layer kind's own Strategy values (Softmax ``stable``, ``latency``, ``argmax``, ``skip``;
 also as ``Implementation``) and keys (``table_size``/``TableSize``) go to the layer
 (``Layer.configure``).  Model keys: ``PipelineStyle`` (auto, pipeline, dataflow: the
-io_parallel top's pragma), ``BramFactor`` (accepted while no weight array is larger: hlsgen
-does not move weights to top-level ports), ``ConvImplementation`` (LineBuffer, what hlsgen
+io_parallel top's pragma), ``PipelineInterval`` (the II of a pipelined top: ``PIPELINE II=n``),
+``BramFactor`` (accepted while no weight array is larger: hlsgen does not move weights to
+top-level ports), ``ConvImplementation`` (LineBuffer, what hlsgen
 builds), ``ChannelsLastConversion``/``TransposeOutputs`` (PyTorch).  A name-granularity
 configuration holds only what differs from the model level, so ``Model.ReuseFactor`` and
 ``Model.Strategy`` set later still apply to every layer.
@@ -45,15 +46,14 @@ DEFAULT_PRECISION = "fixed<16,6,RND,SAT>"
 STRATEGIES = ("Latency", "Resource")
 STRATEGY_ALIASES = {"latency": "Latency", "resource": "Resource", "resourceunrolled": "Resource"}
 TOP_KEYS = ("Model", "LayerType", "LayerName", "AcceleratorConfig", "InputShape")
-MODEL_KEYS = ("Precision", "ReuseFactor", "Strategy", "Trace", "TraceOutput", "PipelineStyle", "BramFactor",
+MODEL_KEYS = ("Precision", "ReuseFactor", "Strategy", "Trace", "TraceOutput", "PipelineStyle", "PipelineInterval",
+              "BramFactor",
               "ConvImplementation", "ChannelsLastConversion", "TransposeOutputs")
 LAYER_KEYS = ("Precision", "ReuseFactor", "Strategy", "Trace", "ConvImplementation", "Implementation")
 PIPELINE_STYLES = ("auto", "pipeline", "dataflow")
 CONV_IMPLEMENTATIONS = ("LineBuffer",)
 CHANNELS_LAST = ("full", "internal", "off")
 REFUSED = {
-    "PipelineInterval": "an initiation interval for the top is not implemented (the top's II follows from the "
-                        "layers' ReuseFactor)",
     "maximum": "a maximum for the 'auto' types is not implemented ('auto' types are exact or fitted)",
 }
 INPUT_KIND = "Input"
@@ -147,6 +147,9 @@ def validate(config: dict, layer_kinds: dict, layer_precision_keys: dict, kind_o
         _check_precision(model["Precision"], "Model.Precision")
     _check_common({k: v for k, v in model.items() if k != "Precision"}, "Model", ())
     _check_choice(model, "PipelineStyle", PIPELINE_STYLES, "Model")
+    ii = model.get("PipelineInterval")
+    if ii is not None and (isinstance(ii, bool) or not isinstance(ii, int) or ii < 1):
+        raise ConfigError(f"Model.PipelineInterval must be a positive integer (the pipelined top's II), got {ii!r}")
     _check_choice(model, "ChannelsLastConversion", CHANNELS_LAST, "Model")
     bf = model.get("BramFactor", DEFAULT_BRAM_FACTOR)
     if isinstance(bf, bool) or not isinstance(bf, int) or bf < 0:

@@ -145,6 +145,12 @@ class HLSModel:
         return style == "dataflow" or any(
             lay.cfg.strategy == "Resource" and lay.cfg.reuse_factor > 1 for lay in self.graph.layers)
 
+    @property
+    def pipeline_ii(self) -> int | None:
+        """``Model.PipelineInterval``: the II the pipelined top asks HLS for, or None (HLS's
+        own: what the layers allow)."""
+        return (self.config.get("Model") or {}).get("PipelineInterval")
+
     def estimate(self, share: float | None = None, tool: str = "vitis_hls"):
         """Resources, latency and interval before synthesis (``hlsgen.estimate.Estimate``):
         ``.total``, ``.layers``, ``.utilization``, ``.fits``; printing it gives a table.
@@ -153,7 +159,8 @@ class HLSModel:
         from .estimate import DEFAULT_SHARE, estimate_code
 
         share = share if share is not None else (self.options.fit_share or DEFAULT_SHARE)
-        return estimate_code(self.lowering, self.part, self.clock_period, self.accelerator, share, tool=tool)
+        return estimate_code(self.lowering, self.part, self.clock_period, self.accelerator, share, tool=tool,
+                             top_ii=self.pipeline_ii)
 
     def top_timing(self) -> dict | None:
         """The accelerator top's estimated ``ii`` and ``latency`` (cycles), or None without
@@ -399,6 +406,11 @@ def check_pipeline_style(hm) -> None:
     if style == "dataflow" and hm.options.io_type == "io_parallel" and not _dataflow_ok(hm.graph):
         raise ConfigError("Model.PipelineStyle 'dataflow': an array of this network has several readers, which "
                           "HLS DATAFLOW forbids (one producer, one consumer); use 'auto' or 'pipeline'")
+    if hm.pipeline_ii is not None and (hm.options.io_type == "io_stream" or hm.dataflow):
+        why = "io_stream" if hm.options.io_type == "io_stream" else \
+            f"PipelineStyle {style!r} makes this top a DATAFLOW region"
+        raise ConfigError(f"Model.PipelineInterval={hm.pipeline_ii} sets the II of a pipelined top, but {why}; "
+                          "set Model.PipelineStyle 'pipeline' with io_type='io_parallel', or remove the key")
 
 
 def _dataflow_ok(graph) -> bool:

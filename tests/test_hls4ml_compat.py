@@ -242,7 +242,10 @@ def test_model_keys(tmp_path):
         (dict(BramFactor=0), r"Model.BramFactor 0: weight 'weight' of layer 'dense' has 30 values; moving weights"),
         (dict(BramFactor=-1), r"Model.BramFactor must be a non-negative integer"),
         (dict(PipelineStyle="wrong"), r"Model.PipelineStyle is 'wrong'; valid: auto, pipeline, dataflow"),
-        (dict(PipelineInterval=4), r"Model.PipelineInterval is not supported: an initiation interval"),
+        (dict(PipelineInterval=0), r"Model.PipelineInterval must be a positive integer"),
+        (dict(PipelineInterval=4, PipelineStyle="dataflow"), r"Model.PipelineInterval=4 sets the II of a pipelined "
+                                                             r"top, but PipelineStyle 'dataflow' makes this top a "
+                                                             r"DATAFLOW region"),
         (dict(Strategy="distributed_arithmetic"), r"Model.Strategy is 'distributed_arithmetic'"),
     ]:
         cfg = hlsgen.utils.config_from_keras_model(m)
@@ -271,6 +274,25 @@ def test_pipeline_style(tmp_path):
     assert top("auto", io_type="io_stream") == "DATAFLOW"
     with pytest.raises(hlsgen.ConfigError, match="PipelineStyle 'pipeline' with io_stream"):
         top("pipeline", io_type="io_stream")
+
+
+def test_pipeline_interval_sets_the_pipelined_tops_ii(tmp_path):
+    m = dense_softmax()
+    cfg = hlsgen.utils.config_from_keras_model(m)
+    hm0 = hlsgen.convert_from_keras_model(m, hls_config=cfg, output_dir=str(tmp_path / "a"))
+    base_ii = hm0.estimate().total["ii"]
+    cfg["Model"].update(PipelineStyle="pipeline", PipelineInterval=base_ii + 6)
+    hm = hlsgen.convert_from_keras_model(m, hls_config=cfg, output_dir=str(tmp_path / "p"))
+    cpp = dict(hm.files())["firmware/myproject.cpp"]
+    assert f"#pragma HLS PIPELINE II={base_ii + 6}\n" in cpp
+    assert hm.estimate().total["ii"] == base_ii + 6  # the estimate reads the same setting
+    hm.compile()
+    x = on_grid(np.random.default_rng(1), (20, 6))
+    assert np.array_equal(hm.predict(x), hm0.predict(x))  # the II changes the schedule, not the values
+    cfg["Model"]["PipelineStyle"] = "auto"
+    with pytest.raises(hlsgen.ConfigError, match=f"PipelineInterval={base_ii + 6} sets the II of a pipelined top, but io_stream"):
+        hlsgen.convert_from_keras_model(m, hls_config=cfg, io_type="io_stream", output_dir=str(tmp_path / "s"))
+    assert not (tmp_path / "s").exists()
 
 
 def test_name_granularity_leaves_model_settings_in_force(tmp_path):

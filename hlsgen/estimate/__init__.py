@@ -110,7 +110,7 @@ def _longest_path(graph, rows_by_tensor, key: str) -> int:
 
 def estimate_code(code, part: str, clock_ns: float, accelerator=None, share: float = DEFAULT_SHARE,
                   multipliers: str = "auto", tool: str = "vitis_hls", clock_uncertainty: float | None = None,
-                  plan_of=None) -> Estimate:
+                  plan_of=None, top_ii: int | None = None) -> Estimate:
     """The estimate of a lowered project (``ProjectCode``) on ``part`` at ``clock_ns``.
     ``multipliers='fabric'``: every product in LUTs (as when the HLS run binds them to
     fabric, e.g. ``config_op mul -impl fabric``).  ``tool``: the HLS tool the design is for
@@ -118,7 +118,9 @@ def estimate_code(code, part: str, clock_ns: float, accelerator=None, share: flo
     default clock uncertainty differs); ``clock_uncertainty``: the share of the clock
     period the HLS run keeps as margin, when the project sets one (e.g. 0.125).
     ``plan_of(layer, plan) -> plan``: the plan to estimate instead of the layer's own (the
-    equivalent kernel of another code generator, as bench/csynth_designs.py rebuilds it)."""
+    equivalent kernel of another code generator, as bench/csynth_designs.py rebuilds it).
+    ``top_ii``: the II a pipelined top asks for (``Model.PipelineInterval``): the network's
+    interval is at least that."""
     tool_costs(tool)  # a clear error for an unknown tool
     info = part_info(part)
     if multipliers == "fabric":
@@ -143,7 +145,7 @@ def estimate_code(code, part: str, clock_ns: float, accelerator=None, share: flo
         rows.append(r)
         by_tensor[lay.outputs[0]] = r
     total = {res: sum(r[res] for r in rows) for res in RESOURCES}
-    ii = max((r["ii"] for r in rows), default=1)
+    ii = max([r["ii"] for r in rows] + [top_ii or 1])
     lat_max = _longest_path(g, by_tensor, "latency_max")
     if code.io_stream:
         for var, arr, depth in code.stream["streams"]:

@@ -17,12 +17,15 @@ AP_TYPES_DIR = TEMPLATES / "ap_types"
 NNET_DIR = TEMPLATES / "nnet_utils"
 
 
-def firmware_files(code: ProjectCode, strategy_dataflow: bool, reprogrammable: bool = False, synth_top: bool = True):
+def firmware_files(code: ProjectCode, strategy_dataflow: bool, reprogrammable: bool = False, synth_top: bool = True,
+                   pipeline_ii: int | None = None):
     """The HLS firmware: top function, typedefs, configs, weights, and the C++ libraries.
     ``synth_top``: the network function is the synthesis top (backend 'Vivado'); under an
-    accelerator top it is a sub-function, which must carry no INTERFACE pragmas."""
+    accelerator top it is a sub-function, which must carry no INTERFACE pragmas.
+    ``pipeline_ii``: the II of a pipelined (not DATAFLOW) network function, or None."""
     p = code.project
-    ctx = code.context(dataflow=strategy_dataflow, reprogrammable=reprogrammable, synth_top=synth_top)
+    ctx = code.context(dataflow=strategy_dataflow, reprogrammable=reprogrammable, synth_top=synth_top,
+                       pipeline_ii=pipeline_ii)
     files = [
         (f"firmware/{p}.cpp", render("firmware/myproject.cpp.j2", **ctx)),
         (f"firmware/{p}.h", render("firmware/myproject.h.j2", **ctx)),

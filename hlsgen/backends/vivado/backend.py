@@ -30,7 +30,7 @@ class VivadoBackend(Backend):
 
     def files(self, hm, tb) -> tuple:
         code, o = hm.lowering, hm.options
-        files = firmware_files(code, hm.dataflow, reprogrammable=False, synth_top=True)
+        files = firmware_files(code, hm.dataflow, reprogrammable=False, synth_top=True, pipeline_ii=hm.pipeline_ii)
         files += build_files(code, o.part, o.board, o.clock_period, o.hls_tool, o.clock_uncertainty)
         files += csim_files(code, tb.inputs, tb.expected, tb.reference, None, None, o.board.name if o.board else None)
         return files, None

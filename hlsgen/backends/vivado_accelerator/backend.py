@@ -26,7 +26,8 @@ class VivadoAcceleratorBackend(Backend):
 
     def files(self, hm, tb) -> tuple:
         code, acc = hm.lowering, hm.accelerator
-        files = firmware_files(code, hm.dataflow, reprogrammable=acc.reprogrammable, synth_top=False)
+        files = firmware_files(code, hm.dataflow, reprogrammable=acc.reprogrammable, synth_top=False,
+                               pipeline_ii=hm.pipeline_ii)
         accel_files, accel_ctx, desc = accelerator_files(code, acc, tb.n_samples, hm.top_timing(), hm.dataflow,
                                                          hm.options.hls_tool, hm.options.clock_uncertainty)
         files += accel_files
