@@ -273,6 +273,33 @@ def write_figures(figs: dict, folder) -> list:
 
 def get_ymodel_keras(keras_model, X) -> dict:
     """hls4ml's name: {layer name: output} of every layer of a Keras model on ``X`` (the
-    input layers excluded), to compare with ``HLSModel.trace``."""
-    names = [lay.name for lay in keras_model.layers if type(lay).__name__ != "InputLayer"]
-    return framework_outputs(keras_model, names, X)
+    input layers excluded), keyed as ``HLSModel.trace`` keys them: a layer with an
+    ``activation`` option other than linear gives its value before the activation under its
+    name and after it under ``<name>_<activation>`` (the layer hlsgen splits off)."""
+    from .converters.keras.core import _activation_name
+
+    names, split = [], []
+    for lay in keras_model.layers:
+        if type(lay).__name__ == "InputLayer":
+            continue
+        act = "linear"
+        if hasattr(lay, "activation") and not type(lay).__name__.endswith("Activation"):  # not Activation layers
+            act = _activation_name(lay.get_config().get("activation"))
+        if act != "linear":
+            split.append(lay)
+        names.append((lay.name, f"{lay.name}_{act}" if act != "linear" else lay.name))
+    out = {}
+    for lay in split:  # the value before the activation: the layer run with a linear one
+        saved = lay.activation
+        lay.activation = _linear
+        try:
+            out.update(framework_outputs(keras_model, [lay.name], X))
+        finally:
+            lay.activation = saved
+    values = framework_outputs(keras_model, [n for n, _ in names], X)
+    out.update({key: values[n] for n, key in names if n in values})
+    return out
+
+
+def _linear(x):
+    return x

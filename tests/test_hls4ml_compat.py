@@ -408,3 +408,28 @@ def test_ac_type_spellings_are_read_as_the_same_arithmetic():
             parse_type(bad)
     cfg = hlsgen.config_from_keras_model(dense_softmax(), default_precision="ac_fixed<32, 16>")
     assert cfg["Model"]["Precision"] == "ac_fixed<32, 16>"
+
+
+def test_get_ymodel_keras_splits_layer_activations_as_trace_does(tmp_path):
+    keras.utils.set_random_seed(3)
+    inp = keras.Input((4,), name="x")
+    d = keras.layers.Dense(3, activation="relu", name="d1")(inp)
+    out = keras.layers.Activation("tanh", name="act")(keras.layers.Dense(2, name="d2")(d))
+    m = keras.Model(inp, out)
+    x = on_grid(np.random.default_rng(2), (50, 4), lo=-2, hi=2)
+    ys = hlsgen.model.profiling.get_ymodel_keras(m, x)
+    assert set(ys) == {"d1", "d1_relu", "d2", "act"}
+    w, b = m.get_layer("d1").get_weights()
+    pre = x @ w.astype(np.float64) + b
+    assert (pre < 0).any()  # the value before the ReLU is not the layer's output
+    np.testing.assert_allclose(ys["d1"], pre, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(ys["d1_relu"], np.maximum(pre, 0), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(ys["act"], m.predict(x, verbose=0), rtol=1e-6)
+    assert m.get_layer("d1").activation.__name__ == "relu"  # the model is left as it was
+    cfg = hlsgen.utils.config_from_keras_model(m, granularity="name")
+    for name in cfg["LayerName"]:
+        cfg["LayerName"][name]["Trace"] = True
+    hm = hlsgen.convert_from_keras_model(m, hls_config=cfg, output_dir=str(tmp_path / "p"))
+    hm.compile()
+    _, trace = hm.trace(x)
+    assert set(trace) == set(ys)
