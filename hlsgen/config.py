@@ -29,7 +29,8 @@ also as ``Implementation``) and keys (``table_size``/``TableSize``) go to the la
 (``Layer.configure``).  Model keys: ``PipelineStyle`` (auto, pipeline, dataflow: the
 io_parallel top's pragma), ``BramFactor`` (accepted while no weight array is larger: hlsgen
 does not move weights to top-level ports), ``ConvImplementation`` (LineBuffer, what hlsgen
-builds), ``ChannelsLastConversion``/``TransposeOutputs`` (PyTorch).  A name-granularity
+builds), ``ChannelsLastConversion``/``TransposeOutputs``/``ChannelsLast`` (PyTorch: the layout
+``predict`` takes and gives, ``config_from_pytorch_model``).  A name-granularity
 configuration holds only what differs from the model level, so ``Model.ReuseFactor`` and
 ``Model.Strategy`` set later still apply to every layer.
 """
@@ -46,7 +47,7 @@ STRATEGIES = ("Latency", "Resource")
 STRATEGY_ALIASES = {"latency": "Latency", "resource": "Resource", "resourceunrolled": "Resource"}
 TOP_KEYS = ("Model", "LayerType", "LayerName", "AcceleratorConfig", "InputShape")
 MODEL_KEYS = ("Precision", "ReuseFactor", "Strategy", "Trace", "TraceOutput", "PipelineStyle", "BramFactor",
-              "ConvImplementation", "ChannelsLastConversion", "TransposeOutputs")
+              "ConvImplementation", "ChannelsLastConversion", "TransposeOutputs", "ChannelsLast")
 LAYER_KEYS = ("Precision", "ReuseFactor", "Strategy", "Trace", "ConvImplementation", "Implementation")
 PIPELINE_STYLES = ("auto", "pipeline", "dataflow")
 CONV_IMPLEMENTATIONS = ("LineBuffer",)
