@@ -178,6 +178,71 @@ def validate(config: dict, layer_kinds: dict, layer_precision_keys: dict, kind_o
     return normalized
 
 
+MERGE_KEYS = ("Trace",)  # what a split entry keeps for the layer that merges its parts
+
+
+def split_parts(config: dict, parts: dict) -> dict:
+    """hls4ml's one entry for a layer hlsgen builds from parts (a Keras ``Bidirectional``:
+    ``{'Bidirectional': {'forward': 'Bidirectional_forward', 'backward': ...}}``), spread
+    over the parts: ``<part>_<key>`` (``forward_reuse_factor``, ``Precision.forward_weight``,
+    ``backward_weight_t``) sets ``<key>`` of that part (``reuse_factor`` is ``ReuseFactor``),
+    an unprefixed key (``static``, ``Strategy``, ``ReuseFactor``, ``Precision.accum``) every
+    part; ``Precision.result`` and ``Trace`` stay with the layer that merges the parts.  A
+    part's own entry wins over what its layer's entry gives it (an 'auto' precision there
+    does not).  ``config`` is not changed."""
+    names = (config or {}).get("LayerName")
+    if not isinstance(names, dict) or not any(n in names for n in parts):
+        return config
+    names = dict(names)
+    for name, ps in parts.items():
+        d = names.get(name)
+        if not isinstance(d, dict):
+            continue
+        merged = {k: v for k, v in d.items() if k in MERGE_KEYS}
+        given = {p: {} for p in ps}
+        for k, v in d.items():
+            if k == "Precision":
+                if isinstance(v, dict):
+                    if "result" in v:
+                        merged["Precision"] = {"result": v["result"]}
+                    for pk, pv in v.items():
+                        if pk != "result":
+                            _to_part(given, ps, pk, pv, precision=True)
+                else:
+                    merged["Precision"] = {"result": v}
+                    for p in ps:
+                        given[p].setdefault("Precision", {}).update(weight=v, bias=v)
+            elif k not in MERGE_KEYS:
+                _to_part(given, ps, k, v)
+        names[name] = merged
+        for d, g in given.items():
+            p = ps[d]
+            own = names.get(p) if isinstance(names.get(p), dict) else {}
+            out = {**g, **{k: v for k, v in own.items() if k != "Precision"}}
+            own_prec = own.get("Precision") if isinstance(own.get("Precision"), dict) else {}
+            prec = {**g.get("Precision", {}),
+                    **{k: v for k, v in own_prec.items() if str(v).strip().lower() != "auto" or k not in g.get("Precision", {})}}
+            if prec:
+                out["Precision"] = prec
+            names[p] = out
+    return {**config, "LayerName": names}
+
+
+def _to_part(given, parts, key, value, precision=False):
+    for p in parts:
+        if isinstance(key, str) and key.startswith(p + "_"):
+            k = key[len(p) + 1:]
+            targets = [p]
+            break
+    else:
+        k, targets = key, list(parts)
+    for p in targets:
+        if precision:
+            given[p].setdefault("Precision", {})[k] = value
+        else:
+            given[p]["ReuseFactor" if k == "reuse_factor" else k] = value
+
+
 def _hls4ml_spellings(d, precision_keys, config_keys, where) -> dict:
     """A layer entry with hls4ml's spellings read: ``<key>_t`` -> ``Precision.<key>``,
     ``TableSize`` -> ``table_size``; the entry itself is not changed."""
