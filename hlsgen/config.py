@@ -215,15 +215,19 @@ def split_parts(config: dict, parts: dict) -> dict:
             elif k not in MERGE_KEYS:
                 _to_part(given, ps, k, v)
         names[name] = merged
-        for d, g in given.items():
-            p = ps[d]
+        for direction, g in given.items():
+            p = ps[direction]
             own = names.get(p) if isinstance(names.get(p), dict) else {}
             out = {**g, **{k: v for k, v in own.items() if k != "Precision"}}
-            own_prec = own.get("Precision") if isinstance(own.get("Precision"), dict) else {}
-            prec = {**g.get("Precision", {}),
-                    **{k: v for k, v in own_prec.items() if str(v).strip().lower() != "auto" or k not in g.get("Precision", {})}}
-            if prec:
-                out["Precision"] = prec
+            own_prec = own.get("Precision")
+            if own_prec is not None and not isinstance(own_prec, dict):  # one type for the part: it wins
+                out["Precision"] = own_prec
+            else:
+                shared = g.get("Precision", {})
+                prec = {**shared, **{k: v for k, v in (own_prec or {}).items()
+                                     if str(v).strip().lower() != "auto" or k not in shared}}
+                if prec:
+                    out["Precision"] = prec
             names[p] = out
     return {**config, "LayerName": names}
 

@@ -268,7 +268,9 @@ def test_pytorch_recurrent_options_refused(kw, match, tmp_path):
         def forward(self, x):
             return self.rnn(x)[0]
 
-    with pytest.raises(hlsgen.converters.pytorch.PyTorchConversionError, match=match):
+    from hlsgen.converters.pytorch import PyTorchConversionError  # imported here when the test runs alone
+
+    with pytest.raises(PyTorchConversionError, match=match):
         hlsgen.convert_from_pytorch_model(Net(), (5, 3), output_dir=tmp_path / "prj")
     assert not (tmp_path / "prj").exists()
 
