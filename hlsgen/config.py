@@ -149,6 +149,9 @@ def validate(config: dict, layer_kinds: dict, layer_precision_keys: dict, kind_o
     _check_common({k: v for k, v in model.items() if k != "Precision"}, "Model", ())
     _check_choice(model, "PipelineStyle", PIPELINE_STYLES, "Model")
     _check_choice(model, "ChannelsLastConversion", CHANNELS_LAST, "Model")
+    for key in ("TransposeOutputs", "ChannelsLast"):
+        if key in model and not isinstance(model[key], bool):
+            raise ConfigError(f"Model.{key} must be True or False, got {model[key]!r}")
     bf = model.get("BramFactor", DEFAULT_BRAM_FACTOR)
     if isinstance(bf, bool) or not isinstance(bf, int) or bf < 0:
         raise ConfigError(f"Model.BramFactor must be a non-negative integer, got {bf!r}")

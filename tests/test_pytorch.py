@@ -336,6 +336,9 @@ def test_layout_options_are_checked_first(tmp_path):
     with pytest.raises(ValueError, match=r"channels_last_conversion='partial'"):
         hlsgen.convert_from_pytorch_model(model, (2, 8), hls_config={"Model": {"ChannelsLastConversion": "partial"}},
                                           output_dir=tmp_path / "prj")
+    with pytest.raises(hlsgen.ConfigError, match=r"Model.TransposeOutputs must be True or False, got 'yes'"):
+        hlsgen.convert_from_pytorch_model(model, (2, 8), output_dir=tmp_path / "prj", hls_config={
+            "Model": {"ChannelsLastConversion": "full", "TransposeOutputs": "yes"}})
     assert not (tmp_path / "prj").exists()
 
 
