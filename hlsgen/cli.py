@@ -147,7 +147,7 @@ def cmd_profile(args):
         with tempfile.TemporaryDirectory() as tmp:
             convert = convert_from_onnx_model if onnx else convert_from_keras_model
             hm = convert(model, output_dir=Path(tmp) / "prj", io_type=args.io_type, calibration_data=calib)
-            figs = profiling.numerical(None if onnx else model, hm, X)
+            figs = profiling.layer_figures(None if onnx else model, hm, X)
     else:
         raise ValueError(f"{str(target)!r} is neither a project folder nor a model file")
     for p in profiling.write_figures(figs, args.output):

@@ -29,8 +29,9 @@ also as ``Implementation``) and keys (``table_size``/``TableSize``) go to the la
 (``Layer.configure``).  Model keys: ``PipelineStyle`` (auto, pipeline, dataflow: the
 io_parallel top's pragma), ``PipelineInterval`` (the II of a pipelined top: ``PIPELINE II=n``),
 ``BramFactor`` (accepted while no weight array is larger: hlsgen does not move weights to
-top-level ports), ``ConvImplementation`` (LineBuffer, what hlsgen
-builds), ``ChannelsLastConversion``/``TransposeOutputs`` (PyTorch).  A name-granularity
+top-level ports), ``ConvImplementation`` (LineBuffer, what hlsgen builds),
+``ChannelsLastConversion``/``TransposeOutputs``/``ChannelsLast`` (PyTorch: the layout
+``predict`` takes and gives, ``config_from_pytorch_model``).  A name-granularity
 configuration holds only what differs from the model level, so ``Model.ReuseFactor`` and
 ``Model.Strategy`` set later still apply to every layer.
 """
@@ -47,8 +48,7 @@ STRATEGIES = ("Latency", "Resource")
 STRATEGY_ALIASES = {"latency": "Latency", "resource": "Resource", "resourceunrolled": "Resource"}
 TOP_KEYS = ("Model", "LayerType", "LayerName", "AcceleratorConfig", "InputShape")
 MODEL_KEYS = ("Precision", "ReuseFactor", "Strategy", "Trace", "TraceOutput", "PipelineStyle", "PipelineInterval",
-              "BramFactor",
-              "ConvImplementation", "ChannelsLastConversion", "TransposeOutputs")
+              "BramFactor", "ConvImplementation", "ChannelsLastConversion", "TransposeOutputs", "ChannelsLast")
 LAYER_KEYS = ("Precision", "ReuseFactor", "Strategy", "Trace", "ConvImplementation", "Implementation")
 PIPELINE_STYLES = ("auto", "pipeline", "dataflow")
 CONV_IMPLEMENTATIONS = ("LineBuffer",)
@@ -151,6 +151,9 @@ def validate(config: dict, layer_kinds: dict, layer_precision_keys: dict, kind_o
     if ii is not None and (isinstance(ii, bool) or not isinstance(ii, int) or ii < 1):
         raise ConfigError(f"Model.PipelineInterval must be a positive integer (the pipelined top's II), got {ii!r}")
     _check_choice(model, "ChannelsLastConversion", CHANNELS_LAST, "Model")
+    for key in ("TransposeOutputs", "ChannelsLast"):
+        if key in model and not isinstance(model[key], bool):
+            raise ConfigError(f"Model.{key} must be True or False, got {model[key]!r}")
     bf = model.get("BramFactor", DEFAULT_BRAM_FACTOR)
     if isinstance(bf, bool) or not isinstance(bf, int) or bf < 0:
         raise ConfigError(f"Model.BramFactor must be a non-negative integer, got {bf!r}")
@@ -178,6 +181,75 @@ def validate(config: dict, layer_kinds: dict, layer_precision_keys: dict, kind_o
             _check_common(d, where, pkeys, opt.get("implementations", ()))
             normalized[section][key] = d
     return normalized
+
+
+MERGE_KEYS = ("Trace",)  # what a split entry keeps for the layer that merges its parts
+
+
+def split_parts(config: dict, parts: dict) -> dict:
+    """hls4ml's one entry for a layer hlsgen builds from parts (a Keras ``Bidirectional``:
+    ``{'Bidirectional': {'forward': 'Bidirectional_forward', 'backward': ...}}``), spread
+    over the parts: ``<part>_<key>`` (``forward_reuse_factor``, ``Precision.forward_weight``,
+    ``backward_weight_t``) sets ``<key>`` of that part (``reuse_factor`` is ``ReuseFactor``),
+    an unprefixed key (``static``, ``Strategy``, ``ReuseFactor``, ``Precision.accum``) every
+    part; ``Precision.result`` and ``Trace`` stay with the layer that merges the parts.  A
+    part's own entry wins over what its layer's entry gives it (an 'auto' precision there
+    does not).  ``config`` is not changed."""
+    names = (config or {}).get("LayerName")
+    if not isinstance(names, dict) or not any(n in names for n in parts):
+        return config
+    names = dict(names)
+    for name, ps in parts.items():
+        d = names.get(name)
+        if not isinstance(d, dict):
+            continue
+        merged = {k: v for k, v in d.items() if k in MERGE_KEYS}
+        given = {p: {} for p in ps}
+        for k, v in d.items():
+            if k == "Precision":
+                if isinstance(v, dict):
+                    if "result" in v:
+                        merged["Precision"] = {"result": v["result"]}
+                    for pk, pv in v.items():
+                        if pk != "result":
+                            _to_part(given, ps, pk, pv, precision=True)
+                else:
+                    merged["Precision"] = {"result": v}
+                    for p in ps:
+                        given[p].setdefault("Precision", {}).update(weight=v, bias=v)
+            elif k not in MERGE_KEYS:
+                _to_part(given, ps, k, v)
+        names[name] = merged
+        for direction, g in given.items():
+            p = ps[direction]
+            own = names.get(p) if isinstance(names.get(p), dict) else {}
+            out = {**g, **{k: v for k, v in own.items() if k != "Precision"}}
+            own_prec = own.get("Precision")
+            if own_prec is not None and not isinstance(own_prec, dict):  # one type for the part: it wins
+                out["Precision"] = own_prec
+            else:
+                shared = g.get("Precision", {})
+                prec = {**shared, **{k: v for k, v in (own_prec or {}).items()
+                                     if str(v).strip().lower() != "auto" or k not in shared}}
+                if prec:
+                    out["Precision"] = prec
+            names[p] = out
+    return {**config, "LayerName": names}
+
+
+def _to_part(given, parts, key, value, precision=False):
+    for p in parts:
+        if isinstance(key, str) and key.startswith(p + "_"):
+            k = key[len(p) + 1:]
+            targets = [p]
+            break
+    else:
+        k, targets = key, list(parts)
+    for p in targets:
+        if precision:
+            given[p].setdefault("Precision", {})[k] = value
+        else:
+            given[p]["ReuseFactor" if k == "reuse_factor" else k] = value
 
 
 def _hls4ml_spellings(d, precision_keys, config_keys, where) -> dict:

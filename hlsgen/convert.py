@@ -320,25 +320,33 @@ def convert_from_graph(graph, frontend: str = "keras", hls_config=None, output_d
 
 
 # ---------------------------------------------------------------------- PyTorch
-def _pytorch_graph(model, input_shape, channels_last=False):
+def _pytorch_graph(model, input_shape, layout):
     from .converters.pytorch import parse_pytorch_model
 
-    return parse_pytorch_model(model, input_shape, channels_last)
+    return parse_pytorch_model(model, input_shape, layout["channels_last"], conversion=layout["conversion"],
+                               transpose_outputs=layout["transpose_outputs"])
 
 
-def _channels_last(channels_last, conversion, transpose_outputs):
-    """hls4ml's ``channels_last_conversion`` / ``transpose_outputs`` -> hlsgen's ``channels_last``
-    (arrays in and out in one layout): 'full' / False is the PyTorch layout (the default),
-    'internal' with ``transpose_outputs=True`` is channels-last in and out."""
-    if conversion is None:
-        return channels_last
-    if conversion == "full" and not transpose_outputs:
-        return channels_last
-    if conversion == "internal" and transpose_outputs:
-        return True
-    raise ValueError(f"channels_last_conversion={conversion!r} with transpose_outputs={transpose_outputs!r} is not "
-                     "supported: hlsgen takes and gives arrays in one layout, the PyTorch one ('full', "
-                     "transpose_outputs=False) or channels-last (channels_last=True)")
+def _layout(channels_last, conversion, transpose_outputs) -> dict:
+    """The layout options of the PyTorch frontend (see ``converters.pytorch.io_layouts``):
+    hlsgen's ``channels_last``, or hls4ml's ``channels_last_conversion`` ('full', 'internal',
+    'off') with ``transpose_outputs``; checked here, before anything is parsed."""
+    from .converters.pytorch import io_layouts
+
+    io_layouts(channels_last, conversion, transpose_outputs)
+    return {"channels_last": bool(channels_last), "conversion": conversion,
+            "transpose_outputs": bool(transpose_outputs)}
+
+
+def _layout_config(layout) -> dict:
+    """The configuration's ``Model`` keys for ``layout``, in hls4ml's terms: hlsgen's
+    default (the PyTorch layout in and out) is hls4ml's 'off', ``channels_last=True`` its
+    'internal' without ``transpose_outputs``."""
+    if layout["conversion"] is not None:
+        return dict(ChannelsLastConversion=layout["conversion"], TransposeOutputs=layout["transpose_outputs"])
+    if layout["channels_last"]:  # ChannelsLast (hlsgen's) wins over the two; InputShape is channels-last
+        return dict(ChannelsLastConversion="internal", TransposeOutputs=False, ChannelsLast=True)
+    return dict(ChannelsLastConversion="off", TransposeOutputs=False)
 
 
 def config_from_pytorch_model(model, input_shape, granularity="model", backend=None,
@@ -349,14 +357,20 @@ def config_from_pytorch_model(model, input_shape, granularity="model", backend=N
     module names (``fc1``, ``layers.0``; functional calls ``cat``, ``add``, ``blk.relu``) and
     whose input names are the forward's argument names.  ``input_shape``: one sample's
     shape without the batch, e.g. ``(3, 32, 32)`` (a list of shapes for several inputs); it is
-    kept under ``InputShape``, so ``convert_from_pytorch_model`` may take it from there."""
+    kept under ``InputShape``, so ``convert_from_pytorch_model`` may
+    take it from there.  The layout ``predict`` takes and gives: the PyTorch one by default,
+    channels-last in and out with ``channels_last=True`` (``input_shape`` channels-last
+    too), or hls4ml's ``channels_last_conversion`` ('full': PyTorch-layout inputs,
+    'internal': channels-last inputs, 'off': the PyTorch layout in and out) with
+    ``transpose_outputs`` (False: channels-last outputs, True: PyTorch-layout outputs);
+    kept under ``Model`` as ``ChannelsLastConversion`` and ``TransposeOutputs`` (and
+    ``ChannelsLast``)."""
     _config_args(backend, max_precision)
-    channels_last = _channels_last(channels_last, channels_last_conversion, transpose_outputs)
-    graph = _pytorch_graph(model, input_shape, channels_last)
+    layout = _layout(channels_last, channels_last_conversion, transpose_outputs)
+    graph = _pytorch_graph(model, input_shape, layout)
     config = cfgmod.make_config(layer_list(graph), granularity, default_precision, default_reuse_factor)
     config["InputShape"] = _shape_for_yaml(input_shape)
-    config["Model"].update(ChannelsLastConversion="internal" if channels_last else "full",
-                           TransposeOutputs=bool(channels_last))
+    config["Model"].update(_layout_config(layout))
     return _with_onnx_input_types(config, graph, force=True)
 
 
@@ -399,7 +413,8 @@ def convert_from_pytorch_model(model, input_shape=None, hls_config=None, output_
     names (see :func:`config_from_pytorch_model`).  ``predict``/``trace`` take and give the
     PyTorch layout (N, C, H, W / N, C, L), as do ``input_data_tb``, ``output_data_tb`` and
     ``calibration_data``; ``channels_last=True`` takes channels-last arrays (and shapes)
-    instead.  Other options as :func:`convert_from_keras_model`.  Nothing is written until
+    instead, and the configuration's ``Model.ChannelsLastConversion`` /
+    ``TransposeOutputs`` choose as in hls4ml (see :func:`config_from_pytorch_model`).  Other options as :func:`convert_from_keras_model`.  Nothing is written until
     ``write()``, ``compile()`` or ``predict()``.
     """
     from .pytorch_model import as_pytorch_model
@@ -416,8 +431,11 @@ def convert_from_pytorch_model(model, input_shape=None, hls_config=None, output_
         else:
             input_shape = tuple(input_shape)
     m = (hls_config or {}).get("Model") or {}
-    channels_last = _channels_last(channels_last, m.get("ChannelsLastConversion"), m.get("TransposeOutputs", False))
-    graph = _pytorch_graph(model, input_shape, channels_last)
+    if channels_last or m.get("ChannelsLast"):
+        layout = _layout(True, None, False)
+    else:
+        layout = _layout(False, m.get("ChannelsLastConversion"), m.get("TransposeOutputs", False))
+    graph = _pytorch_graph(model, input_shape, layout)
     options["input_data_tb"] = _torch_arrays(graph, input_data_tb, "input_data_tb")
     options["output_data_tb"] = _torch_arrays(graph, output_data_tb, "output_data_tb", outputs=True)
     calibration_data = _torch_arrays(graph, calibration_data, "calibration_data")

@@ -41,8 +41,13 @@ def kind_options() -> dict:
 def validated_config(graph, hls_config) -> dict:
     """``hls_config`` (or the default configuration) checked against the graph's layers."""
     rows = layer_list(graph)
-    return cfgmod.validate(hls_config or cfgmod.make_config(rows), {n: k for n, k, _ in rows}, precision_keys(),
-                           kind_options())
+    config = hls_config or cfgmod.make_config(rows)
+    parts = getattr(graph, "config_parts", None)
+    if parts:  # source names -> the names the configuration uses
+        cname = {lay.source_name: lay.config_name for lay in graph.layers}
+        config = cfgmod.split_parts(config, {cname.get(n, n): {d: cname.get(p, p) for d, p in ps.items()}
+                                             for n, ps in parts.items()})
+    return cfgmod.validate(config, {n: k for n, k, _ in rows}, precision_keys(), kind_options())
 
 
 def _check_bram_factor(graph, config):

@@ -1,6 +1,8 @@
 """Numerical profiling: weight and activation ranges against the chosen fixed-point types.
 
-``numerical(model, hm, X)`` returns matplotlib figures (one row per layer):
+``numerical(model=None, hls_model=None, X=None, plot='boxplot')`` is hls4ml's API, four
+figures (:mod:`.profiling_hls4ml`).  ``layer_figures(model, hm, X)`` returns hlsgen's own
+matplotlib figures (one row per layer):
 
 * ``"weights"``: per weight array (folded batch-norms included) the distribution of
   log2 |w| of its nonzero values, against its type's range (from the LSB to the largest
@@ -30,6 +32,8 @@ import numpy as np
 from .fixed import FixedType, parse_type
 
 MAX_SAMPLES = 2000
+
+from .profiling_hls4ml import numerical  # noqa: E402  (hls4ml's API; matplotlib imported when called)
 
 
 @dataclass
@@ -244,12 +248,12 @@ def figures(weights, activations, title="") -> dict:
     return figs
 
 
-def numerical(model=None, hm=None, X=None) -> dict:
+def layer_figures(model=None, hm=None, X=None) -> dict:
     """Figures {'weights', 'activations', 'compare'} for ``hm`` (an HLSModel) on ``X``, with
     ``model``'s framework values where it is a Keras model.  Without ``X`` only the weights."""
     _matplotlib()
     if hm is None:
-        raise ValueError("numerical(model, hm, X): hm (the converted HLSModel) is required")
+        raise ValueError("layer_figures(model, hm, X): hm (the converted HLSModel) is required")
     w = weight_series(hm)
     if X is None:
         return {"weights": _range_figure(w, f"{hm.project_name} weights and biases", framework=False)}

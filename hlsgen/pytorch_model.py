@@ -44,7 +44,8 @@ class PyTorchHLSModel(HLSModel):
 
     def predict(self, X, top: bool | None = None):
         """Bit-accurate outputs, inputs and outputs in the PyTorch layout (N, C, H, W), or
-        channels-last when converted with ``channels_last=True``; one sample without the
+        channels-last when converted with ``channels_last=True`` (or as hls4ml's
+        ``channels_last_conversion`` / ``transpose_outputs`` choose); one sample without the
         batch axis gives its outputs without it."""
         if self._one_sample(X):
             return _first_sample(self.predict(_add_batch(X), top))

@@ -322,7 +322,7 @@ def test_profiling_figures_have_a_row_per_layer(tmp_path):
 
     model, hm = _small_hm(tmp_path)
     X = np.random.default_rng(1).normal(0, 1, (200, 6))
-    figs = profiling.numerical(model, hm, X)
+    figs = profiling.layer_figures(model, hm, X)
     assert set(figs) == {"weights", "activations", "compare"}
     rows = lambda fig: [t.get_text().split("\n")[0] for t in fig.axes[0].get_yticklabels()]  # noqa: E731
     assert rows(figs["weights"]) == ["act.weight", "act.bias", "out.weight", "out.bias"]

@@ -281,6 +281,82 @@ def test_layout_of_outputs_and_inputs():
         assert to_hls_layout(g, X.transpose(0, 2, 1) if cl else X).shape == (20, 8, 2)
 
 
+HLS4ML_LAYOUTS = [  # (channels_last_conversion, transpose_outputs) -> (inputs, outputs) channels-last
+    (("full", True), (False, False)), (("full", False), (False, True)), (("internal", False), (True, True)),
+    (("internal", True), (True, False)), (("off", False), (False, False)), (("off", True), (False, False)),
+]
+
+
+@pytest.mark.parametrize("layout, expect", HLS4ML_LAYOUTS)
+def test_hls4ml_channels_last_conversion(layout, expect):
+    """hls4ml's channels_last_conversion / transpose_outputs choose the layout of predict's
+    arrays: 'full' PyTorch-layout inputs, 'internal' channels-last ones, outputs channels-last
+    unless transpose_outputs; 'off' the PyTorch layout in and out.  Values are the default
+    model's, bit for bit, only transposed; the config keeps the two keys for the conversion."""
+    torch.manual_seed(4)
+    model = nn.Sequential(nn.Conv1d(2, 3, 3, padding=1), nn.ReLU()).eval()
+    X = grid(np.random.default_rng(4), (20, 2, 8), -2, 2)
+    ref = hlsgen.convert_from_pytorch_model(model, (2, 8)).predict_golden(X)  # (N, C, L)
+    assert np.abs(ref - run_torch(model, X)).max() < 0.02
+    conv, tr = layout
+    cfg = hlsgen.config_from_pytorch_model(model, (2, 8), channels_last_conversion=conv, transpose_outputs=tr)
+    assert (cfg["Model"]["ChannelsLastConversion"], cfg["Model"]["TransposeOutputs"]) == (conv, tr)
+    assert cfg["InputShape"] == [2, 8]  # hls4ml's input_shape is the PyTorch one, whatever the arrays
+    cfg = hlsgen.from_yaml(hlsgen.to_yaml(cfg))
+    hm = hlsgen.convert_from_pytorch_model(model, hls_config=cfg)
+    in_cl, out_cl = expect
+    y = hm.predict_golden(X.transpose(0, 2, 1) if in_cl else X)
+    np.testing.assert_array_equal(y, ref.transpose(0, 2, 1) if out_cl else ref)
+    if in_cl:
+        with pytest.raises(ValueError, match=r"\(8, 2\) in the channels-last layout"):
+            hm.predict_golden(X)
+    # one sample without the batch axis, in the same layouts
+    np.testing.assert_array_equal(hm.predict_golden((X.transpose(0, 2, 1) if in_cl else X)[0]), y[0])
+
+
+def test_hls4ml_layer_norm_output_is_transposed_the_other_way():
+    """hls4ml normalizes PyTorch's last axis and transposes around a LayerNorm: an output it
+    computes comes back in the PyTorch layout without transpose_outputs, transposed with it."""
+    torch.manual_seed(5)
+    model = nn.Sequential(nn.LayerNorm(8)).eval()
+    X = grid(np.random.default_rng(5), (10, 6, 8), -2, 2)
+    ref = hlsgen.convert_from_pytorch_model(model, (6, 8)).predict_golden(X)
+    assert ref.shape == (10, 6, 8) and np.abs(ref - run_torch(model, X)).max() < 0.05
+    for tr, want in ((False, ref), (True, ref.transpose(0, 2, 1))):
+        cfg = hlsgen.config_from_pytorch_model(model, (6, 8), channels_last_conversion="full", transpose_outputs=tr)
+        np.testing.assert_array_equal(hlsgen.convert_from_pytorch_model(model, hls_config=cfg).predict_golden(X), want)
+
+
+def test_layout_options_are_checked_first(tmp_path):
+    model = nn.Sequential(nn.Conv1d(2, 3, 3)).eval()
+    with pytest.raises(ValueError, match=r"channels_last_conversion='partial': expected one of 'full', 'internal', 'off'"):
+        hlsgen.config_from_pytorch_model(model, (2, 8), channels_last_conversion="partial")
+    with pytest.raises(ValueError, match=r"channels_last=True and channels_last_conversion='full': give one of them"):
+        hlsgen.config_from_pytorch_model(model, (8, 2), channels_last=True, channels_last_conversion="full")
+    with pytest.raises(ValueError, match=r"channels_last_conversion='partial'"):
+        hlsgen.convert_from_pytorch_model(model, (2, 8), hls_config={"Model": {"ChannelsLastConversion": "partial"}},
+                                          output_dir=tmp_path / "prj")
+    with pytest.raises(hlsgen.ConfigError, match=r"Model.TransposeOutputs must be True or False, got 'yes'"):
+        hlsgen.convert_from_pytorch_model(model, (2, 8), output_dir=tmp_path / "prj", hls_config={
+            "Model": {"ChannelsLastConversion": "full", "TransposeOutputs": "yes"}})
+    assert not (tmp_path / "prj").exists()
+
+
+def test_default_and_channels_last_configs_round_trip():
+    """The default (PyTorch layout in and out) is hls4ml's 'off'; channels_last=True keeps its
+    channels-last InputShape and gives channels-last outputs through the configuration."""
+    torch.manual_seed(6)
+    model = nn.Sequential(nn.Conv1d(2, 3, 3, padding=1), nn.ReLU()).eval()
+    X = grid(np.random.default_rng(6), (10, 2, 8), -2, 2)
+    ref = hlsgen.convert_from_pytorch_model(model, (2, 8)).predict_golden(X)
+    cfg = hlsgen.config_from_pytorch_model(model, (2, 8))
+    assert (cfg["Model"]["ChannelsLastConversion"], cfg["Model"]["TransposeOutputs"]) == ("off", False)
+    cfg = hlsgen.config_from_pytorch_model(model, (8, 2), channels_last=True)
+    assert cfg["Model"]["ChannelsLast"] is True and cfg["InputShape"] == [8, 2]
+    hm = hlsgen.convert_from_pytorch_model(model, hls_config=hlsgen.from_yaml(hlsgen.to_yaml(cfg)))
+    np.testing.assert_array_equal(hm.predict_golden(X.transpose(0, 2, 1)), ref.transpose(0, 2, 1))
+
+
 @needs_gxx
 def test_hostile_module_names(tmp_path):
     model = seeded(Hostile, 5)

@@ -268,7 +268,9 @@ def test_pytorch_recurrent_options_refused(kw, match, tmp_path):
         def forward(self, x):
             return self.rnn(x)[0]
 
-    with pytest.raises(hlsgen.converters.pytorch.PyTorchConversionError, match=match):
+    from hlsgen.converters.pytorch import PyTorchConversionError  # imported here when the test runs alone
+
+    with pytest.raises(PyTorchConversionError, match=match):
         hlsgen.convert_from_pytorch_model(Net(), (5, 3), output_dir=tmp_path / "prj")
     assert not (tmp_path / "prj").exists()
 
@@ -287,3 +289,42 @@ def test_pytorch_lstm_cell_state_refused(tmp_path):
 
     with pytest.raises(hlsgen.converters.pytorch.PyTorchConversionError, match=r"the cell state c_n is used"):
         hlsgen.convert_from_pytorch_model(Net(), (5, 3), output_dir=tmp_path / "prj")
+
+
+def _bidir_model():
+    keras.utils.set_random_seed(7)
+    return keras.Sequential([keras.Input((6, 3)), keras.layers.Bidirectional(
+        keras.layers.LSTM(4, return_sequences=True),
+        backward_layer=keras.layers.GRU(5, return_sequences=True, go_backwards=True), name="bi")])
+
+
+def test_bidirectional_entry_takes_hls4mls_per_direction_keys():
+    """hls4ml configures a Bidirectional as one entry: forward_/backward_ keys set one
+    direction, the others both; the merge keeps the result type.  The configuration
+    given is not changed; a direction's own entry wins over the shared one."""
+    model = _bidir_model()
+    cfg = hlsgen.config_from_keras_model(model, granularity="name")
+    bi = cfg["LayerName"]["bi"]
+    bi.update(static=False, Strategy="Resource", ReuseFactor=2, forward_reuse_factor=4)
+    bi["Precision"].update(result="fixed<20,8>", backward_weight="fixed<12,3>")
+    bi["forward_bias_t"] = "fixed<14,4>"
+    cfg["LayerName"]["bi_backward"]["ReuseFactor"] = 1
+    before = hlsgen.to_yaml(cfg)
+    hm = hlsgen.convert_from_keras_model(model, hls_config=cfg)
+    assert hlsgen.to_yaml(cfg) == before
+    lay = {la.source_name: la for la in hm.graph.layers}
+    fwd, bwd, merge = lay["bi_forward"], lay["bi_backward"], lay["bi"]
+    assert (fwd.cfg.reuse_factor, bwd.cfg.reuse_factor) == (4, 1)
+    assert fwd.cfg.strategy == bwd.cfg.strategy == "Resource"
+    assert fwd.attrs["static"] is False and bwd.attrs["static"] is False
+    assert str(bwd.types["weight"]) == "fixed<12,3>" and str(fwd.types["bias"]) == "fixed<14,4>"
+    assert str(fwd.types["weight"]) != "fixed<12,3>"
+    assert str(merge.types["result"]) == "fixed<20,8>"
+
+
+def test_bidirectional_entry_with_a_key_no_direction_takes():
+    model = _bidir_model()
+    cfg = hlsgen.config_from_keras_model(model, granularity="name")
+    cfg["LayerName"]["bi"]["forward_recurrent_reuse_factor"] = 2
+    with pytest.raises(hlsgen.ConfigError, match=r"unknown key 'recurrent_reuse_factor' in LayerName.bi_forward"):
+        hlsgen.convert_from_keras_model(model, hls_config=cfg)

@@ -125,4 +125,8 @@ def bidirectional(kl, inputs, b):
     extra = {"reverse_output": bool(bwd.config.get("return_sequences"))}
     b_out = _add_recurrent(bwd, inputs, b, f"{kl.name}_backward", extra)
     attrs = {"axis": len(b.shape(f_out)) - 1} if mode == "concat" else None
-    return b.add(MERGE_KINDS[mode], kl.name, [f_out, b_out], attrs)
+    out = b.add(MERGE_KINDS[mode], kl.name, [f_out, b_out], attrs)
+    # hls4ml configures the layer as one entry with forward_/backward_ keys (config.split_parts)
+    b.graph.config_parts = dict(getattr(b.graph, "config_parts", {}),
+                                **{kl.name: {"forward": f"{kl.name}_forward", "backward": f"{kl.name}_backward"}})
+    return out

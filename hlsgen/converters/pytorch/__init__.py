@@ -17,13 +17,14 @@ Steps, all before anything is written:
    batch-norms folded, QONNX Quant nodes become types); its errors are given the
    module's type;
 5. the layout record: ``graph.torch_io`` holds, per input and output, the permutation
-   between the PyTorch layout (N, C, H, W / N, C, L, or channels-last with
-   ``channels_last=True``) and the order the HLS model stores (:func:`to_hls_layout`,
-   :func:`from_hls_layout`); the HLSModel applies it in ``predict``.
+   between the layout the user's arrays have (:func:`io_layouts`) and the order the HLS
+   model stores (:func:`to_hls_layout`, :func:`from_hls_layout`); the HLSModel applies it
+   in ``predict``.
 
 ``input_shape``: the shape of one sample without the batch (``(16,)``, ``(3, 32, 32)``),
 or with a leading ``None`` for the batch as in ``(None, 3, 32, 32)``; a list of those for
-a forward with several inputs.  With ``channels_last=True`` it is given channels-last too.
+a forward with several inputs.  With ``channels_last=True`` it is given channels-last too;
+with hls4ml's ``conversion`` it is the PyTorch shape whatever the layout of the arrays.
 """
 from __future__ import annotations
 
@@ -146,9 +147,53 @@ def _perm_user_to_hls(hls_perm, rank, channels_last):
     return tuple(pos[a] for a in hls_perm)
 
 
-def parse_pytorch_model(model, input_shape, channels_last: bool = False, exporter: str = "auto"):
+CONVERSIONS = ("full", "internal", "off")
+
+
+def io_layouts(channels_last=False, conversion=None, transpose_outputs=False, layer_norm_output=False):
+    """(inputs channels-last, this output channels-last): the layout of the arrays ``predict``
+    takes and gives (the channels axis moved last, e.g. (N, C, L) -> (N, L, C); arrays of
+    rank 2 are the same either way).
+
+    hlsgen's own choice is ``channels_last`` (both, default False: the PyTorch layout).
+    hls4ml's ``channels_last_conversion`` (``conversion``) and ``transpose_outputs``, as
+    hls4ml 1.3.0 applies them: 'full' takes PyTorch-layout inputs, 'internal' channels-last
+    ones; both give channels-last outputs unless ``transpose_outputs`` -- except an output
+    computed by a LayerNorm, which hls4ml gives the other way round (it normalizes the last
+    PyTorch axis and transposes around it); 'off' is the PyTorch layout in and out."""
+    if conversion is None:
+        return bool(channels_last), bool(channels_last)
+    if conversion not in CONVERSIONS:
+        raise ValueError(f"channels_last_conversion={conversion!r}: expected one of {', '.join(map(repr, CONVERSIONS))}")
+    if channels_last:
+        raise ValueError(f"channels_last=True and channels_last_conversion={conversion!r}: give one of them")
+    if conversion == "off":
+        return False, False
+    return conversion == "internal", (not transpose_outputs) != bool(layer_norm_output)
+
+
+def _layer_norm_outputs(om, info) -> set:
+    """Names of the ONNX outputs an ``nn.LayerNorm`` (or F.layer_norm) computes last."""
+    made = {o: n for n in om.graph.node for o in n.output if o}
+    out = set()
+    for o in (v.name for v in om.graph.output):
+        node = made.get(o)
+        while node is not None and node.op_type == "Identity":
+            node = made.get(node.input[0])
+        if node is None:
+            continue
+        fqn, mod = info.get(node.name, ("", None))
+        if node.op_type == "LayerNormalization" or (fqn and type(mod).__name__ == "LayerNorm"):
+            out.add(o)
+    return out
+
+
+def parse_pytorch_model(model, input_shape, channels_last: bool = False, exporter: str = "auto",
+                        conversion=None, transpose_outputs: bool = False):
     """Convert a ``torch.nn.Module`` into an IR graph (no passes yet); see the module docstring.
-    ``exporter``: 'auto', 'torchscript' or 'dynamo' (see :func:`.export.export_onnx`)."""
+    ``exporter``: 'auto', 'torchscript' or 'dynamo' (see :func:`.export.export_onnx`).
+    ``channels_last``, ``conversion``, ``transpose_outputs``: the layout of the arrays
+    ``predict`` takes and gives (:func:`io_layouts`)."""
     try:
         import torch
     except ImportError as e:  # pragma: no cover - torch is the point of this frontend
@@ -156,11 +201,14 @@ def parse_pytorch_model(model, input_shape, channels_last: bool = False, exporte
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"expected a torch.nn.Module, got an object of type {type(model).__module__}."
                         f"{type(model).__name__}")
+    in_cl, _ = io_layouts(channels_last, conversion, transpose_outputs)  # checks the options first
     shapes = input_shapes(input_shape)
     if channels_last:  # the exporter traces the PyTorch (channels-first) layout
         shapes_t = [(s[-1],) + s[:-1] if len(s) >= 2 else s for s in shapes]
     else:
         shapes_t = shapes
+    # one sample as the user gives it
+    shapes = [s[1:] + s[:1] if in_cl and len(s) >= 2 else s for s in shapes_t]
     check_modules(model)
     names = forward_arg_names(model, len(shapes))
     if exporter not in ("auto", "torchscript", "dynamo"):
@@ -181,11 +229,14 @@ def parse_pytorch_model(model, input_shape, channels_last: bool = False, exporte
     except OnnxConversionError as e:
         raise PyTorchConversionError(_explain(str(e), info)) from None
     io = graph.onnx_io
-    ins = {n: _perm_user_to_hls(p, len(p), channels_last) for n, p in io["inputs"].items()}
-    outs = {n: tuple(np.argsort(_perm_user_to_hls(p, len(p), channels_last)).tolist())
+    ln = _layer_norm_outputs(om, info)
+    out_cl = {n: io_layouts(channels_last, conversion, transpose_outputs, n in ln)[1] for n in io["outputs"]}
+    ins = {n: _perm_user_to_hls(p, len(p), in_cl) for n, p in io["inputs"].items()}
+    outs = {n: tuple(np.argsort(_perm_user_to_hls(p, len(p), out_cl[n])).tolist())
             for n, p in io["outputs"].items()}
     graph.torch_io = {"inputs": ins, "outputs": outs, "input_shapes": dict(zip(names, shapes)),
-                      "channels_last": bool(channels_last), "modules": {n: f for n, (f, _) in info.items()}}
+                      "channels_last": in_cl, "outputs_channels_last": out_cl,
+                      "modules": {n: f for n, (f, _) in info.items()}}
     return graph
 
 
@@ -199,5 +250,5 @@ def from_hls_layout(graph_or_model, Y, output_name=None):
     return permute(graph_or_model, "torch_io", "PyTorch", "outputs", output_name, Y)
 
 
-__all__ = ["CONTAINERS", "SUPPORTED_MODULES", "PyTorchConversionError", "check_modules", "from_hls_layout",
-           "input_shapes", "parse_pytorch_model", "supported_modules", "to_hls_layout"]
+__all__ = ["CONTAINERS", "CONVERSIONS", "SUPPORTED_MODULES", "PyTorchConversionError", "check_modules", "from_hls_layout",
+           "input_shapes", "io_layouts", "parse_pytorch_model", "supported_modules", "to_hls_layout"]
