@@ -38,6 +38,7 @@ configuration holds only what differs from the model level, so ``Model.ReuseFact
 from __future__ import annotations
 
 import copy
+import warnings
 
 import yaml
 
@@ -67,6 +68,10 @@ def strategy(value):
 
 class ConfigError(ValueError):
     """An invalid configuration: the message names the key and the valid choices."""
+
+
+class ConfigWarning(UserWarning):
+    """A configuration that converts but does not do what it seems to (a key that is ignored)."""
 
 
 def _check_keys(d, valid, where):
@@ -133,6 +138,12 @@ def validate(config: dict, layer_kinds: dict, layer_precision_keys: dict, kind_o
     """
     if config is None:
         return {}
+    misplaced = [k for k in config if k in MODEL_KEYS and k not in TOP_KEYS] if isinstance(config, dict) else []
+    if misplaced:  # hls4ml reads them under Model only and passes over them here
+        warnings.warn(f"configuration key(s) {', '.join(map(repr, misplaced))} at the top level are Model keys and "
+                      "are ignored there (as hls4ml ignores them); put them under 'Model' to apply them",
+                      ConfigWarning, stacklevel=3)
+        config = {k: v for k, v in config.items() if k not in misplaced}
     _check_keys(config, TOP_KEYS, "the configuration")
     model = config.get("Model", {})
     _check_keys(model, MODEL_KEYS, "Model")

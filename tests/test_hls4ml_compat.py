@@ -433,3 +433,14 @@ def test_get_ymodel_keras_splits_layer_activations_as_trace_does(tmp_path):
     hm.compile()
     _, trace = hm.trace(x)
     assert set(trace) == set(ys)
+
+
+def test_model_keys_at_the_top_level_are_ignored_with_a_warning(tmp_path):
+    m = dense_softmax()
+    cfg = {"Model": {"Precision": "fixed<16,6>", "ReuseFactor": 1}, "Strategy": "Resource", "ReuseFactor": 4}
+    with pytest.warns(hlsgen.config.ConfigWarning, match=r"'Strategy', 'ReuseFactor' at the top level are Model keys"):
+        hm = hlsgen.convert_from_keras_model(m, hls_config=cfg, output_dir=str(tmp_path / "p"))
+    assert [(lay.cfg.strategy, lay.cfg.reuse_factor) for lay in hm.graph.layers] == [("Latency", 1)] * 2
+    assert "Strategy" not in hm.config and cfg["Strategy"] == "Resource"  # the user's dict is left as it was
+    with pytest.raises(hlsgen.ConfigError, match=r"unknown key 'Stratgy' in the configuration; valid keys: Model"):
+        hlsgen.convert_from_keras_model(m, hls_config={"Stratgy": "Resource"}, output_dir=str(tmp_path / "q"))
