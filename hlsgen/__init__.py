@@ -25,10 +25,14 @@ def _hls4ml_paths():
     import sys
 
     from . import convert as _convert
+    from .utils import conversion_config as _dict_config
 
     for name in ("convert_from_keras_model", "convert_from_onnx_model", "convert_from_pytorch_model",
                  "config_from_keras_model", "config_from_onnx_model", "config_from_pytorch_model"):
         setattr(converters, name, getattr(_convert, name))
+    for name in ("convert_from_config", "keras_v2_to_hls", "keras_v3_to_hls", "keras_to_hls", "onnx_to_hls",
+                 "pytorch_to_hls"):
+        setattr(converters, name, getattr(_dict_config, name))
     model.profiling = profiling
     sys.modules.setdefault(__name__ + ".model.profiling", profiling)
 

@@ -444,3 +444,33 @@ def test_model_keys_at_the_top_level_are_ignored_with_a_warning(tmp_path):
     assert "Strategy" not in hm.config and cfg["Strategy"] == "Resource"  # the user's dict is left as it was
     with pytest.raises(hlsgen.ConfigError, match=r"unknown key 'Stratgy' in the configuration; valid keys: Model"):
         hlsgen.convert_from_keras_model(m, hls_config={"Stratgy": "Resource"}, output_dir=str(tmp_path / "q"))
+
+
+def test_conversion_configuration_dict_and_yaml(tmp_path):
+    m = dense_softmax()
+    x = on_grid(np.random.default_rng(4), (30, 6))
+    ref = hlsgen.convert_from_keras_model(m, output_dir=str(tmp_path / "ref"), clock_period=8)
+    config = hlsgen.utils.config.create_config(output_dir=str(tmp_path / "a"), project_name="net", clock_period=8)
+    config["KerasModel"] = m
+    config["HLSConfig"] = hlsgen.utils.config_from_keras_model(m)
+    hm = hlsgen.converters.keras_v2_to_hls(config)
+    assert (hm.options.project_name, hm.options.output_dir, hm.clock_period) == ("net", str(tmp_path / "a"), 8.0)
+    assert np.array_equal(hm.predict(x), ref.predict(x))
+    # the YAML form: the model as a file
+    m.save(tmp_path / "m.keras")
+    (tmp_path / "c.yml").write_text(hlsgen.to_yaml({
+        "KerasH5": str(tmp_path / "m.keras"), "OutputDir": str(tmp_path / "b"), "ProjectName": "net2",
+        "Backend": "Vitis", "IOType": "io_stream", "ClockPeriod": 8, "WriterConfig": {"WriteTar": True}}))
+    hm2 = hlsgen.converters.convert_from_config(str(tmp_path / "c.yml"))
+    assert hm2.options.io_type == "io_stream" and hm2.backend.name == "Vitis"
+    assert np.array_equal(hm2.predict(x), ref.predict(x))
+    assert (tmp_path / "b.tar.gz").exists()
+    for bad, msg in [({**config, "Stamp": 1, "KerasModle": m}, r"unknown key 'KerasModle' in the conversion "
+                                                                r"configuration; valid keys: KerasModel"),
+                     ({"OutputDir": "x"}, r"needs one of KerasModel, KerasH5, KerasJson"),
+                     ({**config, "WriterConfig": {"Namspace": None}}, r"unknown key 'Namspace' in WriterConfig"),
+                     ({**config, "Version": "2.0"}, r"Version '2.0' is not supported")]:
+        with pytest.raises(hlsgen.ConfigError, match=msg):
+            hlsgen.converters.keras_v2_to_hls(bad)
+    with pytest.raises(ValueError, match="Unknwn"):
+        hlsgen.utils.config.create_config(backend="Unknwn")
