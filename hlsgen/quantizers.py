@@ -53,8 +53,9 @@ binary, binary_tanh and ternary activations (fixed alpha and threshold) are Step
 (``layers.step``): exact comparisons against QKeras' float32 thresholds; QKeras returns the
 level through a float32 straight-through sum x + (-x + q), which can miss q by one float32
 ulp of x (large |x|), where hlsgen gives q.
-Not implemented (rejected with a message): quantized_relu with negative_slope (its negative
-side has a grid of its own) or use_sigmoid, 1-bit sign / po2 *activations*, alpha='auto'
+quantized_relu with a negative slope (QKeras takes powers of two) is a leaky ReLU whose
+negative side is floored at -2^integer * slope (QKeras' clip), exact.
+Not implemented (rejected with a message): quantized_relu with use_sigmoid, 1-bit sign / po2 *activations*, alpha='auto'
 on binary/ternary activations (data-dependent scales), use_real_tanh/sigmoid (float32
 transcendental functions of every value).
 QBatchNormalization in QKeras multiplies by a float32 rsqrt: exact agreement after the
@@ -65,6 +66,7 @@ none with scales of few significant bits).
 from __future__ import annotations
 
 import ast
+import math
 import os
 import sys
 import warnings
@@ -503,10 +505,9 @@ def activation_plan(qz: Quantizer) -> list:
     if n == "quantized_relu":
         if qz["use_sigmoid"]:
             qz.fail("use_sigmoid=1 gives a non-uniform output grid (not implemented)")
-        if float(qz["negative_slope"] or 0.0) != 0.0:
-            qz.fail("negative_slope != 0 is not implemented: QKeras quantizes the negative side on a grid of its "
-                    "own (its bits and the slope), which hlsgen has no exact kernel for")
         bits, integer = int(qz["bits"]), int(np.asarray(qz["integer"]))
+        if float(qz["negative_slope"] or 0.0) != 0.0:
+            return [_leaky_relu_plan(qz, bits, integer)]
         t = FixedType(bits, integer, False, "RND_CONV", "SAT")
         attrs = {"activation": "relu", "types": {"result": t}}
         ub = qz["relu_upper_bound"]
@@ -537,6 +538,31 @@ def activation_plan(qz: Quantizer) -> list:
     if n in ("binary", "ternary", "binary_tanh"):
         return [_step_plan(qz)]
     qz.fail(f"{n} as an activation is not implemented")
+
+
+def _leaky_relu_plan(qz, bits, integer):
+    """quantized_relu(bits, integer, negative_slope=s), s = 2^e (QKeras asserts a power of two):
+    x >= 0: clip(round(x / q), 0, 2^(bits-1) - 1) * q and x < 0: max(round(s x / q), -2^(bits-1) s) * q,
+    q = 2^(integer - bits + 1), rounding half to even (tf.round) with every float32 step exact:
+    a leaky ReLU into a signed type of step q reaching -2^integer s, RND_CONV, SAT, whose
+    negative side is floored at -2^integer s."""
+    s = float(qz["negative_slope"])
+    if qz["relu_upper_bound"] is not None and not qz.params.get("is_quantized_clip", True):
+        qz.fail("relu_upper_bound with a negative slope is not implemented")
+    e = math.log2(s) if s > 0 else float("nan")
+    if e != int(e) if math.isfinite(e) else True:
+        qz.fail(f"negative_slope={s} is not a power of two: QKeras' float32 products s * x are then not exact, so "
+                "no fixed-point kernel matches them bit for bit")
+    e = int(e)
+    if -e > bits - 1:
+        qz.fail(f"negative_slope={s} is below one step of the {bits}-bit output (2^-{bits - 1}): QKeras' negative "
+                "floor is then off its own grid")
+    up = max(e, 0)  # integer bits the negative side needs beyond the positive side's mirror
+    t = FixedType(bits + up, integer + 1 + up, True, "RND_CONV", "SAT")
+    attrs = {"activation": "leaky_relu", "alpha": s}
+    if up:  # the positive side keeps its own top, 2^integer - q, below the type's
+        attrs = {"activation": "relu", "negative_slope": s, "max_value": 2.0 ** integer - 2.0 ** (integer - bits + 1)}
+    return Step("Activation", {**attrs, "min_value": -(2.0 ** integer) * s, "types": {"result": t}})
 
 
 F32_HALF_ULP_HALF = 2.0 ** -25  # half an ulp of 0.5 in float32

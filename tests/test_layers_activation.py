@@ -57,6 +57,11 @@ def make_cases():
     act("relu6_slope", dict(activation="relu6", negative_slope=0.2), "fixed<8,3>")
     act("relu_thr03_slope", dict(activation="relu", threshold=0.3, negative_slope=0.25), "fixed<16,6>", special=special)
     act("leaky_001", dict(activation="leaky_relu", alpha=0.01), "fixed<16,6>")
+    # the negative side floored (QKeras quantized_relu with a negative slope)
+    act("leaky_floor", dict(activation="leaky_relu", alpha=0.25, min_value=-1.0), "fixed<16,6>", special=special,
+        precision=dict(result="fixed<6,3,RND_CONV,SAT>"))
+    act("relu_slope_floor", dict(activation="relu", negative_slope=0.5, threshold=0.5, min_value=-2.5), "fixed<12,5>",
+        special=special)
     # configured / narrow result types, small tables, other defaults
     act("relu_wrap8", dict(activation="relu"), "fixed<16,6>", precision=dict(result="fixed<8,3>"))
     act("linear_sat8", dict(activation="linear"), "fixed<16,6>", precision=dict(result="fixed<8,3,RND,SAT>"))

@@ -478,7 +478,35 @@ def test_qconv2d_batchnorm_and_real_sigmoid_refused_with_the_reason(tmp_path):
     out = qkeras.QActivation(qkeras.quantized_sigmoid(6, use_real_sigmoid=True), name="s")(inp)
     with pytest.raises(ValueError, match="use_real_sigmoid=True needs float32 sigmoid"):
         hlsgen.convert_from_keras_model(tf_keras.Model(inp, out), output_dir=str(tmp_path / "b"))
-    out = qkeras.QActivation(qkeras.quantized_relu(4, 0, negative_slope=0.25), name="r")(inp)
-    with pytest.raises(ValueError, match="negative_slope"):
+    out = qkeras.QActivation(qkeras.quantized_relu(4, 0, negative_slope=2.0**-4), name="r")(inp)
+    with pytest.raises(ValueError, match=r"layer 'r'.*negative_slope=0.0625 is below one step of the 4-bit output"):
         hlsgen.convert_from_keras_model(tf_keras.Model(inp, out), output_dir=str(tmp_path / "c"))
     assert not any((tmp_path / d).exists() for d in "abc")
+
+
+@pytest.mark.parametrize("quantizer", ["quantized_relu(4, 0, negative_slope=0.5)", "quantized_relu(8, 4, negative_slope=1.0)",
+                                       "quantized_relu(10, 2, negative_slope=0.25)", "quantized_relu(6, 1, negative_slope=0.125)",
+                                       "quantized_relu(6, 1, negative_slope=2.0)"])
+def test_quantized_relu_negative_slope_bit_exact(tmp_path, quantizer):
+    """A power-of-two negative slope: QKeras' grid on both sides (ties to even) and its floor
+    at -2^integer * slope, bit for bit, after a QDense and on a float input."""
+    qkeras, tf_keras = _qkeras()
+    import hlsgen
+
+    q = eval("qkeras." + quantizer)  # noqa: S307
+    inp = tf_keras.Input((6,), name="x")
+    x = qkeras.QDense(8, kernel_quantizer=qkeras.quantized_bits(6, 2, alpha=1),
+                      bias_quantizer=qkeras.quantized_bits(6, 2, alpha=1), name="fc")(inp)
+    model = tf_keras.Model(inp, qkeras.QActivation(q, name="act")(x))
+    rng = np.random.default_rng(9)
+    X = np.round(rng.uniform(-6, 6, (3000, 6)) * 64) / 64
+    hm = hlsgen.convert_from_keras_model(model, output_dir=str(tmp_path / "p"))
+    y = hm.predict(X)
+    ref = model.predict(X, verbose=0).astype(np.float64)
+    np.testing.assert_array_equal(y, ref)
+    np.testing.assert_array_equal(y, hm.predict_golden(X))
+    assert (y < 0).any() and (y > 0).any() and (y == y.min()).sum() > 1  # both sides and the floor reached
+    direct = tf_keras.Sequential([tf_keras.Input((1,)), qkeras.QActivation(q, name="q")])
+    xs = np.round(np.linspace(-40, 40, 5121)).reshape(-1, 1) / 64  # ties of every output grid included
+    hd = hlsgen.convert_from_keras_model(direct, output_dir=str(tmp_path / "d"))
+    np.testing.assert_array_equal(hd.predict(xs), direct.predict(xs, verbose=0).astype(np.float64))

@@ -16,7 +16,9 @@ the result type):
   y = x > threshold ? clip(x, 0, max_value) : negative_slope * (x - threshold)
   (the clip only when ``max_value`` is set, exactly as Keras does).  Attributes:
   ``max_value`` (None; ``relu6`` sets 6), ``negative_slope`` (0.0; ``leaky_relu`` takes
-  ``alpha``, default 0.3, or ``negative_slope``), ``threshold`` (0.0).
+  ``alpha``, default 0.3, or ``negative_slope``), ``threshold`` (0.0), ``min_value``
+  (None: the floor of the negative side, max(negative_slope * (x - threshold), min_value),
+  as QKeras' quantized_relu with a negative slope bounds it).
 * ``hard_sigmoid``: y = clip(slope * x + 1/2, 0, 1) with ``attrs['variant']``:
   ``'keras3'`` (default; relu6(x + 3) / 6, slope 1/6), ``'tf_keras'`` (slope 0.2) or
   ``'qkeras'`` (QKeras' hard_sigmoid and quantized_sigmoid, slope 0.5).
@@ -140,7 +142,10 @@ def float_activation(name: str, x, attrs=None) -> np.ndarray:
     if name in ("relu", "leaky_relu"):
         slope, thr, mx = _relu_params(name, a, original)
         pos = x if mx is None else np.clip(x, 0.0, mx)
-        return np.where(x > thr, pos, slope * (x - thr))
+        neg = slope * (x - thr)
+        if a.get("min_value") is not None and slope != 0.0:
+            neg = np.maximum(neg, float(a["min_value"]))
+        return np.where(x > thr, pos, neg)
     if name == "hard_sigmoid":
         return np.clip(x * _hs_slope(a) + 0.5, 0.0, 1.0)
     if name == "sigmoid":
@@ -218,6 +223,7 @@ class Activation(Layer):
     static const unsigned tail = nnet::{{ tail }};
     static const bool has_max = {{ has_max }};
     static const bool has_slope = {{ has_slope }};
+    static const bool has_min = {{ has_min }};
     static const unsigned max_shift = {{ max_shift }};
     typedef {{ table_t }} table_t;
     typedef {{ index_t }} index_t;
@@ -227,6 +233,7 @@ class Activation(Layer):
     static slope_t slope() { return slope_t({{ slope }}); }
     static bound_t threshold() { return bound_t({{ threshold }}); }
     static bound_t max_value() { return bound_t({{ max_value }}); }
+    static bound_t min_value() { return bound_t({{ min_value }}); }
     static bound_t offset() { return bound_t({{ offset }}); }
     static bound_t table_lo() { return bound_t({{ table_lo }}); }
     static bound_t tail_at() { return bound_t({{ tail_at }}); }
@@ -260,10 +267,13 @@ class Activation(Layer):
         if self.fn == "gelu":
             a.setdefault("approximate", False)
         self.spec = None
+        self.neg_floor = None
         if self.fn in ("relu", "leaky_relu"):
             slope, thr, mx = _relu_params(self.fn, a, original)
             # plain max(x, 0) uses the simpler kernel
             self.relu_params = (slope, thr, mx)
+            if a.get("min_value") is not None and slope != 0.0:
+                self.neg_floor = float(a["min_value"])
             self.func = "relu" if (slope == 0.0 and thr == 0.0 and mx is None) else "keras_relu"
         elif self.fn in _TABLE_FUNCS:
             self.func = "table_activation"
@@ -327,7 +337,7 @@ class Activation(Layer):
         slope_val, bounds = 0.0, [0.0]
         if fn in ("relu", "leaky_relu"):
             slope_val, thr, mx = self.relu_params
-            bounds = [thr] + ([mx] if mx is not None else [])
+            bounds = [thr] + ([mx] if mx is not None else []) + ([self.neg_floor] if self.neg_floor is not None else [])
         elif fn == "hard_sigmoid":
             slope_val, bounds = _hs_slope(self.attrs), [0.5]
         elif fn == "selu":
@@ -391,10 +401,11 @@ class Activation(Layer):
     def _consts(self):
         sl, bd = self.types["slope"], self.types["bound"]
         q = lambda t, v: float(t.quantize(v))  # noqa: E731
-        c = dict(slope=0.0, threshold=0.0, max_value=0.0, offset=0.0, table_lo=0.0, tail_at=0.0)
+        c = dict(slope=0.0, threshold=0.0, max_value=0.0, min_value=0.0, offset=0.0, table_lo=0.0, tail_at=0.0)
         if self.fn in ("relu", "leaky_relu"):
             slope, thr, mx = self.relu_params
-            c.update(slope=q(sl, slope), threshold=q(bd, thr), max_value=q(bd, mx if mx is not None else 0.0))
+            c.update(slope=q(sl, slope), threshold=q(bd, thr), max_value=q(bd, mx if mx is not None else 0.0),
+                     min_value=q(bd, self.neg_floor if self.neg_floor is not None else 0.0))
         elif self.fn == "hard_sigmoid":
             c.update(slope=q(sl, _hs_slope(self.attrs)), offset=q(bd, 0.5))
         elif self.fn == "selu":
@@ -418,6 +429,8 @@ class Activation(Layer):
             slope, thr, mx = self.relu_params
             pos = x if mx is None else np.clip(x, 0.0, c["max_value"])
             neg = c["slope"] * (x - c["threshold"]) if slope != 0.0 else np.zeros_like(x)
+            if self.neg_floor is not None:
+                neg = np.maximum(neg, c["min_value"])
             return res.quantize(np.where(x > c["threshold"], pos, neg))
         if fn == "hard_sigmoid":
             z = self.types["accum"].quantize(c["slope"] * x + c["offset"])
@@ -452,6 +465,7 @@ class Activation(Layer):
             tail=TAIL_CODES[_TABLE_FUNCS[self.fn][2]] if spec else "tail_clamp",
             has_max="true" if (self.fn == "relu" and self.relu_params[2] is not None) else "false",
             has_slope="true" if slope != 0.0 else "false",
+            has_min="true" if self.neg_floor is not None else "false",
             table_t=self.types["table"].cpp() if spec else self.types["result"].cpp(),
             index_t=spec.index_type().cpp() if spec else "ap_uint<1>",
         )

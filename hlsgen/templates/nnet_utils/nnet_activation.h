@@ -31,6 +31,7 @@ struct activ_config {
     // Keras ReLU family
     static const bool has_max = false;
     static const bool has_slope = false;
+    static const bool has_min = false;  // the negative side floored at min_value()
     // softsign: largest leading-one position of 1 + |x|
     static const unsigned max_shift = 0;
     typedef ap_fixed<18, 8> table_t;
@@ -43,6 +44,7 @@ struct activ_config {
     static slope_t slope() { return slope_t(0); }
     static bound_t threshold() { return bound_t(0); }
     static bound_t max_value() { return bound_t(0); }
+    static bound_t min_value() { return bound_t(0); }
     static bound_t offset() { return bound_t(0); }
     static bound_t table_lo() { return bound_t(0); }
     static bound_t tail_at() { return bound_t(0); }
@@ -127,7 +129,11 @@ void keras_relu(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_in]) {
             else
                 res[i] = csim_cast<res_T>(x);
         } else if (CONFIG_T::has_slope) {
-            res[i] = (res_T)(CONFIG_T::slope() * (x - CONFIG_T::threshold()));
+            const auto v = CONFIG_T::slope() * (x - CONFIG_T::threshold());  // exact
+            if (CONFIG_T::has_min && v < CONFIG_T::min_value())
+                res[i] = (res_T)CONFIG_T::min_value();
+            else
+                res[i] = (res_T)v;
         } else {
             res[i] = 0;
         }
