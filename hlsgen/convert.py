@@ -73,10 +73,6 @@ def _check_options(opts, accel_kwargs, config):
     opts["backend"] = backend.name
     opts["hls_tool"] = backend.hls_tool
     opts.update(backend.target(accel_kwargs, config))
-    if opts.get("part") is not None:
-        from .estimate.parts import part_info
-
-        part_info(opts["part"])  # a part whose family hlsgen cannot tell is an error now, not at estimate time
     if opts["io_type"] not in IO_TYPES:
         raise ValueError(f"io_type {opts['io_type']!r} is not supported; valid: {', '.join(IO_TYPES)}")
     name = str(opts["project_name"])
