@@ -36,8 +36,14 @@ the values (``exact_type``).  Power-of-two scales (alpha arrays, 'auto_po2', 'au
 every scale it computes happens to be a power of two) are folded into the values: a
 product by 2^k is exact, so the weight type just gets more bits.  binary, ternary,
 quantized_po2 and quantized_relu_po2 weights are exact values as well.
-Rejected: stochastic rounding, qnoise_factor != 1, 'auto' scales that are not powers of
-two (QKeras then multiplies by an arbitrary float32: not reproducible bit for bit).
+binary and ternary weights with alpha 'auto'/'auto_po2' take QKeras' own output (the scale is
+a float32 per-channel mean whose summation order TensorFlow picks by CPU and shape, so only
+QKeras reproduces it bit for bit): the levels -s, 0, +s per output channel are exactly the
+float32 weights QKeras multiplies by, held exactly as unquantized weights are; without the
+QKeras object (a quantizer given as text) they are refused.
+Rejected: stochastic rounding, qnoise_factor != 1, quantized_bits 'auto' scales that are not
+powers of two (QKeras multiplies integer levels by an arbitrary float32 scale: not
+reproducible bit for bit).
 
 Limits of bit-exactness (QKeras computes in float32): a sum or product QKeras evaluates in
 float32 is exact only while it fits 24 significant bits; hlsgen's fixed point is always
@@ -399,8 +405,8 @@ def quantize_weights(qz: Quantizer, w) -> np.ndarray:
     elif name == "ternary":
         alpha, thr = qz["alpha"], qz["threshold"]
         if isinstance(alpha, str):
-            qz.fail("alpha='auto'/'auto_po2' ternary weights: pass the QKeras layer object (its scales are computed "
-                    "by QKeras at conversion)")
+            qz.fail("alpha='auto'/'auto_po2' ternary weights: pass the QKeras layer object (its per-channel scale "
+                    "is a float32 mean whose summation order TensorFlow chooses, so QKeras computes it at conversion)")
         t = np.float32(0.33 if thr is None else thr)
         q = (np.abs(x) >= t).astype(np.float32) * np.sign(x)
         scale = np.float32(1.0) if alpha is None else _f32(alpha)
@@ -440,7 +446,9 @@ def quantize_weights_qkeras(qz: Quantizer, w):
     y = np.asarray(y.numpy() if hasattr(y, "numpy") else y, dtype=np.float64)
     if qz.name in ("quantized_bits", "binary", "ternary"):
         scale = getattr(qz.obj, "scale", None)
-        if isinstance(qz.params.get("alpha"), str) and scale is not None:
+        # binary and ternary outputs are levels -s, (0,) +s of a float32 scale s: exactly the float32
+        # weights QKeras multiplies by (held exactly, like unquantized weights), whatever s is
+        if isinstance(qz.params.get("alpha"), str) and scale is not None and qz.name == "quantized_bits":
             s = np.asarray(scale.numpy() if hasattr(scale, "numpy") else scale, dtype=np.float64)
             if not _pow2(s):
                 qz.fail(f"alpha={qz['alpha']!r} gives scales that are not powers of two (e.g. {s.ravel()[:3]}); "
