@@ -36,6 +36,7 @@ configuration holds only what differs from the model level, so ``Model.ReuseFact
 from __future__ import annotations
 
 import copy
+import warnings
 
 import yaml
 
@@ -56,6 +57,9 @@ REFUSED = {
                         "layers' ReuseFactor)",
     "maximum": "a maximum for the 'auto' types is not implemented ('auto' types are exact or fitted)",
 }
+# top-level keys hls4ml ignores: ignored here too, with a warning saying where the setting belongs
+IGNORED_TOP = {"Strategy": "a top-level Strategy is ignored (as hls4ml ignores it): Strategy belongs under Model, "
+                           "LayerType or LayerName"}
 INPUT_KIND = "Input"
 DEFAULT_BRAM_FACTOR = 1_000_000_000
 
@@ -133,7 +137,10 @@ def validate(config: dict, layer_kinds: dict, layer_precision_keys: dict, kind_o
     """
     if config is None:
         return {}
-    _check_keys(config, TOP_KEYS, "the configuration")
+    for k in IGNORED_TOP:
+        if k in config:
+            warnings.warn(f"configuration key {k!r}: {IGNORED_TOP[k]}", stacklevel=3)
+    _check_keys({k: v for k, v in config.items() if k not in IGNORED_TOP}, TOP_KEYS, "the configuration")
     model = config.get("Model", {})
     _check_keys(model, MODEL_KEYS, "Model")
     if isinstance(model.get("Precision"), dict):
@@ -153,7 +160,7 @@ def validate(config: dict, layer_kinds: dict, layer_precision_keys: dict, kind_o
         raise ConfigError(f"Model.BramFactor must be a non-negative integer, got {bf!r}")
     kinds = sorted(set(layer_precision_keys))
     options = kind_options or {}
-    normalized = {k: v for k, v in config.items() if k not in ("LayerType", "LayerName")}
+    normalized = {k: v for k, v in config.items() if k not in ("LayerType", "LayerName") and k not in IGNORED_TOP}
     for section, entries in (("LayerType", config.get("LayerType")), ("LayerName", config.get("LayerName"))):
         if entries is None:
             continue
