@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import re
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
@@ -350,7 +349,6 @@ def check_part(board: Board, part: Optional[str]) -> str:
     return board.part
 
 
-_PART_NAME = re.compile(r"^xc[a-z0-9]+(-[a-z0-9]+)*$", re.IGNORECASE)
 _UNWRITABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029#]")  # a line break, control character or cfg comment
 
 
@@ -360,18 +358,10 @@ class PartWarning(UserWarning):
 
 def check_part_name(part) -> str:
     """A part as given, for the plain backends (no board): any one-line text is accepted, since
-    which parts exist is the HLS tool's business; a name that is not a Xilinx part of a family
-    hlsgen knows gets a :class:`PartWarning` (the estimate then assumes a family and its fit is
-    not checked).  Refused: no text, a line break or control character, '#'."""
-    from .estimate.parts import DEFAULT_FAMILY, known_family
-
+    which parts exist is the HLS tool's business (a name of no family hlsgen knows gets a
+    :class:`PartWarning` at conversion, ``hlsgen.estimate.parts.warn_unknown_part``).
+    Refused: no text, a line break or control character, '#'."""
     if not isinstance(part, str) or not part.strip() or _UNWRITABLE.search(part):
         raise ValueError(f"part {part!r} is not a part name: it must be one line of text without '#' "
                          f"(e.g. xcu250-figd2104-2L-e, xc7a35tcpg236-1)")
-    part = part.strip()
-    if not _PART_NAME.match(part) or known_family(part) is None:
-        what = "a Xilinx part name" if not _PART_NAME.match(part) else "a Xilinx part of a family hlsgen knows"
-        warnings.warn(f"part {part!r} is not {what} (7-series, UltraScale, UltraScale+): the project is written "
-                      f"for it as given; hlsgen's estimate assumes {DEFAULT_FAMILY} and cannot check the fit "
-                      f"(it has no capacity for {part!r})", PartWarning, stacklevel=2)
-    return part
+    return part.strip()

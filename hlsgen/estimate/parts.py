@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,3 +72,19 @@ def part_info(part: str) -> Part:
     if cap is not None:
         cap.setdefault("uram", 0)
     return Part(name, device, family, fam["dsp_slice"], fam["dsp_a"], fam["dsp_b"], cap, assumed)
+
+
+_XILINX_NAME = re.compile(r"^xc[a-z0-9]+(-[a-z0-9]+)*$", re.IGNORECASE)
+
+
+def warn_unknown_part(part: str) -> None:
+    """A PartWarning when ``part`` is not a Xilinx part of a family hlsgen knows: the project
+    is written for it as given, the estimate assumes DEFAULT_FAMILY and cannot check the fit."""
+    from ..boards import PartWarning
+
+    if _XILINX_NAME.match(part) and known_family(part) is not None:
+        return
+    what = "a Xilinx part name" if not _XILINX_NAME.match(part) else "a Xilinx part of a family hlsgen knows"
+    warnings.warn(f"part {part!r} is not {what} (7-series, UltraScale, UltraScale+): the project is written "
+                  f"for it as given; hlsgen's estimate assumes {DEFAULT_FAMILY} and cannot check the fit "
+                  f"(it has no capacity for {part!r})", PartWarning, stacklevel=4)
