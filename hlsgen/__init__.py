@@ -7,7 +7,8 @@
 """
 from .config import ConfigError, from_yaml, to_yaml
 from .convert import (config_from_keras_model, config_from_onnx_model, config_from_pytorch_model,
-                      convert_from_keras_model, convert_from_onnx_model, convert_from_pytorch_model)
+                      convert_from_keras_model, convert_from_onnx_model, convert_from_pytorch_model,
+                      convert_from_symbolic_expression)
 from .csim import CompileError, Simulation
 from .drivers import write_header_file
 from .fixed import FixedType, parse_type
@@ -27,7 +28,7 @@ def _hls4ml_paths():
     from . import convert as _convert
 
     for name in ("convert_from_keras_model", "convert_from_onnx_model", "convert_from_pytorch_model",
-                 "config_from_keras_model", "config_from_onnx_model", "config_from_pytorch_model"):
+                 "convert_from_symbolic_expression", "config_from_keras_model", "config_from_onnx_model", "config_from_pytorch_model"):
         setattr(converters, name, getattr(_convert, name))
     model.profiling = profiling
     sys.modules.setdefault(__name__ + ".model.profiling", profiling)
@@ -40,5 +41,5 @@ __version__ = "0.1.0"
 __all__ = [
     "CompileError", "ConfigError", "FixedType", "HLSModel", "Simulation", "config_from_keras_model",
     "config_from_onnx_model", "config_from_pytorch_model", "convert_from_keras_model", "convert_from_onnx_model",
-    "convert_from_pytorch_model", "from_yaml", "parse_type", "SaturationWarning", "to_yaml",
+    "convert_from_pytorch_model", "convert_from_symbolic_expression", "from_yaml", "parse_type", "SaturationWarning", "to_yaml",
 ]
