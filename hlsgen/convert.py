@@ -331,17 +331,14 @@ def convert_from_symbolic_expression(expr, n_symbols=None, lut_functions=None, u
     """Expressions of x0, x1, ... (SymPy expressions or strings; one or a list) as an HLS
     project (see ``hlsgen.converters.symbolic`` for what is supported): one output per
     expression, every operation's value in ``precision``.  ``lut_functions``: lookup-table
-    functions, name -> {'math_func', 'range_start', 'range_end', 'table_size'}.
+    functions, name -> {'math_func', 'range_start', 'range_end', 'table_size'}; ``sin_lut`` and
+    ``cos_lut`` are built in (``use_built_in_lut_functions``: also for ``sin`` and ``cos``).
     ``compiler`` 'vivado_hls' (backend Vivado) or 'vitis_hls' (backend Vitis); ``part``,
     ``clock_period``, ``clock_uncertainty`` as for the other converters.  hlsgen compiles the C
     simulation with its own ap_types and needs no HLS math library: ``hls_include_path`` and
     ``hls_libs_path`` (hls4ml's) are not used.  Needs SymPy."""
     from .converters.symbolic import parse_symbolic_expressions
 
-    if use_built_in_lut_functions:
-        raise ValueError("use_built_in_lut_functions is not implemented: define the tables with lut_functions "
-                         "(e.g. {'sin_lut': {'math_func': 'sin', 'range_start': -4, 'range_end': 4, "
-                         "'table_size': 1024}})")
     if compiler not in SYMBOLIC_COMPILERS:
         raise ValueError(f"compiler {compiler!r}: expected one of {', '.join(SYMBOLIC_COMPILERS)}")
     for key, v in (("hls_include_path", hls_include_path), ("hls_libs_path", hls_libs_path)):
@@ -354,7 +351,7 @@ def convert_from_symbolic_expression(expr, n_symbols=None, lut_functions=None, u
     options, accel_kwargs, hls_config = _prepare("convert_from_symbolic_expression", kwargs, hls_config, dict(
         output_dir=output_dir, project_name=project_name, backend=SYMBOLIC_COMPILERS[compiler],
         io_type="io_parallel", input_data_tb=input_data_tb, output_data_tb=output_data_tb))
-    graph = parse_symbolic_expressions(expr, n_symbols, lut_functions)
+    graph = parse_symbolic_expressions(expr, n_symbols, lut_functions, use_built_in_lut_functions)
     return build_model(graph, hls_config, options, accel_kwargs)
 
 

@@ -52,6 +52,23 @@ def test_clamped_table_outside_its_range(tmp_path):
     np.testing.assert_allclose(y, [edge[0], edge[0], edge[1], edge[1]], atol=2.0 ** -12)
 
 
+@needs_gxx
+@pytest.mark.parametrize("expr,kw", [("cos_lut(x0) - 2*sin_lut(x1)", {}),
+                                     ("cos(x0) - 2*sin(x1)", {"use_built_in_lut_functions": True})])
+def test_built_in_sin_cos_tables_are_periodic(expr, kw, tmp_path):
+    """hls4ml's built-in sin_lut / cos_lut (and sin / cos with use_built_in_lut_functions): one
+    period in 1024 bins, any input (negative, many periods away)."""
+    hm = hlsgen.convert_from_symbolic_expression(expr, n_symbols=2, precision="ap_fixed<18,7>",
+                                                 output_dir=str(tmp_path / "p"), **kw)
+    X = grid(np.random.default_rng(2), (3000, 2), -40, 40, frac=10)
+    y = hm.predict(X).ravel()
+    np.testing.assert_array_equal(y, hm.predict_golden(X).ravel())
+    # half a bin (pi/1024) per table, the scale constant's rounding (2^-14 of x * 2pi/1024), 4 roundings of 2^-11
+    per_table = np.pi / 1024 + 40 * 2.0 ** -14 * 2 * np.pi / 1024
+    err = np.abs(y - (np.cos(X[:, 0]) - 2 * np.sin(X[:, 1])))
+    assert err.max() <= 3 * per_table + 4 * 2.0 ** -11 and len(np.unique(y)) > 500
+
+
 def test_backend_options_as_hls4ml_takes_them(tmp_path):
     hm = hlsgen.convert_from_symbolic_expression("x0 + x1", compiler="vitis_hls", clock_period=8,
                                                  output_dir=str(tmp_path / "p"), hls_include_path="",
@@ -79,7 +96,6 @@ def test_backend_options_as_hls4ml_takes_them(tmp_path):
     ("cos_lut(x0)", {"lut_functions": {"cos_lut": dict(COS["cos_lut"], math_func="erf")}},
      r"math_func 'erf' is not supported"),
     ("x0", {"precision": "ap_fixed<32,8>"}, r"Expression layer 'expression': result type .* wider than 26 bits"),
-    ("x0", {"use_built_in_lut_functions": True}, r"use_built_in_lut_functions is not implemented"),
     ("x0", {"compiler": "gcc"}, r"compiler 'gcc': expected one of vivado_hls, vitis_hls"),
     ("x0 +", {}, r"expression 'x0 \+' cannot be parsed"),
 ])

@@ -5,7 +5,11 @@ The expressions are SymPy expressions or strings SymPy parses, of the symbols x0
 (the elements of one input vector).  Supported: numbers, + and -, * (a product of factors),
 integer powers >= 0 (repeated products), and calls of the lookup-table functions the
 caller defines (``lut_functions``: name -> math_func, range_start, range_end, table_size;
-(range_end - range_start) / table_size must be a power of two, so the table index is exact).
+(range_end - range_start) / table_size must be a power of two, so the table index is exact),
+and hls4ml's built-in ``sin_lut`` / ``cos_lut`` when lut_functions does not define them (with
+``use_built_in_lut_functions=True`` also ``sin`` / ``cos``): periodic tables of one period
+2*pi in 1024 bins (hls4ml's own built-ins are octant tables: the same functions, not the
+same bits).
 Everything else -- division, fractional or negative powers, and functions that are not
 lookup tables (hls4ml evaluates those with the HLS math library, whose results depend on
 the tool) -- is refused naming the term.  SymPy is needed (an optional dependency).
@@ -20,6 +24,10 @@ from ..layers import LAYER_KINDS
 from ..layers.expression import FUNCTIONS
 
 SYMBOL = re.compile(r"^x(\d+)$")
+# hls4ml's built-in lookup-table functions (used when lut_functions does not define the name;
+# with use_built_in_lut_functions also for sin and cos): one period in BUILT_IN_SIZE bins
+BUILT_IN = {"sin_lut": "sin", "cos_lut": "cos"}
+BUILT_IN_SIZE = 1024
 
 
 def _sympy():
@@ -56,9 +64,21 @@ def lut_specs(lut_functions) -> dict:
 
 
 class _Program:
-    def __init__(self, luts: dict):
-        self.nodes, self.memo, self.luts = [], {}, luts
+    def __init__(self, luts: dict, use_built_in: bool):
+        self.nodes, self.memo, self.luts = [], {}, dict(luts)
         self.lut_order = []
+        self.use_built_in = use_built_in
+
+    def _lut_name(self, name: str):
+        """The table a function name calls, or None."""
+        if name in self.luts:
+            return name
+        if self.use_built_in and name + "_lut" in BUILT_IN and name + "_lut" not in self.luts:
+            name += "_lut"
+        if name in BUILT_IN:
+            self.luts[name] = dict(name=name, func=BUILT_IN[name], n=BUILT_IN_SIZE, periodic=True)
+            return name
+        return None
 
     def emit(self, node) -> int:
         key = tuple(node)
@@ -100,20 +120,22 @@ class _Program:
             b = self.lower(base, sp, n_symbols)
             return self.fold("mul", [b] * int(ex))
         if isinstance(e, sp.core.function.AppliedUndef) or e.is_Function:
-            name = type(e).__name__
-            if name in self.luts:
+            name = self._lut_name(type(e).__name__)
+            if name is not None:
                 if len(e.args) != 1:
                     raise ValueError(f"term {e}: lookup-table function {name!r} takes one argument")
                 if name not in self.lut_order:
                     self.lut_order.append(name)
                 return self.emit(("lut", self.lut_order.index(name), self.lower(e.args[0], sp, n_symbols)))
-            raise ValueError(f"function {name!r} in {e}: only lookup-table functions (lut_functions) are supported; "
+            name = type(e).__name__
+            raise ValueError(f"function {name!r} in {e}: only lookup-table functions (lut_functions, or the built-in "
+                             "sin_lut / cos_lut) are supported; "
                              f"define one, e.g. lut_functions={{'{name}_lut': {{'math_func': '{name}', "
                              "'range_start': -4, 'range_end': 4, 'table_size': 1024}}")
         raise ValueError(f"term {e} ({type(e).__name__}) is not supported")
 
 
-def parse_symbolic_expressions(expr, n_symbols=None, lut_functions=None) -> Graph:
+def parse_symbolic_expressions(expr, n_symbols=None, lut_functions=None, use_built_in_lut_functions=False) -> Graph:
     """The graph of ``expr`` (one expression or a list): input 'x' of n_symbols elements,
     one Expression layer with one output element per expression."""
     sp = _sympy()
@@ -136,7 +158,7 @@ def parse_symbolic_expressions(expr, n_symbols=None, lut_functions=None) -> Grap
     if isinstance(n_symbols, bool) or not isinstance(n_symbols, int) or n_symbols < 1:
         raise ValueError(f"n_symbols must be a positive integer, got {n_symbols!r}")
     luts = lut_specs(lut_functions)
-    prog = _Program(luts)
+    prog = _Program(luts, bool(use_built_in_lut_functions))
     outputs = []
     for e in parsed:
         try:
@@ -148,7 +170,7 @@ def parse_symbolic_expressions(expr, n_symbols=None, lut_functions=None) -> Grap
     g.add_input(gi, (n_symbols,))
     layer = LAYER_KINDS["Expression"]("expression", "expression", [gi.tensor], ["expression_out"],
                                       dict(program=[list(n) for n in prog.nodes], outputs=outputs,
-                                           luts=[luts[n] for n in prog.lut_order],
+                                           luts=[prog.luts[n] for n in prog.lut_order],
                                            expressions=[str(e) for e in parsed]))
     g.add_tensor("expression_out", layer.output_shape([(n_symbols,)]))
     g.add_layer(layer)

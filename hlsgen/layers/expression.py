@@ -14,17 +14,23 @@ at most 26 bits wide, which is checked).  Constants are quantized to the result 
 A lookup table ``{'name', 'func', 'lo', 'step_log2', 'n'}`` covers [lo, lo + n * 2^step_log2)
 in n bins (the index is floor((x - lo) / step), clamped to [0, n - 1], as Activation's
 tables); bin j holds func at the centre of the result values in the bin, quantized to the
-result type.  Precision keys: ``result``.
+result type.  A periodic table ``{'name', 'func', 'n', 'periodic': True}`` (sin, cos: the
+built-in sin_lut / cos_lut) holds one period 2*pi in n bins (n a power of two): the index is
+floor(x * c) mod n with c = n / (2*pi) as the constant of ``PERIOD_SCALE_TYPE`` (exact product,
+floor and wrap: ``ap_ufixed<log2 n, log2 n, AP_TRN, AP_WRAP>``), bin j holds func(2*pi*(j + 1/2)/n).
+Precision keys: ``result``.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from ..fixed import FixedType
 from .base import Layer, register
 from .step import exact_constant_type
 from .tables import TableSpec, cpp_literal, table_samples
 
 MAX_WIDTH = 26  # products of two such values are exact in float64 (the golden)
+PERIOD_SCALE_TYPE = FixedType(26, 13, False)  # n / (2*pi) for n <= 2^12: x * c is exact in float64
 
 # numpy definitions of the functions a lookup table may hold
 FUNCTIONS = {"sin": np.sin, "cos": np.cos, "tan": np.tan, "exp": np.exp, "log": np.log, "sqrt": np.sqrt,
@@ -47,6 +53,9 @@ class Expression(Layer):
         typedef {{ lut.index_t }} index_t;
         typedef {{ lut.lo_t }} bound_t;
         static bound_t table_lo() { return bound_t({{ lut.lo }}); }
+{% if lut.periodic %}
+        static bound_t scale() { return bound_t({{ lut.scale }}); }
+{% endif %}
     };
 {% endfor %}
     template <class data_T, class res_T, class table_T>
@@ -75,6 +84,9 @@ class Expression(Layer):
             if op == "lut" and not 0 <= int(node[1]) < len(luts):
                 raise ValueError(f"Expression layer {self.source_name!r}: node {k} reads an unknown table")
         for lut in luts:
+            if lut.get("periodic") and (int(lut["n"]) & (int(lut["n"]) - 1) or not 2 <= int(lut["n"]) <= 4096):
+                raise ValueError(f"Expression layer {self.source_name!r}: periodic table {lut['name']!r}: n must be "
+                                 f"a power of two from 2 to 4096, got {lut['n']}")
             if lut["func"] not in FUNCTIONS:
                 raise ValueError(f"Expression layer {self.source_name!r}: table {lut['name']!r}: function "
                                  f"{lut['func']!r} is not supported; supported: {', '.join(FUNCTIONS)}")
@@ -97,18 +109,37 @@ class Expression(Layer):
         self.types["result"] = t
 
     def _specs(self):
-        return [TableSpec(float(lut["lo"]), int(lut["step_log2"]), int(lut["n"]), None)
+        """Per table: its TableSpec (a range table) or None (periodic)."""
+        return [None if lut.get("periodic") else TableSpec(float(lut["lo"]), int(lut["step_log2"]), int(lut["n"]), None)
                 for lut in self.attrs.get("luts", [])]
+
+    @staticmethod
+    def period_scale(n: int) -> float:
+        return float(PERIOD_SCALE_TYPE.quantize(np.array([n / (2 * np.pi)]))[0])
+
+    def _index(self, j: int, x):
+        lut, spec = self.attrs["luts"][j], self._specs()[j]
+        if spec is not None:
+            return spec.index(x)
+        n = int(lut["n"])
+        return np.mod(np.floor(x * self.period_scale(n)), n).astype(np.int64)
 
     def tables(self):
         t = self.types["result"]
         out = {}
         for j, (lut, spec) in enumerate(zip(self.attrs.get("luts", []), self._specs())):
+            if spec is None:
+                n = int(lut["n"])
+                xs = 2 * np.pi * (np.arange(n) + 0.5) / n
+                where = "one period"
+            else:
+                xs = table_samples(spec, t)
+                where = f"its range [{spec.lo}, {spec.lo + spec.n * spec.step})"
             with np.errstate(all="ignore"):
-                vals = FUNCTIONS[lut["func"]](table_samples(spec, t))
+                vals = FUNCTIONS[lut["func"]](xs)
             if not np.all(np.isfinite(vals)):
                 raise ValueError(f"Expression layer {self.source_name!r}: table {lut['name']!r}: {lut['func']} "
-                                 f"is not finite over its range [{spec.lo}, {spec.lo + spec.n * spec.step})")
+                                 f"is not finite over {where}")
             out[f"lut{j}_"] = (t, t.quantize(vals))
         return out
 
@@ -116,7 +147,6 @@ class Expression(Layer):
         x = np.asarray(xs[0], dtype=np.float64).reshape(len(xs[0]), -1)
         t = self.types["result"]
         tabs = [v for _, v in self.tables().values()]
-        specs = self._specs()
         v = []
         for node in self.attrs["program"]:
             op = node[0]
@@ -131,7 +161,7 @@ class Expression(Layer):
             elif op == "neg":
                 r = -v[node[1]]
             else:
-                r = tabs[int(node[1])][specs[int(node[1])].index(v[node[2]])]
+                r = tabs[int(node[1])][self._index(int(node[1]), v[node[2]])]
             v.append(t.quantize(r))
         return np.stack([v[int(o)] for o in self.attrs["outputs"]], axis=1)
 
@@ -140,9 +170,16 @@ class Expression(Layer):
 
         t = self.types["result"]
         luts = []
-        for j, spec in enumerate(self._specs()):
+        for j, (lut, spec) in enumerate(zip(self.attrs.get("luts", []), self._specs())):
+            if spec is None:  # periodic: index_t floors and wraps x * scale onto the n bins
+                n = int(lut["n"])
+                k = n.bit_length() - 1
+                luts.append(dict(struct=f"lut{j}", table=f"lut{j}_", n=n, step_log2=0, periodic=True,
+                                 index_t=f"ap_ufixed<{k},{k},AP_TRN,AP_WRAP>", lo_t=PERIOD_SCALE_TYPE.cpp(),
+                                 lo=Code("0.0"), scale=Code(cpp_literal(self.period_scale(n)))))
+                continue
             lo = float(spec.lo)
-            luts.append(dict(struct=f"lut{j}", table=f"lut{j}_", n=spec.n, step_log2=spec.step_log2,
+            luts.append(dict(struct=f"lut{j}", table=f"lut{j}_", n=spec.n, step_log2=spec.step_log2, periodic=False,
                              index_t=spec.index_type().cpp(), lo_t=exact_constant_type([lo]).cpp(),
                              lo=Code(cpp_literal(lo))))
         body = []
@@ -160,7 +197,10 @@ class Expression(Layer):
                 e = f"-n{int(node[1])}"
             else:
                 j = int(node[1])
-                e = f"lut{j}_table[nnet::table_index<res_T, lut{j}>(n{int(node[2])})]"
+                if luts[j]["periodic"]:
+                    e = f"lut{j}_table[typename lut{j}::index_t(n{int(node[2])} * lut{j}::scale()).to_uint()]"
+                else:
+                    e = f"lut{j}_table[nnet::table_index<res_T, lut{j}>(n{int(node[2])})]"
             body.append(Code(f"const res_T n{k} = {e};"))
         for i, o in enumerate(self.attrs["outputs"]):
             body.append(Code(f"y[{i}] = n{int(o)};"))
