@@ -36,11 +36,12 @@ the values (``exact_type``).  Power-of-two scales (alpha arrays, 'auto_po2', 'au
 every scale it computes happens to be a power of two) are folded into the values: a
 product by 2^k is exact, so the weight type just gets more bits.  binary, ternary,
 quantized_po2 and quantized_relu_po2 weights are exact values as well.
-binary and ternary weights with alpha 'auto'/'auto_po2' take QKeras' own output (the scale is
-a float32 per-channel mean whose summation order TensorFlow picks by CPU and shape, so only
-QKeras reproduces it bit for bit): the levels -s, 0, +s per output channel are exactly the
-float32 weights QKeras multiplies by, held exactly as unquantized weights are; without the
-QKeras object (a quantizer given as text) they are refused.
+ternary weights with alpha 'auto'/'auto_po2' take QKeras' own output (the scale is a float32
+per-channel mean whose summation order TensorFlow picks by CPU and shape, so only QKeras
+reproduces it bit for bit): the levels -s, 0, +s per output channel are exactly the float32
+weights QKeras multiplies by, held exactly as unquantized weights are.  Refused: without the
+QKeras object (a quantizer given as text), and when the straight-through sum rounds a weight
+off its level (a weight beyond 2s: QKeras' eager and traced runs then differ by an ulp).
 Rejected: stochastic rounding, qnoise_factor != 1, quantized_bits 'auto' scales that are not
 powers of two (QKeras multiplies integer levels by an arbitrary float32 scale: not
 reproducible bit for bit).
@@ -436,6 +437,19 @@ def quantize_weights(qz: Quantizer, w) -> np.ndarray:
     return _ste(x, xq).astype(np.float64)
 
 
+def _check_levels(qz: Quantizer, y):
+    """ternary 'auto' weights must be exactly -s, 0, +s per output channel (the last axis): QKeras'
+    straight-through sum x + (-x + s*q) is then exact (|x| within [s/2, 2s]), so eager and traced
+    runs of QKeras agree; a weight that sum rounds is refused."""
+    cols = np.abs(y).reshape(-1, y.shape[-1]) if y.ndim > 1 else np.abs(y).reshape(1, -1)  # 1-D: per element
+    for c in range(cols.shape[1]):
+        levels = np.unique(cols[:, c][cols[:, c] != 0])
+        if len(levels) > 1:
+            qz.fail(f"alpha={qz['alpha']!r}: in output channel {c} QKeras' straight-through sum x + (-x + s*q) "
+                    f"rounds some weights off the level s (|w| {levels[:3]}): a weight far outside [s/2, 2s], "
+                    "whose float32 value QKeras' own eager and traced runs do not agree on")
+
+
 def quantize_weights_qkeras(qz: Quantizer, w):
     """The same, computed by QKeras itself (needs its object); None when unavailable."""
     if qz.obj is None or not callable(qz.obj):
@@ -444,11 +458,12 @@ def quantize_weights_qkeras(qz: Quantizer, w):
 
     y = qz.obj(tf.constant(np.asarray(w, dtype=np.float32)))
     y = np.asarray(y.numpy() if hasattr(y, "numpy") else y, dtype=np.float64)
+    if qz.name == "ternary" and isinstance(qz.params.get("alpha"), str):
+        _check_levels(qz, y)
+        return y
     if qz.name in ("quantized_bits", "binary", "ternary"):
         scale = getattr(qz.obj, "scale", None)
-        # binary and ternary outputs are levels -s, (0,) +s of a float32 scale s: exactly the float32
-        # weights QKeras multiplies by (held exactly, like unquantized weights), whatever s is
-        if isinstance(qz.params.get("alpha"), str) and scale is not None and qz.name == "quantized_bits":
+        if isinstance(qz.params.get("alpha"), str) and scale is not None:
             s = np.asarray(scale.numpy() if hasattr(scale, "numpy") else scale, dtype=np.float64)
             if not _pow2(s):
                 qz.fail(f"alpha={qz['alpha']!r} gives scales that are not powers of two (e.g. {s.ravel()[:3]}); "

@@ -494,11 +494,12 @@ def test_ternary_auto_weights_are_qkeras_own(tmp_path, alpha):
     import hlsgen
 
     tf_keras.utils.set_random_seed(3)
+    quantizer = qkeras.ternary
     inp = tf_keras.Input((10,), name="x")
-    out = qkeras.QDense(6, kernel_quantizer=qkeras.ternary(alpha=alpha), use_bias=False, name="fc")(inp)
+    out = qkeras.QDense(6, kernel_quantizer=quantizer(alpha=alpha), use_bias=False, name="fc")(inp)
     model = tf_keras.Model(inp, out)
     w = model.get_layer("fc").kernel.numpy()
-    wq = qkeras.ternary(alpha=alpha)(w).numpy().astype(np.float64)  # what QKeras multiplies by
+    wq = quantizer(alpha=alpha)(w).numpy().astype(np.float64)  # what QKeras multiplies by
     scales = {abs(v) for v in np.unique(wq) if v != 0}
     assert len(scales) >= (2 if alpha == "auto" else 1) and set(np.unique(np.sign(wq))) == {-1.0, 0.0, 1.0}
     hm = hlsgen.convert_from_keras_model(model, output_dir=str(tmp_path / "p"))
@@ -510,6 +511,29 @@ def test_ternary_auto_weights_are_qkeras_own(tmp_path, alpha):
     np.testing.assert_allclose(hm.predict(X), model.predict(X, verbose=0), rtol=1e-6, atol=1e-6)
     if alpha == "auto":
         assert not all(np.log2(s).is_integer() for s in scales)  # the case that was refused before
+
+
+def test_ternary_auto_weight_rounded_by_the_straight_through_sum_is_refused(tmp_path):
+    """A weight far beyond 2s: QKeras' x + (-x + s*q) misses the level s by an ulp (eager and
+    traced runs of QKeras then differ); refused naming the layer and the channel."""
+    qkeras, tf_keras = _qkeras()
+    import hlsgen
+
+    rng = np.random.default_rng(0)
+    w = np.full((10, 2), 0.4, np.float32)
+    w[0, 0] = 1.0
+    w[:, 1] = rng.uniform(-1, 1, 10)
+    w[1:, 0] += rng.uniform(-0.05, 0.05, 9).astype(np.float32)
+    assert len(np.unique(np.abs(qkeras.ternary(alpha="auto")(w).numpy()[:, 0]))) == 2  # the case
+    inp = tf_keras.Input((10,), name="x")
+    layer = qkeras.QDense(2, kernel_quantizer=qkeras.ternary(alpha="auto"), use_bias=False, name="fc")
+    model = tf_keras.Model(inp, layer(inp))
+    layer.set_weights([w])
+    out = tmp_path / "p"
+    with pytest.raises(ValueError, match=r"QDense layer 'fc' kernel_quantizer.*output channel 0 QKeras' "
+                                         r"straight-through sum .* rounds some weights off the level"):
+        hlsgen.convert_from_keras_model(model, output_dir=str(out))
+    assert not out.exists()
 
 
 def test_ternary_auto_as_text_is_refused_with_the_reason():
