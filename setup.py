@@ -31,10 +31,12 @@ setup(
         "profiling": ["matplotlib>=3.7", "graphviz>=0.20"],
         # hm.package / `hlsgen package`: the PYNQ overlay package (sdist and wheel, built offline)
         "package": ["build>=1.0", "setuptools>=61"],
+        # hlsgen.convert_from_symbolic_expression
+        "symbolic": ["sympy>=1.10"],
         "test": ["pytest>=7", "tensorflow>=2.16", "tf-keras>=2.16", "qkeras==0.9.0", "pyparsing",
                  "onnx>=1.14", "onnxruntime>=1.16", "qonnx>=1.0", "import-linter>=2.0",
                  "dask[distributed]>=2024.1", "pandas>=2.0", "matplotlib>=3.7", "pyarrow>=14", "graphviz>=0.20",
-                 "build>=1.0", "setuptools>=61", "nbclient>=0.7", "nbformat>=5.7", "ipykernel>=6"],
+                 "build>=1.0", "setuptools>=61", "sympy>=1.10", "nbclient>=0.7", "nbformat>=5.7", "ipykernel>=6"],
     },
     entry_points={"console_scripts": ["hlsgen=hlsgen.cli:main"]},
 )

@@ -36,6 +36,11 @@ Vivado/Vitis tests; 1942 under Keras 2, 101 under Keras 3), about 30 minutes:
   test_pipeline_style (warnings where hlsgen refuses), 2 test_trace keys, 2 write_weights_txt.
   The output order: test_multiout_onnx expects hls4ml's producer order; hlsgen keeps the
   declared order (documented).
+  s27-33 (the files it concerns rerun, --jobs 1): test_backend_config 0 -> 32 passed (hls4ml's
+  default part, any part, project.tcl), test_sr 0 -> 17 (convert_from_symbolic_expression),
+  test_einsum_dense 0 -> 18, test_report 0 -> 1, test_qkeras 75 -> 87 (ternary alpha='auto';
+  4 more test_btnn XNOR assertions), test_multiout_network 0 -> 8 and test_repack_stream 0 -> 4
+  (a top-level Strategy ignored with a warning, as hls4ml ignores it).
 """
 from __future__ import annotations
 

@@ -7,7 +7,8 @@
 """
 from .config import ConfigError, from_yaml, to_yaml
 from .convert import (config_from_keras_model, config_from_onnx_model, config_from_pytorch_model,
-                      convert_from_keras_model, convert_from_onnx_model, convert_from_pytorch_model)
+                      convert_from_keras_model, convert_from_onnx_model, convert_from_pytorch_model,
+                      convert_from_symbolic_expression)
 from .csim import CompileError, Simulation
 from .drivers import write_header_file
 from .fixed import FixedType, parse_type
@@ -28,7 +29,7 @@ def _hls4ml_paths():
     from .utils import conversion_config as _dict_config
 
     for name in ("convert_from_keras_model", "convert_from_onnx_model", "convert_from_pytorch_model",
-                 "config_from_keras_model", "config_from_onnx_model", "config_from_pytorch_model"):
+                 "convert_from_symbolic_expression", "config_from_keras_model", "config_from_onnx_model", "config_from_pytorch_model"):
         setattr(converters, name, getattr(_convert, name))
     for name in ("convert_from_config", "keras_v2_to_hls", "keras_v3_to_hls", "keras_to_hls", "onnx_to_hls",
                  "pytorch_to_hls"):
@@ -44,5 +45,5 @@ __version__ = "0.1.0"
 __all__ = [
     "CompileError", "ConfigError", "FixedType", "HLSModel", "Simulation", "config_from_keras_model",
     "config_from_onnx_model", "config_from_pytorch_model", "convert_from_keras_model", "convert_from_onnx_model",
-    "convert_from_pytorch_model", "from_yaml", "parse_type", "SaturationWarning", "to_yaml",
+    "convert_from_pytorch_model", "convert_from_symbolic_expression", "from_yaml", "parse_type", "SaturationWarning", "to_yaml",
 ]

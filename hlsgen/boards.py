@@ -21,7 +21,8 @@ import yaml
 
 __all__ = [
     "Board", "PsIp", "PsPort", "PsPin", "PlClock", "Interrupt",
-    "boards_dir", "load_board", "available_boards", "check_part", "check_part_name", "DEFAULT_BOARD",
+    "boards_dir", "load_board", "available_boards", "check_part", "check_part_name", "DEFAULT_PART",
+    "PartWarning",
     "FAMILIES", "HLS_FAMILIES",
 ]
 
@@ -30,7 +31,7 @@ HLS_FAMILIES = ("vivado_hls", "vitis_hls")   # Vivado HLS 2019.2-2020.1; Vitis H
 DEFAULT_MIN_VIVADO = "2019.2"                 # design.tcl's write_hw_platform (.xsa) needs Vivado 2019.2+
 INTERCONNECTS = ("axi_interconnect", "smartconnect")
 ENV_VAR = "HLSGEN_BOARDS_DIR"
-DEFAULT_BOARD = "pynq-z2"  # the plain backend's target when neither board nor part is given
+DEFAULT_PART = "xcvu13p-flga2577-2-e"  # the plain backends' part when neither board nor part is given (hls4ml's)
 
 
 # --------------------------------------------------------------------------- data classes
@@ -348,12 +349,19 @@ def check_part(board: Board, part: Optional[str]) -> str:
     return board.part
 
 
-_PART_NAME = re.compile(r"^xc[a-z0-9]+(-[a-z0-9]+)*$", re.IGNORECASE)
+_UNWRITABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029#]")  # a line break, control character or cfg comment
+
+
+class PartWarning(UserWarning):
+    """A part hlsgen does not recognise: the project is written for it as given."""
 
 
 def check_part_name(part) -> str:
-    """A Xilinx part name as given (e.g. xcu250-figd2104-2L-e), checked for its spelling only:
-    which parts a tool has is the tool's business."""
-    if not isinstance(part, str) or not _PART_NAME.match(part.strip()):
-        raise ValueError(f"part {part!r} is not a Xilinx part name (e.g. xcu250-figd2104-2L-e, xc7a35tcpg236-1)")
+    """A part as given, for the plain backends (no board): any one-line text is accepted, since
+    which parts exist is the HLS tool's business (a name of no family hlsgen knows gets a
+    :class:`PartWarning` at conversion, ``hlsgen.estimate.parts.warn_unknown_part``).
+    Refused: no text, a line break or control character, '#'."""
+    if not isinstance(part, str) or not part.strip() or _UNWRITABLE.search(part):
+        raise ValueError(f"part {part!r} is not a part name: it must be one line of text without '#' "
+                         f"(e.g. xcu250-figd2104-2L-e, xc7a35tcpg236-1)")
     return part.strip()

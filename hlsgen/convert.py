@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+import warnings
 
 from . import config as cfgmod
 from . import validate
@@ -73,10 +74,10 @@ def _check_options(opts, accel_kwargs, config):
     opts["backend"] = backend.name
     opts["hls_tool"] = backend.hls_tool
     opts.update(backend.target(accel_kwargs, config))
-    if opts.get("part") is not None:
-        from .estimate.parts import part_info
+    if opts.get("part") is not None and opts.get("board") is None:
+        from .estimate.parts import warn_unknown_part
 
-        part_info(opts["part"])  # a part whose family hlsgen cannot tell is an error now, not at estimate time
+        warn_unknown_part(opts["part"])
     if opts["io_type"] not in IO_TYPES:
         raise ValueError(f"io_type {opts['io_type']!r} is not supported; valid: {', '.join(IO_TYPES)}")
     name = str(opts["project_name"])
@@ -317,6 +318,41 @@ def convert_from_graph(graph, frontend: str = "keras", hls_config=None, output_d
         hls_config = _with_onnx_input_types(hls_config or cfgmod.make_config(layer_list(graph)), graph,
                                             force=hls_config is None)
     return build_model(graph, hls_config, options, accel_kwargs, calibration_data)
+
+
+# ---------------------------------------------------------------------- symbolic expressions
+SYMBOLIC_COMPILERS = {"vivado_hls": "Vivado", "vitis_hls": "Vitis"}
+
+
+def convert_from_symbolic_expression(expr, n_symbols=None, lut_functions=None, use_built_in_lut_functions=False,
+                                     output_dir=DEFAULT_OUTPUT_DIR, project_name=DEFAULT_PROJECT, input_data_tb=None,
+                                     output_data_tb=None, precision="ap_fixed<16,6>", compiler="vivado_hls",
+                                     hls_include_path=None, hls_libs_path=None, **kwargs) -> HLSModel:
+    """Expressions of x0, x1, ... (SymPy expressions or strings; one or a list) as an HLS
+    project (see ``hlsgen.converters.symbolic`` for what is supported): one output per
+    expression, every operation's value in ``precision``.  ``lut_functions``: lookup-table
+    functions, name -> {'math_func', 'range_start', 'range_end', 'table_size'}; ``sin_lut`` and
+    ``cos_lut`` are built in (``use_built_in_lut_functions``: also for ``sin`` and ``cos``).
+    ``compiler`` 'vivado_hls' (backend Vivado) or 'vitis_hls' (backend Vitis); ``part``,
+    ``clock_period``, ``clock_uncertainty`` as for the other converters.  hlsgen compiles the C
+    simulation with its own ap_types and needs no HLS math library: ``hls_include_path`` and
+    ``hls_libs_path`` (hls4ml's) are not used.  Needs SymPy."""
+    from .converters.symbolic import parse_symbolic_expressions
+
+    if compiler not in SYMBOLIC_COMPILERS:
+        raise ValueError(f"compiler {compiler!r}: expected one of {', '.join(SYMBOLIC_COMPILERS)}")
+    for key, v in (("hls_include_path", hls_include_path), ("hls_libs_path", hls_libs_path)):
+        if v not in (None, ""):
+            warnings.warn(f"{key}={v!r} is not used: hlsgen's C simulation needs no HLS installation", stacklevel=2)
+    if kwargs.get("io_type", "io_parallel") != "io_parallel":
+        raise ValueError(f"io_type {kwargs['io_type']!r}: expressions are built for io_parallel only")
+    kwargs.pop("io_type", None)
+    hls_config = {"Model": {"Precision": str(precision), "ReuseFactor": 1}}
+    options, accel_kwargs, hls_config = _prepare("convert_from_symbolic_expression", kwargs, hls_config, dict(
+        output_dir=output_dir, project_name=project_name, backend=SYMBOLIC_COMPILERS[compiler],
+        io_type="io_parallel", input_data_tb=input_data_tb, output_data_tb=output_data_tb))
+    graph = parse_symbolic_expressions(expr, n_symbols, lut_functions, use_built_in_lut_functions)
+    return build_model(graph, hls_config, options, accel_kwargs)
 
 
 # ---------------------------------------------------------------------- PyTorch

@@ -11,6 +11,11 @@ from __future__ import annotations
 TOOL_UNCERTAINTY = {"Vivado": "12.5%", "Vitis": "27%"}
 
 
+def tool_uncertainty(backend: str, hls_tool: str) -> str:
+    """The clock uncertainty the HLS tool of a project applies when none is set."""
+    return TOOL_UNCERTAINTY["Vitis" if backend == "Vitis" or hls_tool == "vitis_hls" else "Vivado"]
+
+
 class ModelConfig(dict):
     """``dict(config)`` plus the project options it was converted with (``options``)."""
 
@@ -26,7 +31,7 @@ class ModelConfig(dict):
         o = self.options
         unc = o.clock_uncertainty
         if unc is None:
-            unc = TOOL_UNCERTAINTY.get("Vitis" if o.backend == "Vitis" or o.hls_tool == "vitis_hls" else "Vivado")
+            unc = tool_uncertainty(o.backend, o.hls_tool)
         model = self.get("Model") or {}
         return {
             "OutputDir": str(o.output_dir), "ProjectName": o.project_name, "Backend": o.backend, "Part": o.part,

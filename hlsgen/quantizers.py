@@ -36,8 +36,15 @@ the values (``exact_type``).  Power-of-two scales (alpha arrays, 'auto_po2', 'au
 every scale it computes happens to be a power of two) are folded into the values: a
 product by 2^k is exact, so the weight type just gets more bits.  binary, ternary,
 quantized_po2 and quantized_relu_po2 weights are exact values as well.
-Rejected: stochastic rounding, qnoise_factor != 1, 'auto' scales that are not powers of
-two (QKeras then multiplies by an arbitrary float32: not reproducible bit for bit).
+ternary weights with alpha 'auto'/'auto_po2' take QKeras' own output (the scale is a float32
+per-channel mean whose summation order TensorFlow picks by CPU and shape, so only QKeras
+reproduces it bit for bit): the levels -s, 0, +s per output channel are exactly the float32
+weights QKeras multiplies by, held exactly as unquantized weights are.  Refused: without the
+QKeras object (a quantizer given as text), and when the straight-through sum rounds a weight
+off its level (a weight beyond 2s: QKeras' eager and traced runs then differ by an ulp).
+Rejected: stochastic rounding, qnoise_factor != 1, quantized_bits 'auto' scales that are not
+powers of two (QKeras multiplies integer levels by an arbitrary float32 scale: not
+reproducible bit for bit).
 
 Limits of bit-exactness (QKeras computes in float32): a sum or product QKeras evaluates in
 float32 is exact only while it fits 24 significant bits; hlsgen's fixed point is always
@@ -401,8 +408,8 @@ def quantize_weights(qz: Quantizer, w) -> np.ndarray:
     elif name == "ternary":
         alpha, thr = qz["alpha"], qz["threshold"]
         if isinstance(alpha, str):
-            qz.fail("alpha='auto'/'auto_po2' ternary weights: pass the QKeras layer object (its scales are computed "
-                    "by QKeras at conversion)")
+            qz.fail("alpha='auto'/'auto_po2' ternary weights: pass the QKeras layer object (its per-channel scale "
+                    "is a float32 mean whose summation order TensorFlow chooses, so QKeras computes it at conversion)")
         t = np.float32(0.33 if thr is None else thr)
         q = (np.abs(x) >= t).astype(np.float32) * np.sign(x)
         scale = np.float32(1.0) if alpha is None else _f32(alpha)
@@ -432,6 +439,19 @@ def quantize_weights(qz: Quantizer, w) -> np.ndarray:
     return _ste(x, xq).astype(np.float64)
 
 
+def _check_levels(qz: Quantizer, y):
+    """ternary 'auto' weights must be exactly -s, 0, +s per output channel (the last axis): QKeras'
+    straight-through sum x + (-x + s*q) is then exact (|x| within [s/2, 2s]), so eager and traced
+    runs of QKeras agree; a weight that sum rounds is refused."""
+    cols = np.abs(y).reshape(-1, y.shape[-1]) if y.ndim > 1 else np.abs(y).reshape(1, -1)  # 1-D: per element
+    for c in range(cols.shape[1]):
+        levels = np.unique(cols[:, c][cols[:, c] != 0])
+        if len(levels) > 1:
+            qz.fail(f"alpha={qz['alpha']!r}: in output channel {c} QKeras' straight-through sum x + (-x + s*q) "
+                    f"rounds some weights off the level s (|w| {levels[:3]}): a weight far outside [s/2, 2s], "
+                    "whose float32 value QKeras' own eager and traced runs do not agree on")
+
+
 def quantize_weights_qkeras(qz: Quantizer, w):
     """The same, computed by QKeras itself (needs its object); None when unavailable."""
     if qz.obj is None or not callable(qz.obj):
@@ -440,6 +460,9 @@ def quantize_weights_qkeras(qz: Quantizer, w):
 
     y = qz.obj(tf.constant(np.asarray(w, dtype=np.float32)))
     y = np.asarray(y.numpy() if hasattr(y, "numpy") else y, dtype=np.float64)
+    if qz.name == "ternary" and isinstance(qz.params.get("alpha"), str):
+        _check_levels(qz, y)
+        return y
     if qz.name in ("quantized_bits", "binary", "ternary"):
         scale = getattr(qz.obj, "scale", None)
         if isinstance(qz.params.get("alpha"), str) and scale is not None:

@@ -198,3 +198,18 @@ def read_vivado_report(output_dir, full_report: bool = False) -> dict:
         except FileNotFoundError:
             pass
     return rep
+
+
+def _no_oneapi(*_args, **_kwargs):
+    raise NotImplementedError("oneAPI (Intel FPGAs) is not a backend of hlsgen, so there is no oneAPI report to "
+                              "read; hlsgen's backends are Xilinx's: use parse_vivado_report / print_vivado_report")
+
+
+def parse_oneapi_report(output_dir) -> dict:
+    """hls4ml's oneAPI report reader: refused (hlsgen has no oneAPI backend)."""
+    _no_oneapi(output_dir)
+
+
+def print_oneapi_report(report: dict) -> None:
+    """hls4ml's oneAPI report printer: refused (hlsgen has no oneAPI backend)."""
+    _no_oneapi(report)

@@ -56,7 +56,7 @@ def test_estimate_structure_and_files(backend, itf, io, tmp_path):
     for res in ("dsp", "lut", "ff", "bram_18k"):
         assert est.total[res] == sum(r[res] for r in est.layers)
     assert est.total["latency_min"] <= est.total["latency_max"] and est.total["ii"] >= 1
-    assert est.part.name == ("xczu3eg-sbva484-1-i" if itf else "xc7z020clg400-1")
+    assert est.part.name == ("xczu3eg-sbva484-1-i" if itf else "xcvu13p-flga2577-2-e")  # the plain default: hls4ml's part
     assert set(est.utilization) == {"dsp", "lut", "ff", "bram_18k"} and est.fits is True
     prj = hm.write()
     on_disk = json.loads((prj / "estimate.json").read_text())
@@ -152,8 +152,11 @@ def test_parts_table():
     assert parts.part_info("xck26-sfvc784-2LV-c").capacity["dsp"] == 1248
     unknown = parts.part_info("xcvu57p-fsvk2892-2-e")
     assert unknown.family == "ultrascale_plus" and unknown.capacity is None
+    assert not unknown.family_assumed
+    other = parts.part_info("ep4ce22f17c6")  # not Xilinx: the stated default family, no capacity
+    assert (other.family, other.family_assumed, other.capacity) == (parts.DEFAULT_FAMILY, True, None)
     with pytest.raises(ValueError, match="not a Xilinx part name"):
-        parts.part_info("ep4ce22f17c6")
+        parts.family_of("ep4ce22f17c6")
 
 
 def test_error_on_public_reports():

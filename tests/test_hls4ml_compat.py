@@ -254,6 +254,18 @@ def test_model_keys(tmp_path):
             hlsgen.convert_from_keras_model(m, hls_config=cfg, output_dir=str(tmp_path / "q"))
 
 
+def test_top_level_strategy_is_ignored_with_a_warning(tmp_path):
+    """hls4ml reads Strategy only under Model/LayerType/LayerName; a top-level one changes nothing."""
+    m = dense_softmax()
+    cfg = {"Model": {"Precision": "fixed<16,6>", "ReuseFactor": 1, "Strategy": "Resource"}, "Strategy": "latency"}
+    with pytest.warns(hlsgen.config.ConfigWarning, match="key.s. 'Strategy' at the top level are Model keys and are "
+                                                         "ignored there"):
+        hm = hlsgen.convert_from_keras_model(m, hls_config=cfg, output_dir=str(tmp_path / "p"))
+    assert [lay.cfg.strategy for lay in hm.graph.layers] == ["Resource"] * 2
+    with pytest.raises(hlsgen.ConfigError, match=r"unknown key 'Stratgy' in the configuration"):
+        hlsgen.convert_from_keras_model(m, hls_config={"Stratgy": "latency"}, output_dir=str(tmp_path / "q"))
+
+
 def test_pipeline_style(tmp_path):
     m = dense_softmax()
 

@@ -77,10 +77,13 @@ def test_bad_layers_are_refused_naming_them(tmp_path):
     keras = pytest.importorskip("keras")
     from hlsgen.converters.keras.einsum import parse_projection
 
-    assert parse_projection("abc,cde->abde", "p") == ("c", "de")
-    assert parse_projection("...b,bc->...c", "p") == ("b", "c")
-    with pytest.raises(ValueError, match="EinsumDense layer 'att'.*'abc,dce->abde' is not supported"):
-        parse_projection("abc,dce->abde", "att")
+    assert parse_projection("abc,cde->abde", "p") == ("c", "de", (0, 1, 2))
+    assert parse_projection("...b,bc->...c", "p") == ("b", "c", (0, 1))
+    assert parse_projection("abc,dce->abde", "p") == ("c", "de", (1, 0, 2))  # the kernel transposed
+    assert parse_projection("bi,j->bij", "p") is None  # no contraction: the general path
+    assert parse_projection("...abcd,bcde->...aeb", "p") is None  # b in input, kernel and output
+    with pytest.raises(ValueError, match="EinsumDense layer 'att': an ellipsis in the kernel of '...b,...c->c'"):
+        parse_projection("...b,...c->c", "att")
     cases = [
         (keras.layers.Embedding(10, 4, mask_zero=True, name="emb"), (5,), "Embedding layer 'emb': mask_zero"),
         (keras.layers.LayerNormalization(axis=1, name="ln"), (5, 6), "LayerNormalization layer 'ln': axis=1"),
@@ -418,3 +421,52 @@ def test_time_distributed_of_other_layers_is_refused(tmp_path):
     with pytest.raises(ValueError, match=r"layer 'tdc': TimeDistributed\(Conv2D\) is not supported"):
         hlsgen.convert_from_keras_model(m, output_dir=tmp_path / "prj")
     assert not (tmp_path / "prj").exists()
+
+
+# ---------------------------------------------------------------------- EinsumDense, any equation
+EINSUM_CASES = [  # equation, input shape, output shape, bias axes
+    ("bi,j->bij", (8,), (8, 7), None),
+    ("bi,j->bij", (8,), (8, 7), "i"),
+    ("bi,j->bij", (8,), (8, 7), "j"),
+    ("bi,io->bo", (8,), 7, None),
+    ("...i,oi->...o", (4, 3), (5,), None),
+    ("...abcd,bcde->...aeb", (5, 4, 3, 2), (5, 6, 4), None),
+    ("...abcd,bcde->...aeb", (5, 4, 3, 2), (5, 6, 4), "aeb"),
+    ("...abcd,bcde->...aeb", (5, 4, 3, 2), (5, 6, 4), "ab"),
+    ("...abcd,bcde->...aeb", (5, 4, 3, 2), (5, 6, 4), "a"),
+    ("abc,cd->adb", (3, 4), (2, 3), "d"),  # the output permuted
+]
+
+
+@needs_gxx
+@pytest.mark.parametrize("eq,in_shape,out_shape,bias_axes", EINSUM_CASES)
+def test_einsum_dense_equations_bit_exact(eq, in_shape, out_shape, bias_axes, tmp_path):
+    """Outer products, transposed kernels, shared axes, permuted outputs, biases over any output
+    axes: on a grid where Keras' float32 arithmetic is exact, the C++ equals Keras and the
+    golden bit for bit."""
+    keras = pytest.importorskip("keras")
+    rng = np.random.default_rng(EINSUM_CASES.index((eq, in_shape, out_shape, bias_axes)))
+    model = keras.Sequential([keras.Input(in_shape),
+                              keras.layers.EinsumDense(eq, output_shape=out_shape, bias_axes=bias_axes, name="e")])
+    lay = model.get_layer("e")
+    lay.set_weights([np.round(rng.uniform(-2, 2, w.shape) * 8) / 8 for w in lay.get_weights()])
+    X = grid(rng, (300,) + in_shape, -4, 4)
+    hm = hlsgen.convert_from_keras_model(model, output_dir=tmp_path / "p",
+                                         hls_config={"Model": {"Precision": "fixed<32,12>"}})
+    ref = model.predict(X, verbose=0).astype(np.float64)
+    y = hm.predict(X).reshape(ref.shape)
+    np.testing.assert_array_equal(y, ref)
+    np.testing.assert_array_equal(hm.predict_golden(X).reshape(ref.shape), ref)
+    assert {lay.kind for lay in hm.graph.layers} <= {"Dense", "Reshape", "Conv1D", "Conv2D"}
+
+
+def test_einsum_dense_moving_the_batch_axis_is_refused(tmp_path):
+    from types import SimpleNamespace
+
+    from hlsgen.converters.keras.einsum import _general
+
+    kl = SimpleNamespace(name="mix", config={})
+    b = SimpleNamespace(shape=lambda x: (3, 4))
+    with pytest.raises(ValueError, match="EinsumDense layer 'mix': equation 'abc,cd->bad' is not supported: the "
+                                         "batch axis must stay the first output axis"):
+        _general(kl, "x", b, "abc,cd->bad", np.ones((4, 2)))

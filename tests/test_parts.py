@@ -1,6 +1,8 @@
 """part=: with backend 'Vivado' any Xilinx part, no board implied; the estimator's family and
 capacity of a part, from the parts table or (outside it) from the part name."""
 import json
+import re
+import subprocess
 import warnings
 
 import numpy as np
@@ -12,7 +14,7 @@ from hlsgen.estimate import parts
 from hlsgen.estimate.fit import FitWarning
 
 from conftest import grid, needs_gxx
-from test_board_tcl import make_spec, needs_tclsh, parse_hls_config, run_build
+from test_board_tcl import TCLSH, make_spec, needs_tclsh, parse_hls_config, run_build
 
 keras = pytest.importorskip("keras")
 
@@ -69,9 +71,9 @@ def test_part_outside_the_table_is_estimated_by_its_family(tmp_path):
     assert est.fits is None and est.utilization == {}
     assert any("not in hlsgen's parts table" in n and "fit not checked" in n for n in est.notes)
     assert est.total["dsp"] > 0
-    # the same design on the default board does not fit: the warning is there, so its absence above means something
+    # the same design on the Pynq-Z2 does not fit: the warning is there, so its absence above means something
     with pytest.warns(FitWarning):
-        hlsgen.convert_from_keras_model(mlp(width=256), output_dir=tmp_path / "b")
+        hlsgen.convert_from_keras_model(mlp(width=256), output_dir=tmp_path / "b", board="pynq-z2")
 
 
 @pytest.mark.parametrize("part,family,slice_,known", [
@@ -107,23 +109,82 @@ def test_zu2_capacity_is_not_given_to_zu29():
 
 
 @pytest.mark.parametrize("part,msg", [
-    ("ep4ce22f17c6", r"part 'ep4ce22f17c6' is not a Xilinx part name"),
-    ("xcvc1902-vsva2197-2MP-e", r"not a Xilinx part name hlsgen recognises"),  # Versal: no family here yet
-    ("xcu250-figd2104-2L-e; rm", r"part 'xcu250-figd2104-2L-e; rm' is not a Xilinx part name"),
-    ("xcu250\n-e", r"is not a Xilinx part name"),
-    (250, r"part 250 is not a Xilinx part name"),
+    ("xcu250\n-e", r"part 'xcu250\\n-e' is not a part name: it must be one line of text without '#'"),
+    ("xcu250-e # x", r"is not a part name"),
+    ("  ", r"is not a part name"),
+    (250, r"part 250 is not a part name"),
 ])
-def test_bad_part_is_refused_before_writing(part, msg, tmp_path):
+def test_unwritable_part_is_refused_before_writing(part, msg, tmp_path):
     out = tmp_path / "prj"
     with pytest.raises(ValueError, match=msg):
         hlsgen.convert_from_keras_model(mlp(), output_dir=out, part=part)
     assert not out.exists()
 
 
-def test_default_target_is_unchanged(tmp_path):
-    """No board, no part: the plain project is for the Pynq-Z2, as before."""
-    hm = hlsgen.convert_from_keras_model(mlp(), output_dir=tmp_path / "prj")
-    assert hm.board.name == "pynq-z2" and hm.part == load_board("pynq-z2").part
+HOSTILE = 'xc7 [exec touch pwned] $env(HOME) {a} "q" ;\\'
+
+
+@pytest.mark.parametrize("part,what", [
+    ("some_part", "not a Xilinx part name"),
+    ("ep4ce22f17c6", "not a Xilinx part name"),
+    ("xcvc1902-vsva2197-2MP-e", "not a Xilinx part of a family hlsgen knows"),  # Versal: no family here yet
+    (HOSTILE, "not a Xilinx part name"),
+])
+def test_unknown_part_is_kept_with_a_warning(part, what, tmp_path):
+    """Any one-line part: written as given, estimated with the assumed family, fit not checked."""
+    with pytest.warns(parts_warning(), match=f"part {re.escape(repr(part))} is {what}.*assumes ultrascale_plus and "
+                                                "cannot check the fit"):
+        hm = hlsgen.convert_from_keras_model(mlp(), output_dir=tmp_path / "prj", backend="Vitis", part=part)
+    assert hm.part == part and hm.board is None and hm.config.get_config_value("Part") == part
+    est = hm.estimate()
+    assert est.part.family == "ultrascale_plus" and est.part.family_assumed and est.part.capacity is None
+    assert est.fits is None and est.total["dsp"] > 0
+    assert est.notes == [f"part {part!r} is not in hlsgen's parts table: estimated as ultrascale_plus "
+                         "(assumed: its name names no family hlsgen knows), fit not checked"]
+    assert dict(hm.files())["hls_config.cfg"].count(f"part={part}\n") == 1
+
+
+@needs_tclsh
+def test_hostile_part_reaches_tcl_as_one_literal_word(tmp_path):
+    with pytest.warns(parts_warning()):
+        hm = hlsgen.convert_from_keras_model(mlp(), output_dir=tmp_path / "prj", part=HOSTILE)
+    hm.write()
+    out = hm.output_dir
+    r = subprocess.run([TCLSH], input="source project.tcl; puts -nonewline $part", capture_output=True, text=True,
+                       cwd=out)
+    assert r.returncode == 0 and r.stdout == HOSTILE, r.stderr
+    assert not (out / "pwned").exists()
+    line, = [ln for ln in (out / "build_prj.tcl").read_text().splitlines() if "set_part" in ln]
+    r = subprocess.run([TCLSH], input="proc set_part {p} {puts -nonewline $p}\n" + line, capture_output=True,
+                       text=True, cwd=out)  # the line as build_prj.tcl runs it: set_part gets the part literally
+    assert r.returncode == 0 and r.stdout == HOSTILE, r.stderr
+    assert not (out / "pwned").exists()
+
+
+def parts_warning():
+    from hlsgen.boards import PartWarning
+
+    return PartWarning
+
+
+@pytest.mark.parametrize("backend,unc", [("Vivado", "12.5%"), ("Vitis", "27%")])
+def test_default_target_is_hls4mls_part(backend, unc, tmp_path):
+    """No board, no part: the plain backends target hls4ml's default part, xcvu13p-flga2577-2-e
+    (until 2026-12 hlsgen's default was the Pynq-Z2's xc7z020clg400-1); with a board, its part."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        hm = hlsgen.convert_from_keras_model(mlp(), output_dir=tmp_path / "prj", backend=backend)
+    assert hm.board is None and hm.part == "xcvu13p-flga2577-2-e"
+    assert hm.config.get_config_value("Part") == "xcvu13p-flga2577-2-e"
+    assert hm.estimate().part.capacity["dsp"] == 12288 and hm.estimate().notes == []
+    files = dict(hm.files())
+    assert "    set_part xcvu13p-flga2577-2-e\n" in files["build_prj.tcl"]
+    lines = files["project.tcl"].splitlines()
+    assert {"set part xcvu13p-flga2577-2-e", "set clock_period 5", f"set clock_uncertainty {unc}",
+            f"set backend {backend.lower()}"} <= set(lines)
+    hm = hlsgen.convert_from_keras_model(mlp(), output_dir=tmp_path / "prj", backend=backend, clock_period=8,
+                                         clock_uncertainty="15%")
+    assert {"set clock_period 8", "set clock_uncertainty 15%"} <= set(dict(hm.files())["project.tcl"].splitlines())
     hm = hlsgen.convert_from_keras_model(mlp(), output_dir=tmp_path / "prj", board="zcu104", part="XCZU7EV-ffvc1156-2-e")
     assert hm.board.name == "zcu104" and hm.part == load_board("zcu104").part
 

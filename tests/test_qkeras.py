@@ -510,3 +510,62 @@ def test_quantized_relu_negative_slope_bit_exact(tmp_path, quantizer):
     xs = np.round(np.linspace(-40, 40, 5121)).reshape(-1, 1) / 64  # ties of every output grid included
     hd = hlsgen.convert_from_keras_model(direct, output_dir=str(tmp_path / "d"))
     np.testing.assert_array_equal(hd.predict(xs), direct.predict(xs, verbose=0).astype(np.float64))
+
+
+@needs_gxx
+@pytest.mark.parametrize("alpha", ["auto", "auto_po2"])
+def test_ternary_auto_weights_are_qkeras_own(tmp_path, alpha):
+    """ternary(alpha='auto'): QKeras' per-channel scales (arbitrary float32 numbers with 'auto')
+    and levels are the weights, held exactly: hlsgen's outputs equal the exact sums over them, and
+    QKeras' own outputs bit for bit where its float32 arithmetic is exact (one nonzero input)."""
+    qkeras, tf_keras = _qkeras()
+    import hlsgen
+
+    tf_keras.utils.set_random_seed(3)
+    quantizer = qkeras.ternary
+    inp = tf_keras.Input((10,), name="x")
+    out = qkeras.QDense(6, kernel_quantizer=quantizer(alpha=alpha), use_bias=False, name="fc")(inp)
+    model = tf_keras.Model(inp, out)
+    w = model.get_layer("fc").kernel.numpy()
+    wq = quantizer(alpha=alpha)(w).numpy().astype(np.float64)  # what QKeras multiplies by
+    scales = {abs(v) for v in np.unique(wq) if v != 0}
+    assert len(scales) >= (2 if alpha == "auto" else 1) and set(np.unique(np.sign(wq))) == {-1.0, 0.0, 1.0}
+    hm = hlsgen.convert_from_keras_model(model, output_dir=str(tmp_path / "p"))
+    rng = np.random.default_rng(4)
+    X = rng.integers(-1, 2, (500, 10)).astype(np.float64)  # products exact; sums exact in float64
+    np.testing.assert_array_equal(hm.predict(X), X @ wq)
+    one_hot = np.eye(10)[rng.integers(0, 10, 200)] * rng.choice([-1.0, 1.0], (200, 1))
+    np.testing.assert_array_equal(hm.predict(one_hot), model.predict(one_hot, verbose=0).astype(np.float64))
+    np.testing.assert_allclose(hm.predict(X), model.predict(X, verbose=0), rtol=1e-6, atol=1e-6)
+    if alpha == "auto":
+        assert not all(np.log2(s).is_integer() for s in scales)  # the case that was refused before
+
+
+def test_ternary_auto_weight_rounded_by_the_straight_through_sum_is_refused(tmp_path):
+    """A weight far beyond 2s: QKeras' x + (-x + s*q) misses the level s by an ulp (eager and
+    traced runs of QKeras then differ); refused naming the layer and the channel."""
+    qkeras, tf_keras = _qkeras()
+    import hlsgen
+
+    rng = np.random.default_rng(0)
+    w = np.full((10, 2), 0.4, np.float32)
+    w[0, 0] = 1.0
+    w[:, 1] = rng.uniform(-1, 1, 10)
+    w[1:, 0] += rng.uniform(-0.05, 0.05, 9).astype(np.float32)
+    assert len(np.unique(np.abs(qkeras.ternary(alpha="auto")(w).numpy()[:, 0]))) == 2  # the case
+    inp = tf_keras.Input((10,), name="x")
+    layer = qkeras.QDense(2, kernel_quantizer=qkeras.ternary(alpha="auto"), use_bias=False, name="fc")
+    model = tf_keras.Model(inp, layer(inp))
+    layer.set_weights([w])
+    out = tmp_path / "p"
+    with pytest.raises(ValueError, match=r"QDense layer 'fc' kernel_quantizer.*output channel 0 QKeras' "
+                                         r"straight-through sum .* rounds some weights off the level"):
+        hlsgen.convert_from_keras_model(model, output_dir=str(out))
+    assert not out.exists()
+
+
+def test_ternary_auto_as_text_is_refused_with_the_reason():
+    qz = parse_quantizer("ternary(alpha='auto')", where="QDense layer 'fc'")
+    w = np.random.default_rng(1).normal(size=(16, 4)).astype(np.float32)
+    with pytest.raises(ValueError, match="fc.*pass the QKeras layer object.*summation order TensorFlow chooses"):
+        quantize_weights(qz, w)

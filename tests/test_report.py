@@ -95,3 +95,9 @@ def test_missing_or_broken_reports(tmp_path):
     bad.write_text("<profile><broken>")
     with pytest.raises(ValueError, match="not a C-synthesis report"):
         report.read_csynth(bad)
+
+
+def test_oneapi_report_functions_are_refused_with_the_reason(tmp_path):
+    for fn, arg in ((report.parse_oneapi_report, tmp_path), (report.print_oneapi_report, {})):
+        with pytest.raises(NotImplementedError, match="oneAPI .* is not a backend of hlsgen.*parse_vivado_report"):
+            fn(arg)

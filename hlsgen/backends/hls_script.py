@@ -108,6 +108,16 @@ def render_build_tcl(s: HlsScript) -> str:
     return render("vivado_accelerator/build_prj.tcl.j2", **build_context(s))
 
 
+def render_project_tcl(s: HlsScript, backend: str, tool_uncertainty: str) -> str:
+    """project.tcl: the settings as Tcl variables (hls4ml's names: part, clock_period,
+    clock_uncertainty, ...); ``tool_uncertainty``: what the HLS tool applies when the project
+    sets no clock uncertainty."""
+    return render("vivado_accelerator/project.tcl.j2", project_name=s.project_name, backend=backend.lower(),
+                  part=s.part, clock_period=fmt_period(s.clock_period_ns),
+                  clock_uncertainty=s.clock_uncertainty or tool_uncertainty,
+                  uncertainty_given=bool(s.clock_uncertainty))
+
+
 # --------------------------------------------------------------------------- hls_config.cfg
 _SAFE = re.compile(r"^[^\n\r#]*$")
 

@@ -167,7 +167,9 @@ def estimate_code(code, part: str, clock_ns: float, accelerator=None, share: flo
         lat_min, lat_max, ii = top["latency_min"], top["latency_max"], top["ii"]
         notes.append(_top_note(accelerator))
     if info.capacity is None:
-        notes.append(f"part {part!r} is not in hlsgen's parts table: estimated as {info.family}, fit not checked")
+        assumed = " (assumed: its name names no family hlsgen knows)" if info.family_assumed else ""
+        notes.append(f"part {part!r} is not in hlsgen's parts table: estimated as {info.family}{assumed}, "
+                     f"fit not checked")
     total.update(latency_min=int(lat_min), latency_max=int(lat_max), ii=int(ii), clock_ns=clock_ns)
     est = Estimate(info, clock_ns, rows, total, share, notes)
     est._code = code  # what it was estimated from (re-estimating with other constants, in bench/)

@@ -11,7 +11,7 @@ from ...csim import abi
 from ...lowering import ArrayDecl, LayerCode, ProjectCode, format_values  # noqa: F401  (also the backends' API)
 from ...templating import TEMPLATES, render
 from ...writer import CopyFrom
-from ..hls_script import HlsScript, render_build_tcl, render_hls_config
+from ..hls_script import HlsScript, render_build_tcl, render_hls_config, render_project_tcl
 
 AP_TYPES_DIR = TEMPLATES / "ap_types"
 NNET_DIR = TEMPLATES / "nnet_utils"
@@ -86,14 +86,18 @@ def csim_files(code: ProjectCode, tb_inputs: list, tb_expected: list, tb_referen
 
 
 def build_files(code: ProjectCode, part: str, board, clock_period: float, hls_tool: str = "auto",
-                clock_uncertainty: str | None = None) -> list:
+                clock_uncertainty: str | None = None, backend: str = "Vivado") -> list:
     """build_prj.tcl (and hls_config.cfg, the same for the Vitis unified flow) for the bare network
-    top (backend 'Vivado'): HLS csim/synth/cosim/export for ``part`` (on ``board``, if one is given)."""
+    top (backend 'Vivado'): HLS csim/synth/cosim/export for ``part`` (on ``board``, if one is given);
+    project.tcl, the same settings as Tcl variables."""
+    from ...model_config import tool_uncertainty
+
     p = code.project
     s = HlsScript(project_name=p, part=part, board=board, top_name=p, ip_vlnv=f"xilinx.com:hls:{p}:1.0",
                   sources=[f"firmware/{p}.cpp"], clock_period_ns=float(clock_period), hls_tool=hls_tool,
                   clock_uncertainty=clock_uncertainty)
-    return [("build_prj.tcl", render_build_tcl(s)), ("hls_config.cfg", render_hls_config(s))]
+    return [("build_prj.tcl", render_build_tcl(s)), ("hls_config.cfg", render_hls_config(s)),
+            ("project.tcl", render_project_tcl(s, backend, tool_uncertainty(backend, hls_tool)))]
 
 
 def project_readme(code: ProjectCode, board: str | None, part: str, accel_desc: dict | None, estimate=None) -> str:
