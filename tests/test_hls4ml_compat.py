@@ -463,6 +463,7 @@ def test_conversion_configuration_dict_and_yaml(tmp_path):
     x = on_grid(np.random.default_rng(4), (30, 6))
     ref = hlsgen.convert_from_keras_model(m, output_dir=str(tmp_path / "ref"), clock_period=8)
     config = hlsgen.utils.config.create_config(output_dir=str(tmp_path / "a"), project_name="net", clock_period=8)
+    assert config["Part"] == "xcvu13p-flga2577-2-e" and config["Backend"] == "Vivado"
     config["KerasModel"] = m
     config["HLSConfig"] = hlsgen.utils.config_from_keras_model(m)
     hm = hlsgen.converters.keras_v2_to_hls(config)

@@ -43,11 +43,15 @@ def create_config(output_dir="my-hls-test", project_name="myproject", backend="V
                   part=None, clock_period=5, clock_uncertainty=None, io_type="io_parallel", namespace=None,
                   write_weights_txt=True, write_tar=False, tb_output_stream="both", **kwargs) -> dict:
     """hls4ml's initial conversion configuration: project, backend and writer settings, to
-    which the caller adds the model (``KerasModel``, ...) and ``HLSConfig``.  ``part`` None
-    leaves the backend's default; ``clock_uncertainty`` None the HLS tool's."""
+    which the caller adds the model (``KerasModel``, ...) and ``HLSConfig``.  ``part`` None:
+    the plain backends' default part (hls4ml's), or the board's for the accelerator
+    backends; ``clock_uncertainty`` None: the HLS tool's."""
     from ..backends import get_backend
+    from ..boards import DEFAULT_PART
 
-    get_backend(backend)  # an unknown backend lists the valid ones
+    name = get_backend(backend).name  # an unknown backend lists the valid ones
+    if part is None and name in ("Vivado", "Vitis"):
+        part = DEFAULT_PART  # the accelerator backends take their board's
     if kwargs:
         raise TypeError(f"create_config() got unexpected argument(s) {', '.join(sorted(kwargs))}; "
                         f"valid: output_dir, project_name, backend, version, part, clock_period, clock_uncertainty, "
