@@ -28,6 +28,11 @@ compiled once per compiler, flags, machine and nnet_utils sources, on a cold cac
 same time as the first project (its own process: the second core).  Compiler CPU seconds of
 this tree at that load (best of 3, kernels cached): jet_mlp 1.30, jet_qmlp 1.46,
 cnn_small:io_parallel 1.28, autoencoder 1.34 (7923c35: 1.34, 1.49, 1.49, 1.78).
+
+Open: this tree's one-thread C-simulation rate of jet_mlp is below 238bc77's (2.2-2.4 M/s
+against 3.0-3.1 M/s, interleaved in one process on a quiet machine): about half of it
+comes back when dense_raw_outputs is inlined again (2.6 M/s), the rest is the out-of-line
+sums of the cached object (no constant sizes).  Not yet traded against the compile time.
 """
 from __future__ import annotations
 
