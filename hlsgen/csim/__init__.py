@@ -6,6 +6,11 @@ project can be simulated without the model that produced it (``hlsgen predict DI
 The shared library is cached on a hash of the compiler, the flags and every source
 file except the weight values: weights are loaded at run time, so a second compile of
 unchanged sources, or of the same network with other weights, is a cache hit.
+
+The kernels that depend on no layer's types (``nnet_utils/nnet_batch16.h``) are compiled
+once per compiler, flags, machine and library sources into a cached object that every
+project links; the project's own translation unit sees their declarations only.  On a cold
+cache that object is compiled alongside the project.
 """
 from __future__ import annotations
 
@@ -116,14 +121,104 @@ def source_hash(project: Path, flags: list, cxx: str) -> str:
     return h.hexdigest()[:20]
 
 
+#: The project-independent kernels: a header of nnet_utils compiled on its own (no -I: it
+#: includes system headers only) with KERNELS_INSTANTIATE; projects built with KERNELS_OBJECT
+#: see its declarations only and link the object.
+KERNELS_SOURCE = "firmware/nnet_utils/nnet_batch16.h"
+KERNELS_INSTANTIATE = "-DHLSGEN_BATCH16_INSTANTIATE"
+KERNELS_OBJECT = "-DHLSGEN_BATCH16_OBJECT"
+
+
+def _kernel_flags(flags: list) -> list:
+    return [f for f in flags if not f.startswith("-I") and f != "-shared"]
+
+
+def kernels_hash(project: Path, flags: list, cxx: str) -> str:
+    """The cache key of the kernels object: compiler, flags (without include paths), machine
+    and every file of the project's nnet_utils (whatever the kernels header includes now or later)."""
+    h = hashlib.sha256()
+    h.update(_compiler_id(cxx).encode())
+    h.update(" ".join(_kernel_flags(flags)).encode())
+    h.update(_machine_id().encode())
+    for f in sorted((project / KERNELS_SOURCE).parent.iterdir()):
+        if f.is_file():
+            h.update(f.name.encode())
+            h.update(f.read_bytes())
+    return h.hexdigest()[:20]
+
+
+def _compile_error(returncode: int, output: str, what: Path, log: Path) -> CompileError:
+    lines = output.strip().splitlines()
+    shown = "\n".join(lines[:25] + (["..."] if len(lines) > 25 else []))  # g++'s first errors matter most
+    return CompileError(f"g++ failed (exit {returncode}) compiling {what}; full log: {log}\n{shown}")
+
+
+def _kernels_command(project: Path, flags: list, cxx: str, out: Path) -> list:
+    return [cxx, *_kernel_flags(flags), KERNELS_INSTANTIATE, "-x", "c++", "-c", str(project / KERNELS_SOURCE),
+            "-o", str(out)]
+
+
+def build_kernels(project, ap_types=None, extra_flags=()) -> Path | None:
+    """Compile (or find in the cache) the kernels object ``build`` links for this project's
+    flags; None for a project written without the kernels header."""
+    project = Path(project).resolve()
+    cxx = compiler()
+    flags = _flags(project, ap_types, extra_flags)
+    if not (project / KERNELS_SOURCE).exists():
+        return None
+    obj = cache_dir() / f"hlsgen_kernels_{kernels_hash(project, flags, cxx)}.o"
+    if obj.exists():
+        return obj
+    obj.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _tmp_path(obj, ".o.tmp")
+    try:
+        cmd = _kernels_command(project, flags, cxx, tmp)
+        _finish(_popen(cmd, project), cmd, tmp, obj, project / KERNELS_SOURCE,
+                project / "build" / "csim_kernels_compile.log")
+    finally:
+        tmp.unlink(missing_ok=True)
+    return obj
+
+
+def _tmp_path(final: Path, suffix: str) -> Path:
+    fd, tmp = tempfile.mkstemp(prefix=final.stem + ".", suffix=suffix, dir=final.parent)
+    os.close(fd)
+    return Path(tmp)
+
+
+def _finish(proc, cmd: list, tmp: Path, final: Path, what: Path, log: Path, append: bool = False):
+    """Wait for a compile; its command and output to ``log`` (after what it holds if ``append``);
+    on success ``tmp`` becomes ``final``."""
+    try:
+        out, err = proc.communicate()
+    except BaseException:  # Ctrl-C included: the compiler stops, its output is removed by the caller
+        proc.kill()
+        proc.wait()
+        raise
+    log.parent.mkdir(exist_ok=True)
+    with open(log, "a" if append else "w") as f:
+        f.write(("\n" if append else "") + " ".join(cmd) + "\n\n" + out + err)
+    if proc.returncode != 0:
+        raise _compile_error(proc.returncode, out + err, what, log)
+    os.replace(tmp, final)
+
+
+def _flags(project: Path, ap_types, extra_flags) -> list:
+    extra = os.environ.get("HLSGEN_CXXFLAGS", "").split()
+    return CXXFLAGS + list(extra_flags) + extra + [f"-I{d}" for d in include_dirs(project, ap_types)]
+
+
 def build(project, ap_types=None, verbose: bool = True, extra_flags=()) -> Path:
     """Compile the project's C simulation library; returns its path (cached).
     ``extra_flags``: more compiler flags (e.g. ``-DHLSGEN_SAT_EXACT``, hlsgen.saturation)."""
     project = Path(project).resolve()
     meta = json.loads((project / "hlsgen_meta.json").read_text())
     cxx = compiler()
-    extra = os.environ.get("HLSGEN_CXXFLAGS", "").split()
-    flags = CXXFLAGS + list(extra_flags) + extra + [f"-I{d}" for d in include_dirs(project, ap_types)]
+    flags = _flags(project, ap_types, extra_flags)
+    kernels = None
+    if (project / KERNELS_SOURCE).exists():
+        kernels = cache_dir() / f"hlsgen_kernels_{kernels_hash(project, flags, cxx)}.o"
+        flags = flags + [KERNELS_OBJECT]
     digest = source_hash(project, flags, cxx)
     lib = cache_dir() / f"lib{meta['project']}_{digest}.so"
     if lib.exists():
@@ -131,29 +226,42 @@ def build(project, ap_types=None, verbose: bool = True, extra_flags=()) -> Path:
     lib.parent.mkdir(parents=True, exist_ok=True)
     log = project / "build" / "csim_compile.log"
     log.parent.mkdir(exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=lib.stem + ".", suffix=".so.tmp", dir=lib.parent)
-    os.close(fd)
-    tmp = Path(tmp)
-    cmd = [cxx, *flags, f"{meta['project']}_bridge.cpp", "-o", str(tmp)]
+    bridge = f"{meta['project']}_bridge.cpp"
     if verbose:
         print(f"hlsgen: compiling the C simulation of {meta['project']} with {Path(cxx).name} ...",
               file=sys.stderr, flush=True)
     t0 = time.perf_counter()
+    tmp = _tmp_path(lib, ".so.tmp")
+    temps = [tmp]
     try:
-        proc = subprocess.run(cmd, cwd=project, capture_output=True, text=True)
-    except BaseException:  # Ctrl-C included: no partial library stays in the cache
-        tmp.unlink(missing_ok=True)
-        raise
-    log.write_text(" ".join(cmd) + "\n\n" + proc.stdout + proc.stderr)
-    if proc.returncode != 0:
-        tmp.unlink(missing_ok=True)
-        lines = (proc.stdout + proc.stderr).strip().splitlines()
-        shown = "\n".join(lines[:25] + (["..."] if len(lines) > 25 else []))  # g++'s first errors matter most
-        raise CompileError(f"g++ failed (exit {proc.returncode}) compiling {project}; full log: {log}\n{shown}")
-    os.replace(tmp, lib)
+        if kernels is None or kernels.exists():  # one command: compile and link
+            cmd = [cxx, *flags, bridge, *([str(kernels)] if kernels else []), "-o", str(tmp)]
+            _finish(_popen(cmd, project), cmd, tmp, lib, project, log)
+        else:  # the kernels object and the project's object at once, then the link
+            ktmp, otmp = _tmp_path(kernels, ".o.tmp"), _tmp_path(lib, ".o.tmp")
+            temps += [ktmp, otmp]
+            kcmd = _kernels_command(project, flags, cxx, ktmp)
+            kproc = _popen(kcmd, project)
+            cmd = [cxx, *[f for f in flags if f != "-shared"], "-c", bridge, "-o", str(otmp)]
+            try:
+                _finish(_popen(cmd, project), cmd, otmp, otmp, project, log)
+            except BaseException:
+                kproc.kill()
+                kproc.wait()
+                raise
+            _finish(kproc, kcmd, ktmp, kernels, project / KERNELS_SOURCE, project / "build" / "csim_kernels_compile.log")
+            lcmd = [cxx, *_kernel_flags(flags), "-shared", str(otmp), str(kernels), "-o", str(tmp)]
+            _finish(_popen(lcmd, project), lcmd, tmp, lib, project, log, append=True)
+    finally:
+        for t in temps:
+            t.unlink(missing_ok=True)
     if verbose:
         print(f"hlsgen: compiled in {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
     return lib
+
+
+def _popen(cmd: list, cwd: Path):
+    return subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def _private_load(lib: Path):

@@ -215,6 +215,13 @@ template <class T> inline bool sat_watching() {
 #endif
 }
 
+// The outputs of a Dense from its raw sums: one function per sum, result type and activation,
+// shared by the layers that have them, by this kernel and by the batched one (compile time).
+template <class M, class res_T, unsigned ACT>
+__attribute__((noinline)) void dense_raw_outputs(const typename M::U* acc, res_T* res, unsigned n) {
+    for (unsigned j = 0; j < n; j++) res[j] = raw_output<M, res_T>::run(acc[j], ACT);
+}
+
 // Dense on raw integers: res[j] = act(bias[j] + sum_i data[i] * weights[i * n_out + j]).
 template <class data_T, class res_T, typename CONFIG_T>
 inline void dense_raw(const data_T* data, res_T* res, const typename CONFIG_T::weight_t* weights,
@@ -230,7 +237,7 @@ inline void dense_raw(const data_T* data, res_T* res, const typename CONFIG_T::w
                    (CONFIG_T::n_in * CONFIG_T::n_out >= MADD_MIN)>::run(
         reinterpret_cast<const typename data_T::T*>(data), reinterpret_cast<const typename weight_T::T*>(weights), acc,
         CONFIG_T::n_in, CONFIG_T::n_out);
-    for (unsigned j = 0; j < CONFIG_T::n_out; j++) res[j] = raw_output<M, res_T>::run(acc[j], CONFIG_T::activation);
+    dense_raw_outputs<M, res_T, CONFIG_T::activation>(acc, res, CONFIG_T::n_out);
 }
 
 template <unsigned S> struct dense_strategy;  // nnet_dense.h: the synthesizable code
