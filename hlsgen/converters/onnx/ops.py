@@ -753,5 +753,6 @@ def cast(c, node, a):
 
 
 from . import recurrent  # noqa: E402,F401  (registers hlsgen:Recurrent)
+from . import resize  # noqa: E402,F401  (registers Resize)
 
 __all__ = ["_attrs"]
