@@ -94,3 +94,82 @@ def test_constant_pad(which, io_type, tmp_path):
 def test_constant_pad_value_refused():
     with pytest.raises(PyTorchConversionError, match=r"constant value 1.5 is not supported; only 0"):
         hlsgen.convert_from_pytorch_model(nn.Sequential(nn.ConstantPad1d(2, 1.5)).eval(), (2, 4))
+
+
+# ---------------------------------------------------------------------- einsum
+class EinsumLinear(nn.Module):
+    """A data tensor with itself after a Linear: 'ij,ij->i' (a dot product per sample)."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(6, 6)
+
+    def forward(self, x):
+        y = self.fc(x)
+        return torch.einsum("ij,ij->i", y, y)
+
+
+EINSUM = {
+    "outer": ("bi,bj->bij", [(4,), (5,)]),
+    "outer_transposed": ("bi,bj->bji", [(4,), (5,)]),
+    "batch_matmul": ("bij,bjk->bik", [(2, 5), (5, 3)]),
+    "matmul_bt": ("bij,bkj->bki", [(3, 4), (2, 4)]),
+    "dot": ("bi,bi->b", [(7,), (7,)]),
+}
+
+
+def np_einsum(eq, xs):
+    return np.einsum(eq, *xs)
+
+
+@needs_gxx
+@pytest.mark.parametrize("which", list(EINSUM))
+def test_einsum(which, tmp_path):
+    eq, shapes = EINSUM[which]
+    model = Fn(lambda *x: torch.einsum(eq, *x)).eval()
+    rng = np.random.default_rng(3)
+    X = [grid(rng, (30,) + s, -2, 2, frac=4) for s in shapes]
+    ref = np_einsum(eq, X)  # exact in float64: products of 2**-4 grids, short sums
+    np.testing.assert_allclose(run_torch(model, X), ref, atol=1e-5)
+    hm = hlsgen.convert_from_pytorch_model(model, shapes, output_dir=tmp_path / "prj")
+    assert [lay.kind for lay in hm.graph.layers].count("Dot") == 1
+    y = hm.predict(X)
+    np.testing.assert_array_equal(y, hm.predict_golden(X))
+    np.testing.assert_array_equal(y.reshape(ref.shape), ref)  # exact: the default type holds every value
+
+
+@needs_gxx
+def test_einsum_after_linear(tmp_path):
+    model = EinsumLinear().eval()
+    X = grid(np.random.default_rng(4), (50, 6), -1, 1)
+    ref = run_torch(model, X)
+    hm = hlsgen.convert_from_pytorch_model(model, (6,), output_dir=tmp_path / "prj")
+    y = hm.predict(X)
+    np.testing.assert_array_equal(y, hm.predict_golden(X))
+    assert np.abs(y.reshape(ref.shape) - ref).max() < 0.05
+
+
+@pytest.mark.parametrize("eq, shapes, match", [
+    ("bij,bik->bijk", [(2, 3), (2, 4)], r"not supported; only matrix products"),
+    ("bij,bjk->bk", [(2, 3), (3, 4)], r"not supported; only matrix products"),
+    ("bii,bi->bi", [(3, 3), (3,)], r"repeated letters"),
+    ("...i,...i->...", [(3,), (3,)], r"ellipsis"),
+    ("bij,bjk", [(2, 3), (3, 2)], r"same batch letter"),  # implicit output 'ik' sums over the batch
+])
+def test_einsum_refused(eq, shapes, match):
+    model = Fn(lambda *x: torch.einsum(eq, *x)).eval()
+    with pytest.raises(PyTorchConversionError, match=match):
+        hlsgen.convert_from_pytorch_model(model, shapes)
+
+
+def test_einsum_constant_operand_refused():
+    class WithWeight(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = nn.Parameter(torch.ones(3, 4))
+
+        def forward(self, x):
+            return torch.einsum("bi,ij->bj", x, self.w)
+
+    with pytest.raises(PyTorchConversionError, match=r"only products of data tensors"):
+        hlsgen.convert_from_pytorch_model(WithWeight().eval(), (3,))
