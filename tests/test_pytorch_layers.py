@@ -38,6 +38,10 @@ UPSAMPLE = {
     "nearest2d": (lambda: nn.Sequential(nn.UpsamplingNearest2d(scale_factor=2)), (3, 3, 4)),
     "interpolate": (lambda: Fn(lambda x: F.interpolate(x, scale_factor=(1, 2))), (2, 3, 4)),
     "interpolate_size": (lambda: Fn(lambda x: F.interpolate(x, size=(6, 8))), (2, 3, 4)),
+    "fractional2d": (lambda: nn.Sequential(nn.UpsamplingNearest2d(scale_factor=(1, 2.4))), (2, 6, 8)),
+    "fractional1d": (lambda: nn.Sequential(nn.Upsample(scale_factor=1.5), nn.ReLU()), (2, 7)),
+    "sizes_odd": (lambda: Fn(lambda x: F.interpolate(x, size=(5, 11))), (2, 3, 4)),
+    "downsample": (lambda: Fn(lambda x: F.interpolate(x, scale_factor=0.5)), (2, 6, 8)),
 }
 
 
@@ -50,7 +54,9 @@ def test_upsample_nearest(which, io_type, tmp_path):
     X = grid(np.random.default_rng(1), (20,) + shape, -2, 2)
     ref = run_torch(model, X)
     hm = hlsgen.convert_from_pytorch_model(model, shape, io_type=io_type, output_dir=tmp_path / "prj")
-    assert [lay.kind for lay in hm.graph.layers if lay.kind.startswith("UpSampling")] == [f"UpSampling{len(shape) - 1}D"]
+    ups = [lay for lay in hm.graph.layers if lay.kind.startswith("UpSampling")]
+    assert [lay.kind for lay in ups] == [f"UpSampling{len(shape) - 1}D"]
+    assert ("rows" in ups[0].attrs) == (which in ("fractional2d", "fractional1d", "sizes_odd", "downsample"))
     y = hm.predict(X)
     assert y.shape == ref.shape
     np.testing.assert_array_equal(y, hm.predict_golden(X))
@@ -58,9 +64,8 @@ def test_upsample_nearest(which, io_type, tmp_path):
 
 
 @pytest.mark.parametrize("model, shape, match", [
-    (nn.Sequential(nn.Upsample(scale_factor=(1, 2.5))), (2, 3, 4), r"scale factors \[1.0, 2.5\] are not supported"),
     (nn.Sequential(nn.Upsample(scale_factor=2, mode="bilinear")), (2, 3, 4), r"mode='linear' is not supported"),
-    (Fn(lambda x: F.interpolate(x, size=(5, 8))), (2, 3, 4), r"sizes \[5, 8\] are not whole multiples"),
+    (Fn(lambda x: F.interpolate(x, scale_factor=2, mode="bicubic")), (2, 3, 4), r"mode='cubic' is not supported"),
 ])
 def test_upsample_refused(model, shape, match):
     with pytest.raises(PyTorchConversionError, match=match):

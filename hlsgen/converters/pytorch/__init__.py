@@ -227,7 +227,7 @@ def parse_pytorch_model(model, input_shape, channels_last: bool = False, exporte
     from ..onnx import OnnxConversionError, parse_onnx_model
 
     try:
-        graph = parse_onnx_model(om)
+        graph = parse_onnx_model(om, pytorch=True)
     except OnnxConversionError as e:
         raise PyTorchConversionError(_explain(str(e), info)) from None
     io = graph.onnx_io
