@@ -45,7 +45,7 @@ SUPPORTED_MODULES = (
 CONTAINERS = ("Sequential", "ModuleList", "ModuleDict")
 SUPPORTED_CALLS = ("+", "-", "*", "/ (by a constant)", "torch.cat", "flatten", "view", "reshape", "squeeze",
                    "unsqueeze", "permute (where it is a layout change)", "torch.relu", "torch.sigmoid", "torch.tanh",
-                   "torch.maximum", "torch.minimum", "F.pad (constant 0)", "F.interpolate (nearest, whole scale factors)",
+                   "torch.maximum", "torch.minimum", "F.pad (constant 0)", "F.interpolate (nearest)",
                    "torch.einsum (matrix products of two tensors)", "torch.nn.functional versions of the modules (log_softmax, layer_norm ...)")
 # packages whose modules export QONNX nodes (checked through the exported graph, not by type)
 QUANT_PACKAGES = ("brevitas",)
