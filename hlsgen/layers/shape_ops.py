@@ -1,7 +1,8 @@
 """Data-movement layers: ZeroPadding1D/2D, Cropping1D/2D, UpSampling1D/2D (nearest).
 
 Attributes: ``pads`` / ``crops`` (top, bottom, left, right) — 1-D layers use only
-left/right —, ``size`` (SH, SW) for upsampling (SH = 1 in 1-D), ``stride`` (SH, SW) for zero
+left/right —, ``size`` (SH, SW) for upsampling (SH = 1 in 1-D; or ``rows`` / ``cols``, the source index of
+every output row / column: nearest upsampling by any factor), ``stride`` (SH, SW) for zero
 padding (default (1, 1)): SH - 1 zero rows and SW - 1 zero columns between input pixels, the
 input of a transposed convolution (``converters/keras/conv.py``).
 Precision: only ``result``; 'auto' is the input type (the values are copied, so the
@@ -98,15 +99,60 @@ class _Crop(_Shape):
 
 
 class _Up(_Shape):
+    """Nearest upsampling: output pixel (oh, ow) is input pixel (src_row(oh), src_col(ow)):
+    oh / SH and ow / SW for whole factors ``size``; with ``rows`` / ``cols`` (the source
+    index of every output row / column, e.g. PyTorch's fractional scale factors) those
+    lists instead (io_stream then through the generic adapter)."""
+
     fn = "upsampling_2d"
+    cpp_config_tpl = _Shape.cpp_config_tpl.replace("\n};", """
+{%- if g.tables %}
+    static unsigned src_row(unsigned o) {
+        static const unsigned t[out_height] = { {{- g.rows | join(', ') -}} };
+        return t[o];
+    }
+    static unsigned src_col(unsigned o) {
+        static const unsigned t[out_width] = { {{- g.cols | join(', ') -}} };
+        return t[o];
+    }
+{%- else %}
+    static unsigned src_row(unsigned o) { return o / size_height; }
+    static unsigned src_col(unsigned o) { return o / size_width; }
+{%- endif %}
+};""")
+
+    @property
+    def cpp_stream_call_tpl(self):
+        return "" if self._tables() else _Shape.cpp_stream_call_tpl
+
+    def _tables(self):
+        return "rows" in self.attrs or "cols" in self.attrs
+
+    def _index(self, h, w):
+        """(source row of every output row, source column of every output column)."""
+        sh, sw = (int(v) for v in self.attrs.get("size", (1, 1)))
+        rows = [int(v) for v in self.attrs["rows"]] if "rows" in self.attrs else [o // sh for o in range(h * sh)]
+        cols = [int(v) for v in self.attrs["cols"]] if "cols" in self.attrs else [o // sw for o in range(w * sw)]
+        for what, t, n in (("rows", rows, h), ("cols", cols, w)):
+            if not t or any(not 0 <= v < n for v in t):
+                raise ValueError(f"{self.kind} layer {self.source_name!r}: {what} {t} must be source indices in "
+                                 f"[0, {n})")
+        return rows, cols
 
     def _hw(self, h, w):
-        sh, sw = self.attrs["size"]
-        return dict(out_height=h * sh, out_width=w * sw, size_height=sh, size_width=sw)
+        sh, sw = self.attrs.get("size", (1, 1))
+        rows, cols = self._index(h, w)
+        return dict(out_height=len(rows), out_width=len(cols), size_height=sh, size_width=sw)
 
     def _move(self, x, g):
-        sh, sw = self.attrs["size"]
-        return np.repeat(np.repeat(x, sh, axis=1), sw, axis=2)
+        rows, cols = self._index(x.shape[1], x.shape[2])
+        return x[:, rows][:, :, cols]
+
+    def cpp_context(self, graph):
+        ctx = super().cpp_context(graph)
+        ctx["g"]["rows"], ctx["g"]["cols"] = self._index(ctx["g"]["in_height"], ctx["g"]["in_width"])
+        ctx["g"]["tables"] = self._tables()
+        return ctx
 
 
 @register

@@ -58,8 +58,9 @@ def _attrs(node) -> dict:
 
 
 class Converter:
-    def __init__(self, model):
+    def __init__(self, model, pytorch: bool = False):
         self.model = model
+        self.pytorch = pytorch  # exported by the PyTorch frontend: Resize follows PyTorch's arithmetic
         self.opset, self.inferred = check_model(model)
         g = model.graph
         self.graph = Graph(sanitize(g.name or "model"))
@@ -399,14 +400,16 @@ class MergeCasts(Pass):
         return graph, self.converter._merge_one_cast()
 
 
-def parse_onnx_model(model_or_path) -> Graph:
+def parse_onnx_model(model_or_path, pytorch: bool = False) -> Graph:
     """Convert an ONNX model (path, bytes or ModelProto) into an IR graph (no passes yet).
     ``graph.onnx_io`` records the storage order of every input and output (see layout.py)
-    and the input types QONNX Quant nodes impose."""
+    and the input types QONNX Quant nodes impose.  ``pytorch``: the model is the PyTorch
+    frontend's export, whose nearest Resize computes source indices as PyTorch does
+    (see resize.py)."""
     from . import ops  # noqa: F401  (registers the handlers)
 
     from .patterns import fuse_softsign
 
     model = load_onnx_model(model_or_path)
     model = fuse_softsign(model)
-    return Converter(model).run()
+    return Converter(model, pytorch).run()

@@ -110,7 +110,7 @@ _TRANSPARENT = {
     "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Elu", "Selu", "HardSigmoid", "Clip", "Softplus", "Softsign",
     "Identity", "Dropout", "Quant", "Trunc", "Add", "Sub", "Mul", "Div", "BatchNormalization", "PRelu",
 }
-_CHANNELS_LAST = {"Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Pad", "ConvTranspose", "ReduceMean", "ReduceMax"}
+_CHANNELS_LAST = {"Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Pad", "ConvTranspose", "ReduceMean", "ReduceMax", "Resize"}
 
 
 def demanded_perm(tensor: str, shape, consumers: dict, const: set):

@@ -753,5 +753,7 @@ def cast(c, node, a):
 
 
 from . import recurrent  # noqa: E402,F401  (registers hlsgen:Recurrent)
+from . import resize  # noqa: E402,F401  (registers Resize)
+from . import einsum  # noqa: E402,F401  (registers Einsum)
 
 __all__ = ["_attrs"]

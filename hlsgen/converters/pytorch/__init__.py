@@ -39,12 +39,14 @@ SUPPORTED_MODULES = (
     "Linear", "Conv1d", "Conv2d", "BatchNorm1d", "BatchNorm2d", "ReLU", "ReLU6", "LeakyReLU", "ELU", "SELU",
     "Sigmoid", "Tanh", "Softplus", "Softsign", "Hardsigmoid", "Softmax", "LogSoftmax", "LayerNorm", "Embedding", "PReLU", "MaxPool1d", "MaxPool2d",
     "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "Flatten", "Unflatten", "Identity",
-    "Dropout", "Dropout1d", "Dropout2d", "ZeroPad1d", "ZeroPad2d", "RNN", "LSTM", "GRU",
+    "Dropout", "Dropout1d", "Dropout2d", "ZeroPad1d", "ZeroPad2d", "ConstantPad1d", "ConstantPad2d", "Upsample",
+    "UpsamplingNearest2d", "RNN", "LSTM", "GRU",
 )
 CONTAINERS = ("Sequential", "ModuleList", "ModuleDict")
 SUPPORTED_CALLS = ("+", "-", "*", "/ (by a constant)", "torch.cat", "flatten", "view", "reshape", "squeeze",
                    "unsqueeze", "permute (where it is a layout change)", "torch.relu", "torch.sigmoid", "torch.tanh",
-                   "torch.maximum", "torch.minimum", "torch.nn.functional versions of the modules (log_softmax, layer_norm ...)")
+                   "torch.maximum", "torch.minimum", "F.pad (constant 0)", "F.interpolate (nearest)",
+                   "torch.einsum (matrix products of two tensors)", "torch.nn.functional versions of the modules (log_softmax, layer_norm ...)")
 # packages whose modules export QONNX nodes (checked through the exported graph, not by type)
 QUANT_PACKAGES = ("brevitas",)
 
@@ -225,7 +227,7 @@ def parse_pytorch_model(model, input_shape, channels_last: bool = False, exporte
     from ..onnx import OnnxConversionError, parse_onnx_model
 
     try:
-        graph = parse_onnx_model(om)
+        graph = parse_onnx_model(om, pytorch=True)
     except OnnxConversionError as e:
         raise PyTorchConversionError(_explain(str(e), info)) from None
     io = graph.onnx_io

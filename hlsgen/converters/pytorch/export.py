@@ -34,7 +34,7 @@ TORCH_NAMES = {"Concat": "cat", "Gemm": "linear", "MatMul": "matmul", "Add": "ad
                "Div": "div", "Relu": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "Flatten": "flatten",
                "Reshape": "view", "Transpose": "permute", "Softmax": "softmax", "Max": "maximum",
                "Min": "minimum", "MaxPool": "max_pool", "AveragePool": "avg_pool", "Conv": "conv",
-               "LeakyRelu": "leaky_relu", "Clip": "clamp", "Elu": "elu", "Pad": "pad"}
+               "LeakyRelu": "leaky_relu", "Clip": "clamp", "Elu": "elu", "Pad": "pad", "Resize": "interpolate", "Einsum": "einsum"}
 
 
 class PyTorchConversionError(ValueError):

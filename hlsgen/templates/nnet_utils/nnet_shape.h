@@ -11,7 +11,9 @@
 //   nnet::cropping_2d_stream<...>(same);  nnet::upsampling_2d_stream<...>(same);
 // CONFIG_T (shape_config): in_height, in_width, n_chan, out_height, out_width, top, left
 // (zero padding: pads before; cropping: crops before), size_height, size_width (upsampling;
-// zero padding: the spacing of the input pixels, 1 except before a transposed convolution).
+// zero padding: the spacing of the input pixels, 1 except before a transposed convolution);
+// upsampling's config also has src_row(oh) / src_col(ow), the input row / column of an output
+// one (oh / size_height, ow / size_width for whole factors; any table otherwise, io_parallel only).
 //
 // io_stream FIFOs: zero padding and cropping read and write in raster order with no
 // buffer (lag 0 / the cropped pixels before the first kept one).  Upsampling keeps one
@@ -85,8 +87,7 @@ void upsampling_2d_cl(const data_T data[CONFIG_T::in_height * CONFIG_T::in_width
     for (unsigned oh = 0; oh < CONFIG_T::out_height; oh++) {
         for (unsigned ow = 0; ow < CONFIG_T::out_width; ow++) {
             #pragma HLS PIPELINE
-            const data_T* i =
-                data + ((oh / CONFIG_T::size_height) * CONFIG_T::in_width + ow / CONFIG_T::size_width) * C;
+            const data_T* i = data + (CONFIG_T::src_row(oh) * CONFIG_T::in_width + CONFIG_T::src_col(ow)) * C;
             res_T* o = res + (oh * CONFIG_T::out_width + ow) * C;
             for (unsigned c = 0; c < C; c++) o[c] = (res_T)i[c];
         }

@@ -1,0 +1,180 @@
+"""PyTorch frontend: nn.Upsample / F.interpolate (nearest), nn.ConstantPad1d/2d and F.pad,
+torch.einsum between data tensors.  Data movement is exact, so the C simulation equals
+PyTorch on inputs exact in the input type; every C simulation equals the numpy golden."""
+import numpy as np
+import pytest
+
+import hlsgen
+from hlsgen.converters.pytorch import PyTorchConversionError
+
+from conftest import grid, needs_gxx
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("onnx")
+nn = torch.nn
+F = torch.nn.functional
+
+
+def run_torch(model, X):
+    model.eval()
+    with torch.no_grad():
+        y = model(*[torch.tensor(x, dtype=torch.float32) for x in (X if isinstance(X, list) else [X])])
+    return y.numpy().astype(np.float64)
+
+
+class Fn(nn.Module):
+    def __init__(self, fn):
+        super().__init__()
+        self.fn = fn
+
+    def forward(self, *x):
+        return self.fn(*x)
+
+
+# ---------------------------------------------------------------------- upsampling
+UPSAMPLE = {
+    "upsample1d": (lambda: nn.Sequential(nn.Upsample(scale_factor=3), nn.ReLU()), (3, 5)),
+    "upsample2d": (lambda: nn.Sequential(nn.Upsample(scale_factor=(2, 3), mode="nearest")), (2, 4, 5)),
+    "nearest2d": (lambda: nn.Sequential(nn.UpsamplingNearest2d(scale_factor=2)), (3, 3, 4)),
+    "interpolate": (lambda: Fn(lambda x: F.interpolate(x, scale_factor=(1, 2))), (2, 3, 4)),
+    "interpolate_size": (lambda: Fn(lambda x: F.interpolate(x, size=(6, 8))), (2, 3, 4)),
+    "fractional2d": (lambda: nn.Sequential(nn.UpsamplingNearest2d(scale_factor=(1, 2.4))), (2, 6, 8)),
+    "fractional1d": (lambda: nn.Sequential(nn.Upsample(scale_factor=1.5), nn.ReLU()), (2, 7)),
+    "sizes_odd": (lambda: Fn(lambda x: F.interpolate(x, size=(5, 11))), (2, 3, 4)),
+    "downsample": (lambda: Fn(lambda x: F.interpolate(x, scale_factor=0.5)), (2, 6, 8)),
+}
+
+
+@needs_gxx
+@pytest.mark.parametrize("io_type", ["io_parallel", "io_stream"])
+@pytest.mark.parametrize("which", list(UPSAMPLE))
+def test_upsample_nearest(which, io_type, tmp_path):
+    make, shape = UPSAMPLE[which]
+    model = make().eval()
+    X = grid(np.random.default_rng(1), (20,) + shape, -2, 2)
+    ref = run_torch(model, X)
+    hm = hlsgen.convert_from_pytorch_model(model, shape, io_type=io_type, output_dir=tmp_path / "prj")
+    ups = [lay for lay in hm.graph.layers if lay.kind.startswith("UpSampling")]
+    assert [lay.kind for lay in ups] == [f"UpSampling{len(shape) - 1}D"]
+    assert ("rows" in ups[0].attrs) == (which in ("fractional2d", "fractional1d", "sizes_odd", "downsample"))
+    y = hm.predict(X)
+    assert y.shape == ref.shape
+    np.testing.assert_array_equal(y, hm.predict_golden(X))
+    np.testing.assert_array_equal(y, ref)  # a copy of exact inputs
+
+
+@pytest.mark.parametrize("model, shape, match", [
+    (nn.Sequential(nn.Upsample(scale_factor=2, mode="bilinear")), (2, 3, 4), r"mode='linear' is not supported"),
+    (Fn(lambda x: F.interpolate(x, scale_factor=2, mode="bicubic")), (2, 3, 4), r"mode='cubic' is not supported"),
+])
+def test_upsample_refused(model, shape, match):
+    with pytest.raises(PyTorchConversionError, match=match):
+        hlsgen.convert_from_pytorch_model(model.eval(), shape)
+
+
+# ---------------------------------------------------------------------- constant padding
+PADS = {
+    "constpad1d": (lambda: nn.Sequential(nn.ConstantPad1d((2, 3), 0.0)), (2, 4)),
+    "constpad2d": (lambda: nn.Sequential(nn.ConstantPad2d((1, 2, 3, 4), 0), nn.ReLU()), (2, 3, 4)),
+    "fpad2d": (lambda: Fn(lambda x: F.pad(x, (0, 1, 2, 0))), (3, 4, 4)),
+    "zeropad2d": (lambda: nn.Sequential(nn.ZeroPad2d((1, 0, 0, 2))), (2, 3, 3)),
+}
+
+
+@needs_gxx
+@pytest.mark.parametrize("io_type", ["io_parallel", "io_stream"])
+@pytest.mark.parametrize("which", list(PADS))
+def test_constant_pad(which, io_type, tmp_path):
+    make, shape = PADS[which]
+    model = make().eval()
+    X = grid(np.random.default_rng(2), (20,) + shape, -2, 2)
+    ref = run_torch(model, X)
+    hm = hlsgen.convert_from_pytorch_model(model, shape, io_type=io_type, output_dir=tmp_path / "prj")
+    y = hm.predict(X)
+    assert y.shape == ref.shape
+    np.testing.assert_array_equal(y, hm.predict_golden(X))
+    np.testing.assert_array_equal(y, ref)
+
+
+def test_constant_pad_value_refused():
+    with pytest.raises(PyTorchConversionError, match=r"constant value 1.5 is not supported; only 0"):
+        hlsgen.convert_from_pytorch_model(nn.Sequential(nn.ConstantPad1d(2, 1.5)).eval(), (2, 4))
+
+
+# ---------------------------------------------------------------------- einsum
+class EinsumLinear(nn.Module):
+    """A data tensor with itself after a Linear: 'ij,ij->i' (a dot product per sample)."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(6, 6)
+
+    def forward(self, x):
+        y = self.fc(x)
+        return torch.einsum("ij,ij->i", y, y)
+
+
+EINSUM = {
+    "outer": ("bi,bj->bij", [(4,), (5,)]),
+    "outer_transposed": ("bi,bj->bji", [(4,), (5,)]),
+    "batch_matmul": ("bij,bjk->bik", [(2, 5), (5, 3)]),
+    "matmul_bt": ("bij,bkj->bki", [(3, 4), (2, 4)]),
+    "dot": ("bi,bi->b", [(7,), (7,)]),
+}
+
+
+def np_einsum(eq, xs):
+    return np.einsum(eq, *xs)
+
+
+@needs_gxx
+@pytest.mark.parametrize("which", list(EINSUM))
+def test_einsum(which, tmp_path):
+    eq, shapes = EINSUM[which]
+    model = Fn(lambda *x: torch.einsum(eq, *x)).eval()
+    rng = np.random.default_rng(3)
+    X = [grid(rng, (30,) + s, -2, 2, frac=4) for s in shapes]
+    ref = np_einsum(eq, X)  # exact in float64: products of 2**-4 grids, short sums
+    np.testing.assert_allclose(run_torch(model, X), ref, atol=1e-5)
+    hm = hlsgen.convert_from_pytorch_model(model, shapes, output_dir=tmp_path / "prj")
+    assert [lay.kind for lay in hm.graph.layers].count("Dot") == 1
+    y = hm.predict(X)
+    np.testing.assert_array_equal(y, hm.predict_golden(X))
+    np.testing.assert_array_equal(y.reshape(ref.shape), ref)  # exact: the default type holds every value
+
+
+@needs_gxx
+def test_einsum_after_linear(tmp_path):
+    model = EinsumLinear().eval()
+    X = grid(np.random.default_rng(4), (50, 6), -1, 1)
+    ref = run_torch(model, X)
+    hm = hlsgen.convert_from_pytorch_model(model, (6,), output_dir=tmp_path / "prj")
+    y = hm.predict(X)
+    np.testing.assert_array_equal(y, hm.predict_golden(X))
+    assert np.abs(y.reshape(ref.shape) - ref).max() < 0.05
+
+
+@pytest.mark.parametrize("eq, shapes, match", [
+    ("bij,bik->bijk", [(2, 3), (2, 4)], r"not supported; only matrix products"),
+    ("bij,bjk->bk", [(2, 3), (3, 4)], r"not supported; only matrix products"),
+    ("bii,bi->bi", [(3, 3), (3,)], r"repeated letters"),
+    ("...i,...i->...", [(3,), (3,)], r"ellipsis"),
+    ("bij,bjk", [(2, 3), (3, 2)], r"same batch letter"),  # implicit output 'ik' sums over the batch
+])
+def test_einsum_refused(eq, shapes, match):
+    model = Fn(lambda *x: torch.einsum(eq, *x)).eval()
+    with pytest.raises(PyTorchConversionError, match=match):
+        hlsgen.convert_from_pytorch_model(model, shapes)
+
+
+def test_einsum_constant_operand_refused():
+    class WithWeight(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = nn.Parameter(torch.ones(3, 4))
+
+        def forward(self, x):
+            return torch.einsum("bi,ij->bj", x, self.w)
+
+    with pytest.raises(PyTorchConversionError, match=r"only products of data tensors"):
+        hlsgen.convert_from_pytorch_model(WithWeight().eval(), (3,))
