@@ -180,7 +180,8 @@ def _run_tcl(prj: Path, hm, tmp: Path):
 
         spec = BlockDesignSpec(project_name="myproject", board=load_board("pynq-z2"), top_name="myproject",
                                hls_sources=["firmware/myproject.cpp"], clock_period_ns=5.0)
-    r = run_build(spec, tmp / "hls", "vitis_hls", tcl=(prj / "build_prj.tcl").read_text())
+    r = run_build(spec, tmp / "hls", "vitis_hls", tcl=(prj / "build_prj.tcl").read_text(),
+                  part=hm.part)  # the plain backends' part (hls4ml's default, no board) or the board's
     assert r.rc == 0 and not r.violations, r.explain()
     assert_no_marker(tmp / "hls")
 
