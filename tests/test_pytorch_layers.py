@@ -144,6 +144,22 @@ def test_einsum(which, tmp_path):
 
 
 @needs_gxx
+@pytest.mark.parametrize("conversion, transpose", [("internal", False), ("full", False), ("full", True)])
+def test_einsum_output_stays_in_the_pytorch_layout(conversion, transpose, tmp_path):
+    """hls4ml leaves an einsum's output untransposed under channels_last_conversion: a rank-3
+    outer product comes back in PyTorch's order whatever transpose_outputs says."""
+    eq, shapes = EINSUM["outer"]
+    model = Fn(lambda *x: torch.einsum(eq, *x)).eval()
+    rng = np.random.default_rng(4)
+    X = [grid(rng, (20,) + s, -2, 2, frac=4) for s in shapes]
+    ref = np_einsum(eq, X)
+    cfg = hlsgen.config_from_pytorch_model(model, shapes, channels_last_conversion=conversion,
+                                           transpose_outputs=transpose)
+    hm = hlsgen.convert_from_pytorch_model(model, shapes, hls_config=cfg, output_dir=tmp_path / "prj")
+    np.testing.assert_array_equal(hm.predict(X), ref)  # shape (20, 4, 5), PyTorch's order
+
+
+@needs_gxx
 def test_einsum_after_linear(tmp_path):
     model = EinsumLinear().eval()
     X = grid(np.random.default_rng(4), (50, 6), -1, 1)

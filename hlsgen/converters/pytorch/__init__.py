@@ -162,7 +162,8 @@ def io_layouts(channels_last=False, conversion=None, transpose_outputs=False, la
     hls4ml 1.3.0 applies them: 'full' takes PyTorch-layout inputs, 'internal' channels-last
     ones; both give channels-last outputs unless ``transpose_outputs`` -- except an output
     computed by a LayerNorm, which hls4ml gives the other way round (it normalizes the last
-    PyTorch axis and transposes around it); 'off' is the PyTorch layout in and out."""
+    PyTorch axis and transposes around it), and one computed by an einsum, which it leaves in
+    the PyTorch layout (``parse_pytorch_model``); 'off' is the PyTorch layout in and out."""
     if conversion is None:
         return bool(channels_last), bool(channels_last)
     if conversion not in CONVERSIONS:
@@ -174,8 +175,8 @@ def io_layouts(channels_last=False, conversion=None, transpose_outputs=False, la
     return conversion == "internal", (not transpose_outputs) != bool(layer_norm_output)
 
 
-def _layer_norm_outputs(om, info) -> set:
-    """Names of the ONNX outputs an ``nn.LayerNorm`` (or F.layer_norm) computes last."""
+def _outputs_computed_by(om, info, op_type, module_type) -> set:
+    """Names of the ONNX outputs an ``op_type`` node (or a module of ``module_type``) computes last."""
     made = {o: n for n in om.graph.node for o in n.output if o}
     out = set()
     for o in (v.name for v in om.graph.output):
@@ -185,7 +186,7 @@ def _layer_norm_outputs(om, info) -> set:
         if node is None:
             continue
         fqn, mod = info.get(node.name, ("", None))
-        if node.op_type == "LayerNormalization" or (fqn and type(mod).__name__ == "LayerNorm"):
+        if node.op_type == op_type or (fqn and type(mod).__name__ == module_type):
             out.add(o)
     return out
 
@@ -231,8 +232,10 @@ def parse_pytorch_model(model, input_shape, channels_last: bool = False, exporte
     except OnnxConversionError as e:
         raise PyTorchConversionError(_explain(str(e), info)) from None
     io = graph.onnx_io
-    ln = _layer_norm_outputs(om, info)
-    out_cl = {n: io_layouts(channels_last, conversion, transpose_outputs, n in ln)[1] for n in io["outputs"]}
+    ln = _outputs_computed_by(om, info, "LayerNormalization", "LayerNorm")
+    einsum = _outputs_computed_by(om, info, "Einsum", "")  # hls4ml does not transpose an einsum's output
+    out_cl = {n: io_layouts(channels_last, conversion, transpose_outputs, n in ln)[1] and
+              not (conversion is not None and n in einsum) for n in io["outputs"]}
     ins = {n: _perm_user_to_hls(p, len(p), in_cl) for n, p in io["inputs"].items()}
     outs = {n: tuple(np.argsort(_perm_user_to_hls(p, len(p), out_cl[n])).tolist())
             for n, p in io["outputs"].items()}
