@@ -138,9 +138,12 @@ class HLSModel:
     def dataflow(self) -> bool:
         """The network function runs its layers as a DATAFLOW pipeline (io_parallel; io_stream
         always does): as ``Model.PipelineStyle`` says ('dataflow' where HLS allows it), or with
-        'auto' when a Resource layer shares its multipliers."""
+        'auto' when a Resource layer shares its multipliers, unless the strategy is hls4ml's
+        ``resource_unrolled`` (the top is pipelined at II = the reuse factor, see ``pipeline_ii``)."""
         style = str((self.config.get("Model") or {}).get("PipelineStyle", "auto")).lower()
         if style == "pipeline" or not _dataflow_ok(self.graph):
+            return False
+        if style == "auto" and _resource_unrolled(self.config):
             return False
         return style == "dataflow" or any(
             lay.cfg.strategy == "Resource" and lay.cfg.reuse_factor > 1 for lay in self.graph.layers)
@@ -148,8 +151,15 @@ class HLSModel:
     @property
     def pipeline_ii(self) -> int | None:
         """``Model.PipelineInterval``: the II the pipelined top asks HLS for, or None (HLS's
-        own: what the layers allow)."""
-        return (self.config.get("Model") or {}).get("PipelineInterval")
+        own: what the layers allow).  With hls4ml's ``resource_unrolled`` strategy and no
+        interval given, an io_parallel top pipelined by 'auto' asks for the largest reuse factor."""
+        ii = (self.config.get("Model") or {}).get("PipelineInterval")
+        if ii is None and self.options.io_type == "io_parallel" and _resource_unrolled(self.config) \
+                and str((self.config.get("Model") or {}).get("PipelineStyle", "auto")).lower() == "auto" \
+                and not self.dataflow:
+            rf = max((lay.cfg.reuse_factor for lay in self.graph.layers), default=1)
+            ii = rf if rf > 1 else None
+        return ii
 
     def estimate(self, share: float | None = None, tool: str = "vitis_hls"):
         """Resources, latency and interval before synthesis (``hlsgen.estimate.Estimate``):
@@ -411,6 +421,19 @@ def check_pipeline_style(hm) -> None:
             f"PipelineStyle {style!r} makes this top a DATAFLOW region"
         raise ConfigError(f"Model.PipelineInterval={hm.pipeline_ii} sets the II of a pipelined top, but {why}; "
                           "set Model.PipelineStyle 'pipeline' with io_type='io_parallel', or remove the key")
+
+
+def _resource_unrolled(config) -> bool:
+    """Whether the configuration asks for hls4ml's ``resource_unrolled`` strategy (any
+    spelling; hlsgen runs it as Resource) at the model level or for any layer."""
+    def unrolled(d):
+        v = d.get("Strategy") if isinstance(d, dict) else None
+        return isinstance(v, str) and v.replace("_", "").lower() == "resourceunrolled"
+
+    sections = [config.get("Model") or {}]
+    for key in ("LayerType", "LayerName"):
+        sections += list((config.get(key) or {}).values())
+    return any(unrolled(d) for d in sections)
 
 
 def _dataflow_ok(graph) -> bool:

@@ -1,6 +1,8 @@
 """The core flow on fully connected Keras models: convert, write, compile, predict, trace."""
+import json
 import os
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -346,14 +348,42 @@ def test_outputs_that_are_also_read_or_are_inputs(io_type, tmp_path):
             assert np.abs(y - k).max() < 0.01
 
 
-def test_write_never_replaces_a_folder_that_is_not_a_project(tmp_path):
+def test_write_keeps_the_files_of_a_folder_that_is_not_a_project(tmp_path, monkeypatch):
     user = tmp_path / "mywork"
     user.mkdir()
     (user / "notes.txt").write_text("precious")
+    (user / "data").mkdir()
+    (user / "data" / "X.npy").write_bytes(b"123")
     hm = hlsgen.convert_from_keras_model(mlp(keras), output_dir=user)
-    with pytest.raises(OSError, match="is not empty and is not an hlsgen project"):
+    hm.write()
+    assert (user / "notes.txt").read_text() == "precious" and (user / "data" / "X.npy").read_bytes() == b"123"
+    assert (user / "hlsgen_meta.json").is_file()
+    assert json.loads((user / "hlsgen_kept.json").read_text()) == ["data", "notes.txt"]
+    (user / "firmware" / "stale.txt").write_text("the project's own: replaced")
+    hm.write()  # a project now: its own entries are replaced, the kept ones kept again
+    assert not (user / "firmware" / "stale.txt").exists() and (user / "notes.txt").read_text() == "precious"
+    # a failure as the new project is swapped in puts every entry back where it was
+    real = os.rename
+
+    def failing(a, b):
+        if Path(b) == user and ".tmp-" in Path(a).name:
+            raise OSError("disk full")
+        return real(a, b)
+
+    monkeypatch.setattr(os, "rename", failing)
+    with pytest.raises(OSError, match="disk full"):
         hm.write()
-    assert (user / "notes.txt").read_text() == "precious"
+    monkeypatch.undo()
+    assert (user / "notes.txt").read_text() == "precious" and (user / "data" / "X.npy").read_bytes() == b"123"
+    assert (user / "hlsgen_meta.json").is_file() and (user / "firmware").is_dir()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    # an entry whose name the project needs is refused before anything is written
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "firmware").write_text("mine")
+    with pytest.raises(OSError, match=r"holds 'firmware', which the project would overwrite"):
+        hlsgen.convert_from_keras_model(mlp(keras), output_dir=other).write()
+    assert [p.name for p in other.iterdir()] == ["firmware"] and (other / "firmware").read_text() == "mine"
     out = hlsgen.convert_from_keras_model(mlp(keras), output_dir=tmp_path / "prj").write()
     umask = os.umask(0)
     os.umask(umask)

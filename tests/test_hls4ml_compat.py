@@ -288,6 +288,30 @@ def test_pipeline_style(tmp_path):
         top("pipeline", io_type="io_stream")
 
 
+def test_resource_unrolled_pipelines_the_top_at_the_reuse_factor(tmp_path):
+    """hls4ml's resource_unrolled: 'auto' pipelines an io_parallel top at II = the reuse factor
+    (Resource would make it a DATAFLOW region); the estimate reads the same II."""
+    m = dense_softmax()
+
+    def convert(strategy, name, **model):
+        cfg = hlsgen.utils.config_from_keras_model(m)
+        cfg["Model"].update(ReuseFactor=3, Strategy=strategy, **model)
+        return hlsgen.convert_from_keras_model(m, hls_config=cfg, output_dir=str(tmp_path / name))
+
+    hm = convert("resource_unrolled", "u")
+    cpp = dict(hm.files())["firmware/myproject.cpp"]
+    assert "#pragma HLS PIPELINE II=3\n" in cpp and "#pragma HLS DATAFLOW" not in cpp
+    assert hm.pipeline_ii == 3 and hm.estimate().total["ii"] >= 3
+    assert not convert("Resource", "r").pipeline_ii and convert("Resource", "r").dataflow
+    given = convert("ResourceUnrolled", "g", PipelineStyle="pipeline", PipelineInterval=7)
+    assert given.pipeline_ii == 7  # an interval given is kept
+    assert convert("resource_unrolled", "d", PipelineStyle="dataflow").dataflow
+    hm.compile()
+    x = on_grid(np.random.default_rng(2), (20, 6))
+    ref = convert("Resource", "r2")
+    assert np.array_equal(hm.predict(x), ref.predict(x))  # the schedule changes, not the values
+
+
 def test_pipeline_interval_sets_the_pipelined_tops_ii(tmp_path):
     m = dense_softmax()
     cfg = hlsgen.utils.config_from_keras_model(m)

@@ -4,10 +4,17 @@ Everything is rendered in memory first (by the backend); this module writes it i
 fresh temporary folder beside the destination and only then swaps it into place.  A
 failure at any point leaves no partial project behind and keeps an earlier project in
 the destination intact.
+
+A folder that already holds other files (a model saved there, notes) may be written into: its
+entries are kept, moved into the new project as it is swapped in, and listed in
+``hlsgen_kept.json`` so that a later write keeps them again while it replaces everything the
+project itself wrote (compiled libraries and tool outputs included).  An entry whose name
+the project needs (``firmware``, ``build_prj.tcl``, ...) is refused before anything is written.
 """
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import tempfile
@@ -33,17 +40,37 @@ class ProjectWriteError(OSError):
 
 #: a file every written project has; only folders holding it are ever replaced
 PROJECT_MARKER = "hlsgen_meta.json"
+#: the entries of the folder that are not the project's own (kept on every write)
+KEPT_LIST = "hlsgen_kept.json"
 
 
-def check_writable(output_dir) -> Path:
-    """Raise a clear error now if ``output_dir`` cannot be (re)written."""
+def _kept_entries(out: Path) -> list[str]:
+    """The entries of ``out`` a write keeps: all of a folder that is not a project, the
+    listed ones of a project."""
+    if not out.is_dir():
+        return []
+    if not (out / PROJECT_MARKER).exists():
+        return sorted(p.name for p in out.iterdir())
+    try:
+        listed = json.loads((out / KEPT_LIST).read_text())
+    except (OSError, ValueError):
+        return []
+    return sorted(n for n in listed if isinstance(n, str) and "/" not in n and n not in ("", ".", "..")
+                  and (out / n).exists())
+
+
+def check_writable(output_dir, names=None) -> Path:
+    """Raise a clear error now if ``output_dir`` cannot be (re)written; ``names``: the
+    project's top-level entries, none of which may be a file of the folder's own."""
     out = Path(output_dir).expanduser().resolve()
     if out.exists() and not out.is_dir():
         raise ProjectWriteError(f"output_dir {str(out)!r} exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()) and not (out / PROJECT_MARKER).exists():
-        raise ProjectWriteError(
-            f"output_dir {str(out)!r} is not empty and is not an hlsgen project: hlsgen replaces its output "
-            "folder as a whole, so choose a new or empty folder")
+    if names is not None:
+        clash = sorted(set(_kept_entries(out)) & (set(names) | {KEPT_LIST}))
+        if clash:
+            raise ProjectWriteError(
+                f"output_dir {str(out)!r} holds {', '.join(repr(c) for c in clash)}, which the project would "
+                "overwrite: move it away or choose another output_dir")
     parent = out.parent
     while not parent.exists():
         parent = parent.parent
@@ -88,18 +115,21 @@ def _write_lock(out: Path):
 def write_project(files, output_dir) -> Path:
     """``files``: iterable of (relative path, str | bytes | CopyFrom). Returns the folder.
     All or nothing: on any failure, Ctrl-C included, the old project stays in place."""
-    out = check_writable(output_dir)
+    files = [(Path(rel), content) for rel, content in files]
+    names = {rel.parts[0] for rel, _ in files if rel.parts}
+    out = check_writable(output_dir, names)
     out.parent.mkdir(parents=True, exist_ok=True)
     with _write_lock(out):
-        check_writable(out)  # as it is now that the folder is ours
+        check_writable(out, names)  # as it is now that the folder is ours
+        kept = _kept_entries(out)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
         old = None
+        moved = []
         try:
             umask = os.umask(0)
             os.umask(umask)
             os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private
             for rel, content in files:
-                rel = Path(rel)
                 if rel.is_absolute() or ".." in rel.parts:
                     raise ProjectWriteError(f"refusing to write {str(rel)!r} outside the project")
                 dest = tmp / rel
@@ -110,6 +140,11 @@ def write_project(files, output_dir) -> Path:
                     dest.write_bytes(content)
                 else:
                     dest.write_text(content)
+            if kept:
+                (tmp / KEPT_LIST).write_text(json.dumps(kept) + "\n")
+            for name in kept:  # the folder's own entries go into the new project
+                os.rename(out / name, tmp / name)
+                moved.append(name)
             if out.exists():
                 old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
                 os.rename(out, old / "prj")
@@ -117,6 +152,10 @@ def write_project(files, output_dir) -> Path:
         except BaseException:
             if old is not None and (old / "prj").exists() and not out.exists():
                 os.rename(old / "prj", out)  # the old project back where it was
+            if out.exists() and not (old is not None and (old / "prj").exists()):
+                for name in reversed(moved):  # the folder's own entries back where they were
+                    with contextlib.suppress(OSError):
+                        os.rename(tmp / name, out / name)
             if old is not None and not (old / "prj").exists():
                 shutil.rmtree(old, ignore_errors=True)
             shutil.rmtree(tmp, ignore_errors=True)
