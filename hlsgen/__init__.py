@@ -13,6 +13,7 @@ from .csim import CompileError, Simulation
 from .drivers import write_header_file
 from .fixed import FixedType, parse_type
 from .model import HLSModel
+from .linked_project import LinkedProject, link_existing_project
 from .saturation import SaturationWarning
 from . import profiling  # noqa: E402  (matplotlib is imported only when a figure is made)
 from . import converters, model, report, utils  # noqa: E402
@@ -31,6 +32,7 @@ def _hls4ml_paths():
     for name in ("convert_from_keras_model", "convert_from_onnx_model", "convert_from_pytorch_model",
                  "convert_from_symbolic_expression", "config_from_keras_model", "config_from_onnx_model", "config_from_pytorch_model"):
         setattr(converters, name, getattr(_convert, name))
+    converters.link_existing_project = link_existing_project
     for name in ("convert_from_config", "keras_v2_to_hls", "keras_v3_to_hls", "keras_to_hls", "onnx_to_hls",
                  "pytorch_to_hls"):
         setattr(converters, name, getattr(_dict_config, name))
@@ -45,5 +47,5 @@ __version__ = "0.1.0"
 __all__ = [
     "CompileError", "ConfigError", "FixedType", "HLSModel", "Simulation", "config_from_keras_model",
     "config_from_onnx_model", "config_from_pytorch_model", "convert_from_keras_model", "convert_from_onnx_model",
-    "convert_from_pytorch_model", "convert_from_symbolic_expression", "from_yaml", "parse_type", "SaturationWarning", "to_yaml",
+    "convert_from_pytorch_model", "convert_from_symbolic_expression", "from_yaml", "parse_type", "SaturationWarning", "to_yaml", "LinkedProject", "link_existing_project",
 ]

@@ -511,3 +511,22 @@ def test_conversion_configuration_dict_and_yaml(tmp_path):
             hlsgen.converters.keras_v2_to_hls(bad)
     with pytest.raises(ValueError, match="Unknwn"):
         hlsgen.utils.config.create_config(backend="Unknwn")
+
+
+@pytest.mark.parametrize("io_type", ["io_parallel", "io_stream"])
+def test_link_existing_project_runs_the_folder_as_written(io_type, tmp_path):
+    m = dense_softmax()
+    hm = hlsgen.convert_from_keras_model(m, output_dir=str(tmp_path / "p"), io_type=io_type)
+    hm.write()
+    x = on_grid(np.random.default_rng(4), (25, 6))
+    linked = hlsgen.converters.link_existing_project(tmp_path / "p")
+    assert linked.project_name == "myproject"
+    linked.compile()
+    np.testing.assert_array_equal(linked.predict(x), hm.predict(x))
+    np.testing.assert_array_equal(linked.predict(x[0]), hm.predict(x)[0])  # one sample, no batch axis
+    ys, layers = linked.trace(x)
+    np.testing.assert_array_equal(ys, hm.predict(x))
+    assert set(layers) == set(hm.trace(x)[1])
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match=r"'.*empty' is not a project written by hlsgen \(no hlsgen_meta.json\)"):
+        hlsgen.link_existing_project(tmp_path / "empty")
