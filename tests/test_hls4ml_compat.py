@@ -530,3 +530,17 @@ def test_link_existing_project_runs_the_folder_as_written(io_type, tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(ValueError, match=r"'.*empty' is not a project written by hlsgen \(no hlsgen_meta.json\)"):
         hlsgen.link_existing_project(tmp_path / "empty")
+
+
+def test_compute_padding_matches_the_frameworks_output_shapes():
+    from hlsgen.converters.utils import compute_padding_1d, compute_padding_2d
+
+    # TensorFlow's 'same': out = ceil(n / s), the odd pad goes after
+    assert compute_padding_2d("same", 4, 5, 1, 2, 4, 3) == (4, 3, 1, 2, 1, 1)
+    assert compute_padding_2d("valid", 4, 6, 1, 2, 3, 3) == (2, 2, 0, 0, 0, 0)
+    assert compute_padding_1d("same", 7, 3, 2) == (3, 0, 1)
+    assert compute_padding_1d("valid", 2, 1, 3) == (0, 0, 0)
+    with pytest.raises(ValueError, match="padding 'full' is not one of valid, same"):
+        compute_padding_2d("full", 4, 4, 1, 1, 3, 3)
+    with pytest.raises(ValueError, match="stride must be a positive integer, got 0"):
+        compute_padding_1d("same", 4, 0, 3)
