@@ -23,7 +23,7 @@ from .converters import onnx as _onnx_frontend  # noqa: E402,F401  (hlsgen.conve
 def _hls4ml_paths():
     """hls4ml's module paths for the same functions: ``hlsgen.converters.convert_from_*``
     (the converters sit below the conversion API, so the names are attached here rather
-    than imported there) and ``hlsgen.model.profiling``."""
+    than imported there), ``hlsgen.model.profiling`` and ``hlsgen.model.to_multi_model_graph``."""
     import sys
 
     from . import convert as _convert
@@ -37,6 +37,10 @@ def _hls4ml_paths():
                  "pytorch_to_hls"):
         setattr(converters, name, getattr(_dict_config, name))
     model.profiling = profiling
+    from . import multi_graph
+
+    model.to_multi_model_graph = multi_graph.to_multi_model_graph
+    model.MultiModelGraph = multi_graph.MultiModelGraph
     sys.modules.setdefault(__name__ + ".model.profiling", profiling)
 
 

@@ -5,6 +5,7 @@ checked here, before a single file is written.
 """
 from __future__ import annotations
 
+import copy
 import functools
 import os
 import re
@@ -111,6 +112,9 @@ def build_model(graph, hls_config, options, accel_kwargs=None, calibration_data=
     if calibration_data is not None:
         calibration_data = _samples(graph, calibration_data, "calibration_data")
     config = validated_config(graph, hls_config)
+    # what the frontend parsed and the conversion was given, for hlsgen.multi_graph to convert parts of
+    source = dict(graph=copy.deepcopy(graph), config=copy.deepcopy(hls_config), options=dict(options),
+                  accel_kwargs=copy.deepcopy(accel_kwargs or {}), calibration_data=calibration_data is not None)
     backend = get_backend(options["backend"])
     accel = backend.accelerator(accel_kwargs or {}, config.get("AcceleratorConfig"))
     if accel is not None:
@@ -122,6 +126,7 @@ def build_model(graph, hls_config, options, accel_kwargs=None, calibration_data=
     warn_weights(weight_table(graph))
     backend.check_graph(accel, graph)
     hm = HLSModel(graph, config, ProjectOptions.make(**options))
+    hm.source = source
     check_pipeline_style(hm)
     return _fit(hm) if check_fit else hm
 

@@ -32,6 +32,7 @@ class HLSModel:
         self.output_dir = Path(options.output_dir).expanduser().resolve()
         self.project_name = options.project_name
         self._sim = None
+        self.source = None  # what the conversion started from (hlsgen.convert.build_model)
         self._written = False
         self._lowering = None
         # saturation accounting in predict (hlsgen.saturation); last_saturation: its last table;
