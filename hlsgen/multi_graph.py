@@ -25,13 +25,13 @@ from .ir.names import sanitize
 class MultiModelGraph:
     """The subgraphs of a cut model, in order (``graphs``: their HLSModels)."""
 
-    def __init__(self, graphs: list, inputs: list, outputs: list, model_outputs: list):
+    def __init__(self, graphs: list, pieces: list, source):
         self.graphs = graphs
-        self._inputs = inputs  # per subgraph: the whole-graph tensors it reads, in its input order
-        self._outputs = outputs  # per subgraph: the whole-graph tensors it gives, in its output order
-        self._model_outputs = model_outputs  # the whole model's output tensors
-        self._model_inputs = []  # the whole model's input tensors
-        self._input_shapes = []  # and their shapes (without the batch axis)
+        self._inputs = [p[1] for p in pieces]  # per subgraph: the whole-graph tensors it reads, in its input order
+        self._outputs = [p[2] for p in pieces]  # per subgraph: the whole-graph tensors it gives, in its output order
+        self._model_inputs = [gi.tensor for gi in source.inputs]
+        self._input_shapes = [tuple(source.tensors[t].shape) for t in self._model_inputs]
+        self._model_outputs = list(source.outputs)
 
     def __repr__(self):
         return f"<MultiModelGraph of {len(self.graphs)} subgraphs: {', '.join(g.project_name for g in self.graphs)}>"
@@ -98,7 +98,6 @@ def _pieces(graph, points):
     """Per piece: (layers, input tensors, output tensors) of the whole graph."""
     bounds = [0] + points + [len(graph.layers)]
     chunks = [graph.layers[a:b] for a, b in zip(bounds, bounds[1:])]
-    produced_in = {t: k for k, chunk in enumerate(chunks) for lay in chunk for t in lay.outputs}
     pieces = []
     for k, chunk in enumerate(chunks):
         own = {t for lay in chunk for t in lay.outputs}
@@ -108,20 +107,19 @@ def _pieces(graph, points):
         if not outs:
             raise ValueError(f"to_multi_model_graph: the subgraph from {chunk[0].source_name!r} to "
                              f"{chunk[-1].source_name!r} gives nothing to the rest of the model")
-        for t in ins:
-            if t in produced_in and produced_in[t] > k:
-                raise ValueError(f"to_multi_model_graph: layer order puts tensor {t!r} after its reader")
         pieces.append((chunk, ins, outs))
     return pieces
 
 
 def _subgraph(source, chunk, ins, outs, in_types, k):
-    """A graph of ``chunk`` reading ``ins`` and giving ``outs`` (a copy of ``source``'s parts)."""
-    g = copy.deepcopy(source)
-    names = {lay.name for lay in chunk}
+    """A graph of ``chunk`` reading ``ins`` and giving ``outs`` (copies of ``source``'s parts:
+    the chunk's layers and tensors, and what the frontend noted on the graph)."""
+    parsed = ("layers", "tensors", "inputs", "outputs")
+    g = copy.copy(source)
+    g.__dict__ = {n: copy.deepcopy(v) for n, v in source.__dict__.items() if n not in parsed}
     g.name = f"{source.name}_graph{k}"
-    g.layers = [lay for lay in g.layers if lay.name in names]
-    model_inputs = {gi.tensor: gi for gi in g.inputs}
+    g.layers = copy.deepcopy(chunk)
+    model_inputs = {gi.tensor: copy.copy(gi) for gi in source.inputs}
     taken = {lay.name for lay in g.layers} | {lay.source_name for lay in g.layers}
     inputs, entries = [], {}
     for t in ins:
@@ -136,9 +134,9 @@ def _subgraph(source, chunk, ins, outs, in_types, k):
     g.inputs = inputs
     g.outputs = list(outs)
     used = set(ins) | {t for lay in g.layers for t in lay.outputs}
-    g.tensors = {n: t for n, t in g.tensors.items() if n in used}
+    g.tensors = {n: copy.copy(t) for n, t in source.tensors.items() if n in used}
     for t in ins:
-        g.tensors[t].type = None
+        g.tensors[t].type = None  # the configured input precision sets it
     parts = getattr(g, "config_parts", None)
     if parts:
         g.config_parts = {n: p for n, p in parts.items() if n in {lay.source_name for lay in g.layers}}
@@ -195,7 +193,4 @@ def to_multi_model_graph(hm, split_layers) -> MultiModelGraph:
         # renamed an output tensor, never reordered them)
         types.update({t: part.graph.tensors[p].type for t, p in zip(outs, part.graph.outputs)})
         graphs.append(part)
-    multi = MultiModelGraph(graphs, [p[1] for p in pieces], [p[2] for p in pieces], list(graph.outputs))
-    multi._model_inputs = [gi.tensor for gi in graph.inputs]
-    multi._input_shapes = [tuple(graph.tensors[gi.tensor].shape) for gi in graph.inputs]
-    return multi
+    return MultiModelGraph(graphs, pieces, graph)
