@@ -29,7 +29,9 @@ also as ``Implementation``) and keys (``table_size``/``TableSize``) go to the la
 (``Layer.configure``).  Model keys: ``PipelineStyle`` (auto, pipeline, dataflow: the
 io_parallel top's pragma), ``PipelineInterval`` (the II of a pipelined top: ``PIPELINE II=n``),
 ``BramFactor`` (accepted while no weight array is larger: hlsgen does not move weights to
-top-level ports), ``ConvImplementation`` (LineBuffer, what hlsgen builds),
+top-level ports), ``ConvImplementation`` (LineBuffer, what hlsgen builds; ``Encoded``, hls4ml's
+pixel-table window for io_stream, is built as the same line buffer: the same numbers, and
+the estimate describes the line buffer; in io_parallel, as in hls4ml, the key has no effect),
 ``ChannelsLastConversion``/``TransposeOutputs``/``ChannelsLast`` (PyTorch: the layout
 ``predict`` takes and gives, ``config_from_pytorch_model``).  A name-granularity
 configuration holds only what differs from the model level, so ``Model.ReuseFactor`` and
@@ -52,7 +54,7 @@ MODEL_KEYS = ("Precision", "ReuseFactor", "Strategy", "Trace", "TraceOutput", "P
               "BramFactor", "ConvImplementation", "ChannelsLastConversion", "TransposeOutputs", "ChannelsLast")
 LAYER_KEYS = ("Precision", "ReuseFactor", "Strategy", "Trace", "ConvImplementation", "Implementation")
 PIPELINE_STYLES = ("auto", "pipeline", "dataflow")
-CONV_IMPLEMENTATIONS = ("LineBuffer",)
+CONV_IMPLEMENTATIONS = ("LineBuffer", "Encoded")
 CHANNELS_LAST = ("full", "internal", "off")
 REFUSED = {
     "maximum": "a maximum for the 'auto' types is not implemented ('auto' types are exact or fitted)",

@@ -219,7 +219,7 @@ def test_softmax_table_keys_and_t_spellings(tmp_path):
     ("softmax", {"skip": "yes"}, r"skip must be true or false"),
     ("dense", {"table_size": 64}, r"unknown key 'table_size' in LayerName.dense"),
     ("dense", {"foo_t": "fixed<8,3>"}, r"unknown key 'foo_t' in LayerName.dense"),
-    ("dense", {"ConvImplementation": "Encoded"}, r"ConvImplementation is 'Encoded'; valid: LineBuffer"),
+    ("dense", {"ConvImplementation": "im2col"}, r"ConvImplementation is 'im2col'; valid: LineBuffer, Encoded"),
     ("dense", {"Implementation": "im2col"}, r"Implementation is 'im2col': this layer kind has one implementation"),
 ])
 def test_layer_keys_refused_with_the_reason(tmp_path, where, entry, msg):
@@ -544,3 +544,24 @@ def test_compute_padding_matches_the_frameworks_output_shapes():
         compute_padding_2d("full", 4, 4, 1, 1, 3, 3)
     with pytest.raises(ValueError, match="stride must be a positive integer, got 0"):
         compute_padding_1d("same", 4, 0, 3)
+
+
+@pytest.mark.parametrize("io_type", ["io_parallel", "io_stream"])
+def test_conv_implementation_encoded_builds_the_line_buffer(io_type, tmp_path):
+    """hls4ml's ConvImplementation 'Encoded' is accepted and writes the same firmware as LineBuffer."""
+    import filecmp
+
+    keras.utils.set_random_seed(3)
+    m = keras.Sequential([keras.Input((11, 3)), keras.layers.Conv1D(5, 9, name="conv")])
+    dirs = {}
+    for impl in ("LineBuffer", "Encoded"):
+        cfg = hlsgen.utils.config_from_keras_model(m, granularity="name")
+        cfg["Model"]["ConvImplementation"] = impl
+        dirs[impl] = tmp_path / impl
+        hlsgen.convert_from_keras_model(m, hls_config=cfg, io_type=io_type, output_dir=str(dirs[impl])).write()
+    fw = {k: d / "firmware" for k, d in dirs.items()}
+    files = sorted(str(f.relative_to(fw["Encoded"])) for f in fw["Encoded"].rglob("*") if f.is_file())
+    assert len(files) > 5 and files == sorted(str(f.relative_to(fw["LineBuffer"]))
+                                              for f in fw["LineBuffer"].rglob("*") if f.is_file())
+    match, mismatch, errors = filecmp.cmpfiles(fw["LineBuffer"], fw["Encoded"], files, shallow=False)
+    assert (mismatch, errors) == ([], [])
