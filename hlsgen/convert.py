@@ -89,6 +89,9 @@ def _check_options(opts, accel_kwargs, config):
     if name in CPP_RESERVED or RESERVED_PROJECT.search(name):
         raise ValueError(f"project_name {name!r} is a C++ keyword or a name the generated code uses; choose another, "
                          "e.g. 'myproject'")
+    ns = opts.get("namespace")
+    if ns is not None and (ns in CPP_RESERVED or RESERVED_PROJECT.search(ns) or ns in ("apx", "ap")):
+        raise ValueError(f"namespace {ns!r} is a C++ keyword or a name the generated code uses; choose another")
 
 
 def _prepare(fn: str, kwargs: dict, hls_config, options: dict):

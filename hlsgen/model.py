@@ -104,7 +104,9 @@ class HLSModel:
         """The C++ view of the graph (names, configs, calls), built once: the files, the
         estimate, the weight port and the drivers all read it."""
         if self._lowering is None:
-            self._lowering = ProjectCode(self.graph, self.project_name, self.options.io_type)
+            self._lowering = ProjectCode(self.graph, self.project_name, self.options.io_type,
+                                         namespace=self.options.namespace, weights_txt=self.options.weights_txt,
+                                         emulation_constants=self.options.emulation_constants)
         return self._lowering
 
     def relower(self) -> None:

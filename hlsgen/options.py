@@ -30,6 +30,9 @@ class ProjectOptions:
     clock_uncertainty: Optional[str] = None  # '12.5%' or ns, for the HLS tools (None: the tool's default)
     hls_tool: str = "auto"             # the HLS tool build() prefers ('vitis_hls' for backend 'Vitis')
     write_tar: bool = False            # write() also leaves <output_dir>.tar.gz
+    weights_txt: bool = True           # weights in firmware/weights/*.txt (False: in their headers)
+    namespace: Optional[str] = None    # a C++ namespace around the project's own code
+    emulation_constants: bool = False  # inputs_t/outputs_t and <project>_emulator() (hls4ml's Vitis option)
 
     @classmethod
     def fields(cls) -> tuple:

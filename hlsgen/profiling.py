@@ -132,7 +132,7 @@ def activation_series(hm, X, model=None) -> list:
 def project_series(project, X, model=None):
     """(weights, activations) of a written project: its stored weights and its C simulation's
     trace (types from hlsgen_meta.json), with ``model``'s framework outputs if given."""
-    from .csim import Simulation
+    from .csim import Simulation, read_weight_values
 
     project = Path(project)
     meta = json.loads((project / "hlsgen_meta.json").read_text())
@@ -140,7 +140,7 @@ def project_series(project, X, model=None):
     for w in meta["weights"]:
         if w.get("kind", "weight") != "weight" or "precision" not in w:
             continue
-        v = np.array((project / w["file"]).read_text().replace(",", " ").split(), dtype=np.float64)
+        v = read_weight_values(project / w["file"])
         weights.append(Series(f"{w.get('output', w['layer'])}.{w['key']}", parse_type(w["precision"]), fixed=v))
     sim = Simulation(project)
     xs = list(X) if isinstance(X, (list, tuple)) else [X]

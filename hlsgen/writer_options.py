@@ -6,16 +6,22 @@ with the reason (never a TypeError about an unexpected keyword).
                            written to build_prj.tcl and hls_config.cfg; None keeps the tool's
                            default (12.5% in Vivado HLS, 27% in Vitis HLS).
 ``write_tar``              implemented: ``write()`` also leaves ``<output_dir>.tar.gz``.
-``write_weights_txt``      True (the default) is what hlsgen always does: the weight headers
-                           include ``firmware/weights/*.txt`` and the C simulation reads them;
-                           False is refused for that reason.
-``namespace``              None only: hlsgen's generated identifiers are already unique to the
-                           project (``<project>``, ``nnet::``); a C++ namespace around them is
-                           not implemented, so a name is refused.
+``write_weights_txt``      implemented: True (the default) writes each weight array's values to
+                           ``firmware/weights/w<k>.txt``, which its header includes; False
+                           writes them into the header itself (no .txt file).  The C
+                           simulation reads them from either at run time.
+``namespace``              implemented: a C++ namespace (an identifier) around the project's own
+                           code (types, configurations, weights, the top function); hls4ml's
+                           ``nnet`` library stays outside it.  The bridge, the testbench and
+                           the accelerator top reach it with ``using namespace``; build_prj.tcl
+                           names the top ``<namespace>::<project>`` (backend Vivado/Vitis) —
+                           how the HLS tools accept a namespaced top only a real run can confirm.
 ``tb_output_stream``       'both' (the default) only: the testbench prints and writes its
                            results; 'stdout' / 'file' are refused.
-``write_emulation_constants``  False only (hls4ml's Vitis software-emulation constants are not
-                           written).
+``write_emulation_constants``  implemented: ``defines.h`` gets ``inputs_t``/``outputs_t`` (tuples
+                           of ``std::array`` in io_parallel, of ``hls::stream`` in io_stream)
+                           and ``<project>.h`` an inline ``<project>_emulator(inputs, outputs)``
+                           calling the top, as hls4ml writes them for Vitis software emulation.
 ``bit_exact``              accepted (True, False or None) and has no effect: hlsgen's 'auto'
                            types are always derived exactly from the operand types (hls4ml's
                            option turns that propagation on).
@@ -58,22 +64,15 @@ def _flag(kwargs, key, default):
 def writer_options(kwargs: dict) -> dict:
     """Check the writer options in ``kwargs`` (keys of WRITER_KWARGS); returns the
     ProjectOptions fields they set."""
-    if not _flag(kwargs, "write_weights_txt", True):
-        raise ValueError("write_weights_txt=False is not supported: hlsgen's weight headers include "
-                         "firmware/weights/*.txt and the C simulation reads them; leave it True")
     ns = kwargs.get("namespace")
-    if ns is not None:
-        raise ValueError(f"namespace={ns!r} is not supported: hlsgen does not wrap the generated code in a C++ "
-                         "namespace (its identifiers are already unique to the project: choose a distinct "
-                         "project_name instead); pass namespace=None")
+    if ns is not None and (not isinstance(ns, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,63}", ns)):
+        raise ValueError(f"namespace {ns!r} must be a C++ identifier (a letter, then letters, digits or _)")
     tb = kwargs.get("tb_output_stream")
     if tb not in (None, "both"):
         raise ValueError(f"tb_output_stream={tb!r} is not supported: the testbench always prints its results and "
                          "writes them to tb_data (hls4ml's 'both')")
-    if _flag(kwargs, "write_emulation_constants", False):
-        raise ValueError("write_emulation_constants=True is not supported (hls4ml's Vitis software-emulation "
-                         "constants); hlsgen's C simulation needs none")
     if kwargs.get("bit_exact") is not None:
         _flag(kwargs, "bit_exact", True)
     return dict(clock_uncertainty=clock_uncertainty(kwargs.get("clock_uncertainty")),
-                write_tar=_flag(kwargs, "write_tar", False))
+                write_tar=_flag(kwargs, "write_tar", False), weights_txt=_flag(kwargs, "write_weights_txt", True),
+                namespace=ns, emulation_constants=_flag(kwargs, "write_emulation_constants", False))

@@ -139,7 +139,7 @@ def test_fifo_depths_cover_reconvergent_paths_only(tmp_path):
     hm.write()
     text = (hm.output_dir / "firmware" / "myproject.cpp").read_text()
     depth = dict(re.findall(r"#pragma HLS STREAM variable=(\w+) depth=(\d+)", text))
-    assert depth["layer1_out"] == "2"  # conv -> clone: a chain
-    assert depth["layer1_out_c0"] == depth["layer1_out_c1"] == depth["layer2_out"] == "64"  # 8x8 pixels
-    assert depth["layer3_out"] == "2"  # add -> flatten: a chain
+    assert depth["layer2_out"] == "2"  # conv -> clone: a chain (the input is number 1)
+    assert depth["layer2_out_c0"] == depth["layer2_out_c1"] == depth["layer3_out"] == "64"  # 8x8 pixels
+    assert depth["layer4_out"] == "2"  # add -> flatten: a chain
     assert depth["s_input0"] == "64"  # the whole sample is written before the network runs

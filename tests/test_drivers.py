@@ -223,7 +223,7 @@ def test_python_driver_errors_and_constructor(projects, pynq, X):
         acc.predict_words(X[:2])
     with pytest.raises(ValueError, match=r"the weight port takes 533 values, got 3"):
         acc.load_weights(np.zeros(3))
-    with pytest.raises(ValueError, match=r"weights w1 \(d1.weight\) take 384 values, got 2"):
+    with pytest.raises(ValueError, match=r"weights w2 \(d1.weight\) take 384 values, got 2"):
         acc.load_weights([np.zeros(2), np.zeros(24), np.zeros(120), np.zeros(5)])
     with pytest.raises(ValueError, match="batch_size must be at least 1"):
         drv.MyprojectAccelerator("x.bit", overlay=acc.overlay, batch_size=0)

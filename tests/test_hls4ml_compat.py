@@ -75,16 +75,98 @@ def test_clock_uncertainty_and_write_tar(tmp_path):
 @pytest.mark.parametrize("kwargs, msg", [
     (dict(clock_uncertainty="lots"), r"clock_uncertainty 'lots': expected a percentage"),
     (dict(clock_uncertainty="120%"), r"percentage must be in \[0, 100\)"),
-    (dict(write_weights_txt=False), r"write_weights_txt=False is not supported: hlsgen's weight headers include"),
-    (dict(namespace="ns"), r"namespace='ns' is not supported"),
+    (dict(write_weights_txt="no"), r"write_weights_txt must be True or False"),
+    (dict(namespace="2ns"), r"namespace '2ns' must be a C\+\+ identifier"),
+    (dict(namespace="nnet"), r"namespace 'nnet' is a C\+\+ keyword or a name the generated code uses"),
+    (dict(namespace="class"), r"namespace 'class' is a C\+\+ keyword"),
     (dict(tb_output_stream="file"), r"tb_output_stream='file' is not supported"),
-    (dict(write_emulation_constants=True), r"write_emulation_constants=True is not supported"),
+    (dict(write_emulation_constants=1), r"write_emulation_constants must be True or False"),
     (dict(write_tar="yes"), r"write_tar must be True or False"),
 ])
 def test_writer_options_refused_with_the_reason(tmp_path, kwargs, msg):
     with pytest.raises(ValueError, match=msg):
         hlsgen.convert_from_keras_model(dense_softmax(), output_dir=str(tmp_path / "prj"), **kwargs)
     assert not (tmp_path / "prj").exists()
+
+
+EMULATOR_MAIN = r"""
+#include <cstdio>
+#include "firmware/myproject.h"
+int main() {
+    double x[N_INPUT0];
+    for (int k = 0; k < N_INPUT0; k++) if (std::scanf("%lf", &x[k]) != 1) return 1;
+    test_namespace::inputs_t in;
+    test_namespace::outputs_t out;
+#ifdef STREAM
+    test_namespace::input0_arr_t px;
+    for (int k = 0; k < N_INPUT0; k++) px[k] = x[k];
+    std::get<0>(in).write(px);
+    test_namespace::myproject_emulator(in, out);
+    auto py = std::get<0>(out).read();
+    for (int k = 0; k < N_OUTPUT0; k++) std::printf("%.17g\n", py[k].to_double());
+#else
+    for (int k = 0; k < N_INPUT0; k++) std::get<0>(in)[k] = x[k];
+    test_namespace::myproject_emulator(in, out);
+    for (int k = 0; k < N_OUTPUT0; k++) std::printf("%.17g\n", std::get<0>(out)[k].to_double());
+#endif
+    return 0;
+}
+"""
+
+
+@needs_gxx
+@pytest.mark.parametrize("io_type", ["io_parallel", "io_stream"])
+def test_namespace_weights_in_headers_and_emulator(io_type, tmp_path):
+    """namespace, write_weights_txt=False and write_emulation_constants=True: the same numbers from
+    the C simulation, the testbench (weights from the headers) and the emulator entry point."""
+    from hlsgen.cli import run_testbench
+    from hlsgen.csim import compiler, include_dirs
+
+    m = dense_softmax(n_in=15, n_out=10)
+    X = on_grid(np.random.default_rng(1), (20, 15))
+    ref = hlsgen.convert_from_keras_model(m, output_dir=str(tmp_path / "ref"), io_type=io_type, backend="Vitis")
+    ref.compile()
+    out = tmp_path / "ns"
+    hm = hlsgen.convert_from_keras_model(m, output_dir=str(out), io_type=io_type, backend="Vitis",
+                                         namespace="test_namespace", write_weights_txt=False,
+                                         write_emulation_constants=True, input_data_tb=X)
+    hm.compile()
+    y = hm.predict(X)
+    np.testing.assert_array_equal(y, ref.predict(X))
+    names = sorted(p.name for p in (out / "firmware" / "weights").iterdir())
+    assert {"w2.h", "b2.h"} <= set(names) and not [n for n in names if n.endswith(".txt")]
+    assert {"w2.txt", "b2.txt"} <= {p.name for p in (tmp_path / "ref" / "firmware" / "weights").iterdir()}
+    assert "namespace test_namespace {" in (out / "firmware" / "parameters.h").read_text()
+    assert "set_top test_namespace::myproject" in (out / "build_prj.tcl").read_text()
+    assert "syn.top=test_namespace::myproject" in (out / "hls_config.cfg").read_text()
+    assert "0 mismatches" in run_testbench(out, "myproject")
+    (out / "emulate.cpp").write_text(EMULATOR_MAIN)
+    exe = out / "emulate"
+    subprocess.run([compiler(), "-O1", "-std=c++14", *(["-DSTREAM"] if io_type == "io_stream" else []),
+                    *[f"-I{d}" for d in include_dirs(out)], "emulate.cpp", "firmware/myproject.cpp", "-o", str(exe)],
+                   cwd=out, check=True, capture_output=True)
+    run = subprocess.run([str(exe)], input=" ".join(repr(float(v)) for v in X[3]), capture_output=True, text=True,
+                         check=True)
+    np.testing.assert_array_equal(np.array(run.stdout.split(), dtype=np.float64), y[3])
+
+
+@needs_gxx
+def test_namespace_and_weights_in_headers_on_the_accelerator(tmp_path):
+    """The accelerator top reaches a namespaced network; its device simulation reads the weights
+    from the headers (a size mismatch or a missing line fails to load)."""
+    from hlsgen.simulation.device import Device
+
+    m = dense_softmax(n_in=8, n_out=3)
+    X = on_grid(np.random.default_rng(2), (10, 8))
+    ys = []
+    for k, kw in enumerate([{}, dict(namespace="nsx", write_weights_txt=False)]):
+        hm = hlsgen.convert_from_keras_model(m, output_dir=str(tmp_path / f"a{k}"), backend="VivadoAccelerator",
+                                             board="pynq-z2", interface="axi_stream", weights="reprogrammable", **kw)
+        hm.compile()
+        ys.append(hm.predict(X))
+        assert Device(hm.output_dir).n_weights == 8 * 3 + 3
+    np.testing.assert_array_equal(ys[0], ys[1])
+    assert "using namespace nsx;" in (tmp_path / "a1" / "firmware" / "myproject_axi.h").read_text()
 
 
 def test_unknown_option_lists_the_valid_ones(tmp_path):

@@ -44,6 +44,7 @@ class HlsScript:
     cflags: str = "-std=c++0x"
     tb_cflags: str = "-std=c++0x"
     clock_uncertainty: Optional[str] = None    # e.g. "12.5%"; None keeps the tool default
+    top_function: Optional[str] = None  # the C++ name set_top gets (default top_name; ns::top in a namespace)
     steps: Dict[str, bool] = field(default_factory=lambda: {
         "reset": True, "csim": True, "synth": True, "cosim": False, "export": True})
 
@@ -57,6 +58,7 @@ class HlsScript:
         if unknown:
             raise ValueError(f"unknown HLS steps {sorted(unknown)}; valid: {', '.join(STEPS)}")
         self.hls_prj_name = self.hls_prj_name or f"{self.project_name}_prj"
+        self.top_function = self.top_function or self.top_name
         if self.tb_sources is None:
             self.tb_sources = [f"{self.project_name}_test.cpp"]
 
@@ -86,6 +88,7 @@ def build_context(s: HlsScript) -> Dict[str, Any]:
         "project_name": s.project_name,
         "target": s.target,
         "top_name": s.top_name,
+        "top_function": s.top_function,
         "hls_prj_name": s.hls_prj_name,
         "part": s.part,
         # with a board: only the HLS tools whose part list has its part
@@ -155,7 +158,7 @@ def render_hls_config(s: HlsScript) -> str:
     ]
     if s.clock_uncertainty:
         lines.append(f"clock_uncertainty={_value(s.clock_uncertainty)}")
-    lines.append(f"syn.top={_value(s.top_name)}")
+    lines.append(f"syn.top={_value(s.top_function)}")
     lines += [f"syn.file={_value(f)}" for f in s.sources]
     lines.append(f"syn.cflags={_value(s.cflags)}")
     lines += [f"tb.file={_value(f)}" for f in list(s.tb_sources) + list(s.tb_files)]

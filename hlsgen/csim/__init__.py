@@ -18,6 +18,7 @@ import ctypes
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -284,6 +285,19 @@ def _progress(done: int, total: int, t0: float):
     print(f"\rhlsgen: predict {done}/{total} samples ({rate:,.0f}/s)", end=end, file=sys.stderr, flush=True)
 
 
+def read_weight_values(path) -> np.ndarray:
+    """A weight array's values from the project file hlsgen_meta.json names: its .txt, or its
+    header's ``#define HLSGEN_VALUES_<VAR> v, v, ...`` line (write_weights_txt=False)."""
+    path = Path(path)
+    text = path.read_text()
+    if path.suffix == ".h":
+        m = re.search(r"^#define HLSGEN_VALUES_\w+ (.*)$", text, re.M)
+        if not m:
+            raise ValueError(f"{path}: no '#define HLSGEN_VALUES_...' line with the weight values")
+        text = m.group(1)
+    return np.array(text.replace(",", " ").split(), dtype=np.float64)
+
+
 class Simulation:
     """A loaded C simulation of a written project."""
 
@@ -307,9 +321,7 @@ class Simulation:
     # ------------------------------------------------------------------ weights
     def load_weights_from_project(self):
         for w in self.meta["weights"]:
-            text = (self.project / w["file"]).read_text()
-            values = np.array(text.replace(",", " ").split(), dtype=np.float64)
-            self.set_weight(w["id"], values)
+            self.set_weight(w["id"], read_weight_values(self.project / w["file"]))
 
     def set_weight(self, wid: int, values):
         v = np.ascontiguousarray(np.asarray(values, dtype=np.float64).ravel())

@@ -1,8 +1,8 @@
 """The lowering: a typed IR graph -> its C++ view (``ProjectCode``), which every backend's
 files, the estimate, the weight port and the drivers read.
 
-Every C++ name is generated here from layer indices (``layer3_out``, ``config3``,
-``w3``), never from the names in the user's model, which appear only in comments.
+Every C++ name is generated here from layer numbers (``layer3_out``, ``config3``,
+``w3``; the inputs are numbered first, as in hls4ml), never from the names in the user's model, which appear only in comments.
 The layer's own templates (``Layer.cpp_config_tpl``/``cpp_call_tpl``) get the names
 through the context built in ``ProjectCode._layer``.  ``stream``: the io_stream
 top (FIFOs, their depths, the dataflow region).
@@ -37,7 +37,7 @@ class ArrayDecl:
 
 @dataclass
 class LayerCode:
-    index: int
+    index: int  # the number in the layer's C++ names (layer<index>_out, w<index>, config<index>)
     layer: object
     config: str
     call: str
@@ -52,6 +52,7 @@ class LayerCode:
     wvars: dict = field(default_factory=dict)  # weight key -> variable
     tbvars: dict = field(default_factory=dict)  # table name -> variable
     batch_call: str = ""  # the call on a block of hlsgen_n samples (C simulation, io_parallel)
+    slot: int = 0  # the layer's position, 1-based: its trace and saturation-counter slot
 
 
 def format_values(values: np.ndarray) -> str:
@@ -63,10 +64,17 @@ def format_values(values: np.ndarray) -> str:
 class ProjectCode:
     """The C++ view of a typed graph: names, typedefs, configs and calls per layer."""
 
-    def __init__(self, graph, project: str, io_type: str = "io_parallel"):
+    def __init__(self, graph, project: str, io_type: str = "io_parallel", namespace: str | None = None,
+                 weights_txt: bool = True, emulation_constants: bool = False):
         self.graph = graph
         self.project = Code(project)  # a checked C identifier (convert._check_options)
         self.io_type = io_type
+        # writer options (hls4ml's): a namespace around the project's code (a checked identifier,
+        # writer_options.namespace), the weights' values in .txt files or in their headers, and
+        # the emulator entry point of hls4ml's write_emulation_constants
+        self.namespace = Code(namespace) if namespace else None
+        self.weights_txt = weights_txt
+        self.emulation_constants = emulation_constants
         self.var = {}  # tensor -> C++ variable
         self.tname = {}  # tensor -> C++ type name
         self.inputs = []
@@ -78,7 +86,12 @@ class ProjectCode:
                 dict(var=f"input{i}", type=f"input{i}_t", cpp=t.type.cpp(), size=t.size, shape=list(t.shape),
                      name=gi.name, source_name=gi.source_name, precision=str(t.type), size_macro=f"N_INPUT{i}")
             )
-        self.layers = [self._layer(k, lay) for k, lay in enumerate(graph.layers, start=1)]
+        # the model's inputs are numbered first, as hls4ml numbers its input layers: in a
+        # one-input model the first layer's weights are w2 (firmware/weights/w2.txt)
+        first = len(graph.inputs) + 1
+        self.layers = [self._layer(first + j, lay) for j, lay in enumerate(graph.layers)]
+        for j, lc in enumerate(self.layers, start=1):
+            lc.slot = j
         self.outputs = []
         for j, tensor in enumerate(graph.outputs):
             t = graph.tensors[tensor]
@@ -180,7 +193,9 @@ class ProjectCode:
     def context(self, **extra):
         ctx = dict(project=self.project, inputs=self.inputs, outputs=self.outputs, layers=self.layers,
                    weights=self.weights, headers=self.headers, io_stream=self.io_stream,
-                   batch_block=self.batch_block, batched=self.batched)
+                   batch_block=self.batch_block, batched=self.batched, namespace=self.namespace,
+                   ns=Code(f"{self.namespace}::" if self.namespace else ""),
+                   emulation_constants=self.emulation_constants, weights_txt=self.weights_txt)
         if self.io_stream:
             ctx["stream"] = self.stream
         ctx.update(extra)

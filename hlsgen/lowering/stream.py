@@ -170,7 +170,7 @@ def stream_code(code) -> dict:
             step = StreamStep("kernel", render_string(stream_tpl, **ctx))
         else:
             step = _adapter(code, lc, ins, in_arr, out_var, arr[tensor])
-        step.trace.append((lc.index, out_var, count[tensor]))
+        step.trace.append((lc.slot, out_var, count[tensor]))
         steps.append(step)
         route(tensor)
     return dict(arr_decls=decls, streams=streams, steps=steps,

@@ -17,6 +17,17 @@ AP_TYPES_DIR = TEMPLATES / "ap_types"
 NNET_DIR = TEMPLATES / "nnet_utils"
 
 
+def values_macro(var: str) -> str:
+    """The macro holding a weight array's values in its header (write_weights_txt=False)."""
+    return f"HLSGEN_VALUES_{var.upper()}"
+
+
+def weights_file(code: ProjectCode, var: str) -> str:
+    """The file holding a weight array's values: its .txt, or its header (write_weights_txt=False,
+    on the line ``#define HLSGEN_VALUES_<VAR> v, v, ...``)."""
+    return f"firmware/weights/{var}.txt" if code.weights_txt else f"firmware/weights/{var}.h"
+
+
 def firmware_files(code: ProjectCode, strategy_dataflow: bool, reprogrammable: bool = False, synth_top: bool = True,
                    pipeline_ii: int | None = None):
     """The HLS firmware: top function, typedefs, configs, weights, and the C++ libraries.
@@ -35,8 +46,12 @@ def firmware_files(code: ProjectCode, strategy_dataflow: bool, reprogrammable: b
     ]
     for lc in code.layers:
         for arr in lc.weights + lc.tables:
-            files.append((f"firmware/weights/{arr.var}.h", render("firmware/weight.h.j2", a=arr, layer=lc)))
-            files.append((f"firmware/weights/{arr.var}.txt", format_values(arr.values) + "\n"))
+            values, macro = format_values(arr.values), values_macro(arr.var)
+            if code.weights_txt:
+                files.append((f"firmware/weights/{arr.var}.txt", values + "\n"))
+            files.append((f"firmware/weights/{arr.var}.h", render(
+                "firmware/weight.h.j2", a=arr, layer=lc, values=None if code.weights_txt else values,
+                values_macro=macro, init=f'#include "{arr.var}.txt"' if code.weights_txt else macro)))
     for d, sub in ((AP_TYPES_DIR, "ap_types"), (NNET_DIR, "nnet_utils")):
         for f in sorted(Path(d).glob("*.h")):
             files.append((f"firmware/{sub}/{f.name}", CopyFrom(f)))
@@ -70,10 +85,10 @@ def csim_files(code: ProjectCode, tb_inputs: list, tb_expected: list, tb_referen
         inputs=[dict(name=i["source_name"], shape=i["shape"], size=i["size"], precision=i["precision"])
                 for i in code.inputs],
         outputs=[dict(shape=o["shape"], size=o["size"], precision=o["precision"]) for o in code.outputs],
-        weights=[dict(id=n, var=a.var, file=f"firmware/weights/{a.var}.txt", size=a.size, layer=a.layer, key=a.key,
+        weights=[dict(id=n, var=a.var, file=weights_file(code, a.var), size=a.size, layer=a.layer, key=a.key,
                       kind=a.kind, precision=a.precision)
                  for n, a in enumerate(code.weights)],
-        trace=[dict(id=lc.index, name=lc.layer.source_name, aliases=list(lc.layer.aliases), output=output_name(lc.layer),
+        trace=[dict(id=lc.slot, name=lc.layer.source_name, aliases=list(lc.layer.aliases), output=output_name(lc.layer),
                     model_output=model_output(code.graph, lc.layer), kind=lc.layer.kind, **({} if lc.is_view else {"precision": str(lc.layer.types["result"])}),
                     shape=list(code.graph.tensors[lc.layer.outputs[0]].shape), size=lc.out_size)
                for lc in code.layers],
@@ -95,7 +110,8 @@ def build_files(code: ProjectCode, part: str, board, clock_period: float, hls_to
     p = code.project
     s = HlsScript(project_name=p, part=part, board=board, top_name=p, ip_vlnv=f"xilinx.com:hls:{p}:1.0",
                   sources=[f"firmware/{p}.cpp"], clock_period_ns=float(clock_period), hls_tool=hls_tool,
-                  clock_uncertainty=clock_uncertainty)
+                  clock_uncertainty=clock_uncertainty,
+                  top_function=f"{code.namespace}::{p}" if code.namespace else None)
     return [("build_prj.tcl", render_build_tcl(s)), ("hls_config.cfg", render_hls_config(s)),
             ("project.tcl", render_project_tcl(s, backend, tool_uncertainty(backend, hls_tool)))]
 
