@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 import hlsgen
-from hlsgen.converters.onnx import (MAX_OPSET, MIN_OPSET, OnnxConversionError, parse_onnx_model, to_hls_layout)
+from hlsgen.converters.onnx import (MAX_OPSET, MIN_OPSET, OnnxConversionError, from_hls_layout, parse_onnx_model,
+                                    to_hls_layout)
 
 from conftest import grid, needs_gxx
 
@@ -474,6 +475,50 @@ def test_opset_out_of_range(opset, tmp_path):
     with pytest.raises(OnnxConversionError, match=f"opset {opset}; hlsgen supports opsets {MIN_OPSET} to {MAX_OPSET}"):
         hlsgen.convert_from_onnx_model(_relu_model(opset=opset), output_dir=tmp_path / "prj")
     assert not (tmp_path / "prj").exists()
+
+
+def test_handled_operators_revised_after_opset_22_only_gained_element_types():
+    """MAX_OPSET goes past 22 because every revision of a handled operator in opsets 23..MAX_OPSET
+    keeps its inputs, outputs and attributes (Cast-24's round_mode is for float8e8m0 only) and
+    only adds element types: hlsgen reads float tensors, so its handlers' semantics hold."""
+    from onnx import defs
+
+    from hlsgen.converters.onnx import HANDLERS
+
+    ops = sorted(k for k in HANDLERS if ":" not in k)
+    top = min(MAX_OPSET, defs.onnx_opset_version())
+    checked = 0
+    for op in ops:
+        prev = defs.get_schema(op, 22, "")
+        revisions = sorted({s.since_version for s in defs.get_all_schemas_with_history()
+                            if s.name == op and s.domain == "" and 22 < s.since_version <= top})
+        for v in revisions:
+            s = defs.get_schema(op, v, "")
+            assert [(i.name, i.option) for i in s.inputs] == [(i.name, i.option) for i in prev.inputs], (op, v)
+            assert [(o.name, o.option) for o in s.outputs] == [(o.name, o.option) for o in prev.outputs], (op, v)
+            new_attrs = set(s.attributes) - set(prev.attributes)
+            assert set(prev.attributes) <= set(s.attributes) and new_attrs <= ({"round_mode"} if op == "Cast" else set()), \
+                (op, v, new_attrs)
+            old_types = {t.type_param_str: set(t.allowed_type_strs) for t in prev.type_constraints}
+            for t in s.type_constraints:
+                assert old_types[t.type_param_str] <= set(t.allowed_type_strs), (op, v, t.type_param_str)
+            prev, checked = s, checked + 1
+    assert checked >= (1 if top > 22 else 0)
+
+
+@needs_gxx
+def test_an_opset_28_model_converts(tmp_path):
+    if onnx.defs.onnx_opset_version() < 28:
+        pytest.skip("the installed onnx does not know opset 28")
+    nodes = [helper.make_node("Pad", ["x", "pads", "value"], ["p"], mode="constant"),
+             helper.make_node("Relu", ["p"], ["y"])]
+    inits = [("pads", np.array([0, 0, 2, 0, 0, 3], np.int64)), ("value", np.array(0.0, np.float32))]
+    model = make_model(nodes, [tinfo("x", ["N", 2, 4])], [tinfo("y", ["N", 2, 9])], inits, opset=28)
+    hm = hlsgen.convert_from_onnx_model(model, output_dir=tmp_path / "prj")
+    hm.compile()
+    X = grid(np.random.default_rng(0), (6, 2, 4), frac=4)
+    y = from_hls_layout(hm, hm.predict(to_hls_layout(hm, X)))
+    np.testing.assert_array_equal(y, np.maximum(np.pad(X, ((0, 0), (0, 0), (2, 3))), 0))
 
 
 def test_malformed_files(tmp_path):
