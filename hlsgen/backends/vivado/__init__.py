@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from ...csim import abi
+from ...escape import Code
 from ...lowering import ArrayDecl, LayerCode, ProjectCode, format_values  # noqa: F401  (also the backends' API)
 from ...templating import TEMPLATES, render
 from ...writer import CopyFrom
@@ -46,12 +47,13 @@ def firmware_files(code: ProjectCode, strategy_dataflow: bool, reprogrammable: b
     ]
     for lc in code.layers:
         for arr in lc.weights + lc.tables:
-            values, macro = format_values(arr.values), values_macro(arr.var)
+            values, macro = Code(format_values(arr.values)), Code(values_macro(arr.var))
             if code.weights_txt:
                 files.append((f"firmware/weights/{arr.var}.txt", values + "\n"))
+            init = Code(f'#include "{arr.var}.txt"') if code.weights_txt else macro
             files.append((f"firmware/weights/{arr.var}.h", render(
                 "firmware/weight.h.j2", a=arr, layer=lc, values=None if code.weights_txt else values,
-                values_macro=macro, init=f'#include "{arr.var}.txt"' if code.weights_txt else macro)))
+                values_macro=macro, init=init)))
     for d, sub in ((AP_TYPES_DIR, "ap_types"), (NNET_DIR, "nnet_utils")):
         for f in sorted(Path(d).glob("*.h")):
             files.append((f"firmware/{sub}/{f.name}", CopyFrom(f)))
