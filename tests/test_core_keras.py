@@ -137,7 +137,7 @@ def test_custom_precision_is_used_exactly(X, tmp_path):
     y = hm.predict(X)
     np.testing.assert_array_equal(y, hm.predict_golden(X))  # narrow, rounding accumulator
     with open(tmp_path / "prj" / "firmware" / "defines.h") as f:
-        assert "ap_fixed<14,6> accum1_t;" in f.read()
+        assert "ap_fixed<14,6> accum2_t;" in f.read()  # layer 2: the input is number 1
 
 
 @needs_gxx
