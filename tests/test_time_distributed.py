@@ -117,3 +117,27 @@ def test_time_distributed_of_an_unconverted_layer_is_refused(tmp_path):
     with pytest.raises(ValueError, match=r"layer 'tdc': TimeDistributed\(Conv3D\) is not supported"):
         hlsgen.convert_from_keras_model(m, output_dir=tmp_path / "prj")
     assert not (tmp_path / "prj").exists()
+
+
+@needs_gxx
+def test_shared_time_distributed_is_configured_by_its_first_call(tmp_path):
+    """A TimeDistributed (of a layer, of a nested model) called twice: every step of every
+    call is configured as the wrapped layer's first call, and both calls compute the same."""
+    keras = pytest.importorskip("keras")
+    keras.utils.set_random_seed(10)
+    inner = keras.Sequential([keras.Input((5, 2)), keras.layers.Conv1D(3, 2, name="c1")], name="inner")
+    tdm = keras.layers.TimeDistributed(inner, name="tdm")
+    tdl = keras.layers.TimeDistributed(keras.layers.Conv1D(3, 2, name="c2"), name="tdl")
+    a, b = keras.Input((2, 5, 2), name="a"), keras.Input((2, 5, 2), name="b")
+    m = keras.Model([a, b], [tdm(a), tdm(b), tdl(a), tdl(b)])
+    hm = hlsgen.convert_from_keras_model(m, hls_config={"Model": {"Precision": "fixed<18,8>"}},
+                                         output_dir=tmp_path / "prj")
+    convs = {lay.source_name: lay.config_name for lay in hm.graph.layers if lay.kind == "Conv1D"}
+    assert convs == {"c1": "c1", "c1_t1": "c1", "c1_1": "c1", "c1_1_t1": "c1",
+                     "tdl": "tdl", "tdl_t1": "tdl", "tdl_1": "tdl", "tdl_1_t1": "tdl"}
+    X = grid(np.random.default_rng(11), (20, 2, 5, 2), -2, 2, frac=4)
+    ys = hm.predict([X, X])
+    np.testing.assert_array_equal(ys[0], ys[1])
+    np.testing.assert_array_equal(ys[2], ys[3])
+    for y, g in zip(ys, hm.predict_golden([X, X])):
+        np.testing.assert_array_equal(y, g)

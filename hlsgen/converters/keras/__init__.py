@@ -230,8 +230,8 @@ def _convert_layer(layer, ins, builder, flavour, suffix):
     out = fn(kl, ins, builder)
     if suffix:  # a repeated call: configured as the first call's layers
         for lay in builder.graph.layers[first:]:
-            if lay.source_name.startswith(kl.name):
-                lay.config_name = name + lay.source_name[len(kl.name):]
+            if lay.config_name.startswith(kl.name):
+                lay.config_name = name + lay.config_name[len(kl.name):]
     return out
 
 

@@ -36,7 +36,8 @@ def _apply(kl, inner, ins, b, step):
     suffix = f"_t{step}" if step else ""
     first = len(b.graph.layers)
     if _is_model(inner):
-        outs = _convert_model(inner, ins, b, kl.flavour, suffix)
+        call = kl.name[len(kl.obj.name):]  # '_k' for call k >= 1 of the wrapper (a shared layer)
+        outs = _convert_model(inner, ins, b, kl.flavour, call + suffix)
         if len(outs) != 1:
             raise ValueError(f"layer {kl.name!r}: TimeDistributed of a model with {len(outs)} outputs is not supported")
         return outs[0]
