@@ -391,38 +391,6 @@ def test_qdense_on_sequences_is_bit_exact(tmp_path):
     np.testing.assert_array_equal(y, hm.predict_golden(X))
 
 
-@needs_gxx
-@pytest.mark.parametrize("io_type", ["io_parallel", "io_stream"])
-def test_time_distributed_dense_is_the_dense_on_each_step(io_type, tmp_path):
-    """TimeDistributed(Dense) is configured by the wrapper's name and computes exactly what
-    the same Dense applied to the last axis computes; close to Keras."""
-    keras = pytest.importorskip("keras")
-    keras.utils.set_random_seed(4)
-    x = keras.Input((6, 5), name="seq")
-    td = keras.Model(x, keras.layers.TimeDistributed(keras.layers.Dense(3, activation="relu"), name="td")(x))
-    dense = keras.layers.Dense(3, activation="relu", name="td")
-    plain = keras.Model(x, dense(x))
-    dense.set_weights(td.get_layer("td").get_weights())
-    X = np.random.default_rng(5).uniform(-2, 2, (200, 6, 5)).astype("float32")
-    cfg = {"Model": {"Precision": "fixed<16,6>"}, "LayerName": {"td": {"ReuseFactor": 3}}}
-    a = hlsgen.convert_from_keras_model(td, hls_config=cfg, io_type=io_type, output_dir=tmp_path / "td")
-    b = hlsgen.convert_from_keras_model(plain, hls_config=cfg, io_type=io_type, output_dir=tmp_path / "plain")
-    assert a.resolved_config()["LayerName"]["td"]["ReuseFactor"] == 3
-    y = a.predict(X)
-    np.testing.assert_array_equal(y, b.predict(X))
-    np.testing.assert_array_equal(y, a.predict_golden(X))
-    assert np.abs(y - td.predict(X, verbose=0)).max() < 4e-3
-
-
-def test_time_distributed_of_other_layers_is_refused(tmp_path):
-    keras = pytest.importorskip("keras")
-    x = keras.Input((4, 6, 6, 1))
-    m = keras.Model(x, keras.layers.TimeDistributed(keras.layers.Conv2D(2, 3), name="tdc")(x))
-    with pytest.raises(ValueError, match=r"layer 'tdc': TimeDistributed\(Conv2D\) is not supported"):
-        hlsgen.convert_from_keras_model(m, output_dir=tmp_path / "prj")
-    assert not (tmp_path / "prj").exists()
-
-
 # ---------------------------------------------------------------------- EinsumDense, any equation
 EINSUM_CASES = [  # equation, input shape, output shape, bias axes
     ("bi,j->bij", (8,), (8, 7), None),

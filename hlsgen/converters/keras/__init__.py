@@ -143,7 +143,7 @@ def parse_keras_model(model) -> Graph:
     ``name_k`` (a layer inside a nested model called k >= 1 times: ``inner_k``) and
     configured as ``name`` (``Layer.config_name``), so one configuration entry sets every call.
     """
-    from . import conv, core, einsum, merge, qkeras, qkeras_recurrent, recurrent  # noqa: F401  (registers the handlers)
+    from . import conv, core, einsum, merge, qkeras, qkeras_recurrent, recurrent, time_distributed  # noqa: F401  (registers the handlers)
 
     flavour = keras_flavour(model)
     cfg = model.get_config()
@@ -230,8 +230,8 @@ def _convert_layer(layer, ins, builder, flavour, suffix):
     out = fn(kl, ins, builder)
     if suffix:  # a repeated call: configured as the first call's layers
         for lay in builder.graph.layers[first:]:
-            if lay.source_name.startswith(kl.name):
-                lay.config_name = name + lay.source_name[len(kl.name):]
+            if lay.config_name.startswith(kl.name):
+                lay.config_name = name + lay.config_name[len(kl.name):]
     return out
 
 

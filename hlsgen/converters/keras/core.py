@@ -1,4 +1,5 @@
-"""Keras handlers for core layers: Dense, activations, BatchNormalization, reshapes, no-ops."""
+"""Keras handlers for core layers: Dense, activations, BatchNormalization, reshapes, no-ops
+(TimeDistributed: ``time_distributed.py``)."""
 from __future__ import annotations
 
 import numpy as np
@@ -224,24 +225,3 @@ def layer_normalization(kl, inputs, b):
     beta = np.asarray(kl.weight("beta", 1 if scale else 0), dtype=np.float64) if center else np.zeros(n)
     return b.add("LayerNormalization", kl.name, inputs, {"epsilon": float(c.get("epsilon", 1e-3))},
                  {"scale": gamma * np.sqrt(n), "bias": beta})
-
-
-#: layers that act on the last axis alone: TimeDistributed over the axes before it is the layer itself
-_PER_STEP = ("Dense", "QDense", "Activation", "QActivation", "Dropout", "ReLU", "LeakyReLU", "Softmax")
-
-
-@handler("TimeDistributed")
-def time_distributed(kl, inputs, b):
-    """``TimeDistributed(layer)`` for a layer that acts on the last axis only (Dense,
-    activations): that layer applied to the whole input, which it already does step by step
-    (Dense on N-D inputs is applied to the last axis).  Configured by the wrapper's name."""
-    from . import HANDLERS, KerasLayer
-
-    inner = getattr(kl.obj, "layer", None)
-    cls = type(inner).__name__
-    if inner is None or cls not in _PER_STEP:
-        raise ValueError(f"layer {kl.name!r}: TimeDistributed({cls}) is not supported; TimeDistributed is supported "
-                         f"around a layer that acts on the last axis: {', '.join(_PER_STEP)}")
-    names = [getattr(w, "path", None) or w.name for w in inner.weights]
-    sub = KerasLayer(cls, kl.name, inner.get_config(), kl.weights, kl.flavour, inner, names)
-    return HANDLERS[cls](sub, inputs, b)
