@@ -1,10 +1,11 @@
 """Permute: a transpose of the sample axes (the batch stays first), Keras ``Permute``.
 
 Attribute: ``dims`` — a permutation of ``range(rank)`` over the sample's axes, 0-based
-(Keras writes them 1-based): output axis k is input axis ``dims[k]``; samples of rank
-1 to 3.  Precision: only ``result``; 'auto' is the input type (the values are copied,
-so the layer is exact).  C++: ``nnet_permute.h`` (io_stream through the generic
-adapter: a transpose needs the whole tensor before its first output).
+(Keras writes them 1-based): output axis k is input axis ``dims[k]``; samples of any
+rank.  Precision: only ``result``; 'auto' is the input type (the values are copied, so
+the layer is exact).  C++: ``nnet_permute.h``, which walks the output in row-major
+order and the input with the strides computed here (``walk``); io_stream through the
+generic adapter (a transpose needs the whole tensor before its first output).
 """
 from __future__ import annotations
 
@@ -18,8 +19,15 @@ class Permute(Layer):
     kind = "Permute"
     cpp_headers = ("nnet_permute.h",)
     cpp_config_tpl = """struct {{ config }} : nnet::permute_config {
-    static const unsigned d0 = {{ d[0] }}, d1 = {{ d[1] }}, d2 = {{ d[2] }};
-    static const unsigned p0 = {{ p[0] }}, p1 = {{ p[1] }}, p2 = {{ p[2] }};
+    static const unsigned n = {{ n }}, rank = {{ dim | length }};
+    static unsigned dim(unsigned k) {
+        static const unsigned t[rank] = { {{- dim | join(', ') -}} };
+        return t[k];
+    }
+    static unsigned stride(unsigned k) {
+        static const unsigned t[rank] = { {{- stride | join(', ') -}} };
+        return t[k];
+    }
 };"""
     cpp_call_tpl = "nnet::permute_cl<{{ in_t[0] }}, {{ t.result }}, {{ config }}>({{ ins[0] }}, {{ out }});"
 
@@ -28,9 +36,6 @@ class Permute(Layer):
         if sorted(dims) != list(range(rank)):
             raise ValueError(f"Permute layer {self.source_name!r}: dims {dims} is not a permutation of the "
                              f"{rank} sample axes {tuple(range(rank))}")
-        if rank > 3:
-            raise ValueError(f"Permute layer {self.source_name!r}: samples of rank {rank} are not supported "
-                             "(rank 1 to 3)")
         return dims
 
     def output_shape(self, in_shapes):
@@ -45,8 +50,13 @@ class Permute(Layer):
         dims = self._dims(x.ndim - 1)
         return self.types["result"].quantize(np.transpose(x, (0,) + tuple(d + 1 for d in dims)))
 
-    def cpp_context(self, graph):
-        shape = tuple(graph.input_shapes(self)[0])
+    def walk(self, shape) -> dict:
+        """The output's dimensions and, for each output axis, the input's row-major stride
+        along it: output element (i_0, ..., i_r-1) is input element sum_k i_k * stride[k]."""
         dims = self._dims(len(shape))
-        pad = 3 - len(shape)
-        return dict(d=(1,) * pad + shape, p=tuple(range(pad)) + tuple(d + pad for d in dims))
+        in_strides = [int(np.prod(shape[a + 1:], dtype=np.int64)) for a in range(len(shape))]
+        return dict(n=int(np.prod(shape, dtype=np.int64)), dim=[int(shape[d]) for d in dims],
+                    stride=[in_strides[d] for d in dims])
+
+    def cpp_context(self, graph):
+        return self.walk(tuple(graph.input_shapes(self)[0]))

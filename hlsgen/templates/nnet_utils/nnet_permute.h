@@ -4,10 +4,11 @@
 // ---------------------------------------------------------------------------------
 // Signature (io_parallel flat row-major arrays; io_stream through the generic adapter,
 // which reads the whole input tensor first, as a transpose must):
-//   nnet::permute_cl<data_T, res_T, CONFIG_T>(const data_T data[N], res_T res[N]);
-// CONFIG_T (permute_config): the input's dimensions d0, d1, d2 (a rank-2 sample is
-// (1, d1, d2), rank 1 (1, 1, d2)) and the permutation p0, p1, p2 of {0, 1, 2}: output
-// axis k is input axis p_k, so the output's dimensions are (d_p0, d_p1, d_p2).
+//   nnet::permute_cl<data_T, res_T, CONFIG_T>(const data_T data[n], res_T res[n]);
+// CONFIG_T (permute_config): n elements, rank axes; dim(k) is output axis k's length,
+// stride(k) the input's row-major stride along that axis (computed by the generator).
+// The output is walked in row-major order with an odometer (idx) over its axes, the
+// input offset src kept equal to sum_k idx[k] * stride(k).
 // ---------------------------------------------------------------------------------
 #ifndef NNET_PERMUTE_H_
 #define NNET_PERMUTE_H_
@@ -17,22 +18,35 @@
 namespace nnet {
 
 struct permute_config {
-    static const unsigned d0 = 1, d1 = 1, d2 = 1;
-    static const unsigned p0 = 0, p1 = 1, p2 = 2;
+    static const unsigned n = 1, rank = 1;
+    static unsigned dim(unsigned) { return 1; }
+    static unsigned stride(unsigned) { return 1; }
 };
 
 template <class data_T, class res_T, typename CONFIG_T>
-void permute_cl(const data_T data[CONFIG_T::d0 * CONFIG_T::d1 * CONFIG_T::d2],
-                res_T res[CONFIG_T::d0 * CONFIG_T::d1 * CONFIG_T::d2]) {
-    const unsigned dims[3] = {CONFIG_T::d0, CONFIG_T::d1, CONFIG_T::d2};
-    const unsigned strides[3] = {CONFIG_T::d1 * CONFIG_T::d2, CONFIG_T::d2, 1};
-    const unsigned o0 = dims[CONFIG_T::p0], o1 = dims[CONFIG_T::p1], o2 = dims[CONFIG_T::p2];
-    const unsigned s0 = strides[CONFIG_T::p0], s1 = strides[CONFIG_T::p1], s2 = strides[CONFIG_T::p2];
-    for (unsigned i0 = 0; i0 < o0; i0++) {
-        for (unsigned i1 = 0; i1 < o1; i1++) {
-            for (unsigned i2 = 0; i2 < o2; i2++) {
-                #pragma HLS PIPELINE
-                res[(i0 * o1 + i1) * o2 + i2] = (res_T)data[i0 * s0 + i1 * s1 + i2 * s2];
+void permute_cl(const data_T data[CONFIG_T::n], res_T res[CONFIG_T::n]) {
+    unsigned idx[CONFIG_T::rank];
+    #pragma HLS ARRAY_PARTITION variable=idx complete
+    for (unsigned k = 0; k < CONFIG_T::rank; k++) {
+        #pragma HLS UNROLL
+        idx[k] = 0;
+    }
+    unsigned src = 0;
+    for (unsigned o = 0; o < CONFIG_T::n; o++) {
+        #pragma HLS PIPELINE
+        res[o] = (res_T)data[src];
+        bool carry = true;  // advance the odometer from the last axis
+        for (int k = CONFIG_T::rank - 1; k >= 0; k--) {
+            #pragma HLS UNROLL
+            if (carry) {
+                if (idx[k] + 1 < CONFIG_T::dim(k)) {
+                    idx[k]++;
+                    src += CONFIG_T::stride(k);
+                    carry = false;
+                } else {
+                    src -= CONFIG_T::stride(k) * idx[k];
+                    idx[k] = 0;
+                }
             }
         }
     }
