@@ -143,3 +143,30 @@ def test_fifo_depths_cover_reconvergent_paths_only(tmp_path):
     assert depth["layer2_out_c0"] == depth["layer2_out_c1"] == depth["layer3_out"] == "64"  # 8x8 pixels
     assert depth["layer4_out"] == "2"  # add -> flatten: a chain
     assert depth["s_input0"] == "64"  # the whole sample is written before the network runs
+
+
+@needs_gxx
+def test_stream_clone_to_many_consumers(tmp_path):
+    """io_stream: a tensor read by any number of layers (and a model output) is cloned to
+    each of them; the C simulation equals the golden and io_parallel bit for bit."""
+    from conftest import grid
+
+    keras.utils.set_random_seed(11)
+    inp = keras.Input((6, 3))
+    heads = [keras.layers.Dense(4, name=f"d{k}")(inp) for k in range(5)]
+    mid = keras.layers.Add(name="sum")(heads)
+    branches = [keras.layers.Dense(4, name=f"e{k}")(mid) for k in range(4)]
+    out = keras.layers.Add(name="join")(branches + [mid])
+    model = keras.Model(inp, [out, inp])
+    X = grid(np.random.default_rng(11), (20, 6, 3), -2, 2)
+    outs = {}
+    for io_type in ("io_parallel", "io_stream"):
+        hm = hlsgen.convert_from_keras_model(model, output_dir=tmp_path / io_type, io_type=io_type,
+                                             hls_config={"Model": {"Precision": "fixed<24,8>"}})
+        outs[io_type] = hm.predict(X)
+        for y, g in zip(outs[io_type], hm.predict_golden(X)):
+            np.testing.assert_array_equal(y, g)
+    text = (tmp_path / "io_stream" / "firmware" / "myproject.cpp").read_text()
+    assert text.count("o5.write(e);") == 1 and text.count("o4.write(e);") == 2  # 6 and 5 readers
+    for a, b in zip(outs["io_parallel"], outs["io_stream"]):
+        np.testing.assert_array_equal(a, b)

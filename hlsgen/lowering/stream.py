@@ -8,7 +8,8 @@ per pixel (a 1-D tensor of N features is one element of N; see nnet_array.h).
   input tensors into arrays, runs the io_parallel code (the same call as in
   io_parallel, so the results are identical by construction) and writes the result
   back to a stream.  View layers (Flatten, Reshape) repack the elements.
-* A tensor read by several layers (or also a model output) goes through a clone.
+* A tensor read by several layers (or also a model output) goes through a clone: a
+  generated function writing each element to every reader's stream.
 * FIFO depths.  A stream on a reconvergent path (between a tensor that feeds several
   layers and a layer that joins their results, e.g. a residual block) gets the element
   count of its tensor: a producer on either branch can then write its whole output
@@ -140,10 +141,10 @@ def stream_code(code) -> dict:
             dests.append(var)
         if not dests or dests == [src]:
             return
-        if len(dests) > 3:
-            raise ValueError(f"tensor {tensor!r} feeds {len(dests)} consumers; io_stream supports up to 3")
-        fn = "copy_stream" if len(dests) == 1 else "clone_stream"
-        steps.append(StreamStep("clone", f"nnet::{fn}<{arr[tensor]}, {count[tensor]}>({src}, {', '.join(dests)});"))
+        if len(dests) == 1:
+            steps.append(StreamStep("clone", f"nnet::copy_stream<{arr[tensor]}, {count[tensor]}>({src}, {dests[0]});"))
+        else:
+            steps.append(_clone(f"{src}_clone", arr[tensor], count[tensor], src, dests))
 
     for tensor in source:
         route(tensor)
@@ -176,6 +177,16 @@ def stream_code(code) -> dict:
     return dict(arr_decls=decls, streams=streams, steps=steps,
                 in_arr=[arr[gi.tensor] for gi in g.inputs], out_arr=[arr[t] for t in g.outputs],
                 in_count=[count[gi.tensor] for gi in g.inputs], out_count=[count[t] for t in g.outputs])
+
+
+def _clone(fname, a, n, src, dests) -> StreamStep:
+    """A function copying each of the ``n`` elements of stream ``src`` to every stream of
+    ``dests`` (any number of them)."""
+    params = [f"hls::stream<{a}>& in"] + [f"hls::stream<{a}>& o{k}" for k in range(len(dests))]
+    writes = "".join(f"        o{k}.write(e);\n" for k in range(len(dests)))
+    fn = (f"static void {fname}({', '.join(params)}) {{\n    for (unsigned p = 0; p < {n}; p++) {{\n"
+          f"        #pragma HLS PIPELINE\n        {a} e = in.read();\n{writes}    }}\n}}\n")
+    return StreamStep("clone", f"{fname}({', '.join([src] + dests)});", fn)
 
 
 def _adapter(code, lc, ins, in_arr, out_var, out_arr) -> StreamStep:

@@ -2,8 +2,8 @@
 //
 // read_tensor / write_tensor move a whole tensor between a stream of pixels
 // (nnet::array<T, C> per element) and a flat array, for layers that have no streaming
-// kernel of their own; clone_stream copies a stream to several consumers (a tensor that
-// feeds more than one layer).
+// kernel of their own; copy_stream moves a stream to another (a model input that is
+// also an output).  A clone to several consumers is generated per tensor (stream.py).
 #ifndef NNET_STREAM_H_
 #define NNET_STREAM_H_
 
@@ -42,27 +42,6 @@ void copy_stream(hls::stream<A>& in, hls::stream<A>& out) {
     for (unsigned p = 0; p < COUNT; p++) {
         #pragma HLS PIPELINE
         out.write(in.read());
-    }
-}
-
-template <class A, unsigned COUNT>
-void clone_stream(hls::stream<A>& in, hls::stream<A>& o1, hls::stream<A>& o2) {
-    for (unsigned p = 0; p < COUNT; p++) {
-        #pragma HLS PIPELINE
-        A a = in.read();
-        o1.write(a);
-        o2.write(a);
-    }
-}
-
-template <class A, unsigned COUNT>
-void clone_stream(hls::stream<A>& in, hls::stream<A>& o1, hls::stream<A>& o2, hls::stream<A>& o3) {
-    for (unsigned p = 0; p < COUNT; p++) {
-        #pragma HLS PIPELINE
-        A a = in.read();
-        o1.write(a);
-        o2.write(a);
-        o3.write(a);
     }
 }
 
