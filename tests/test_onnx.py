@@ -440,6 +440,37 @@ def test_operator_coverage_graph(tmp_path):
     assert np.abs(y - ref).max() < 0.05
 
 
+@needs_gxx
+@pytest.mark.parametrize("form", ["where_le", "where_gt", "thresholded_relu"])
+def test_threshold_operators(form, tmp_path):
+    """Where(LessOrEqual(x, t), v, x), Where(Greater(x, t), x, v) (fused into one threshold
+    activation) and ThresholdedRelu: bit-exact against onnxruntime on exact inputs."""
+    t, v = np.float32(0.3), np.float32(-1.5)
+    if form == "where_le":
+        nodes = [helper.make_node("LessOrEqual", ["x", "t"], ["c"]), helper.make_node("Where", ["c", "v", "x"], ["y"])]
+    elif form == "where_gt":
+        nodes = [helper.make_node("Greater", ["x", "t"], ["c"]), helper.make_node("Where", ["c", "x", "v"], ["y"])]
+    else:
+        nodes, v = [helper.make_node("ThresholdedRelu", ["x"], ["y"], alpha=float(t))], np.float32(0.0)
+    model = make_model(nodes, [tinfo("x", ["N", 6])], [tinfo("y", ["N", 6])], [("t", t), ("v", v)])
+    X = grid(np.random.default_rng(9), (64, 6), -2, 2)
+    ref = run_ort(model, X)
+    hm = hlsgen.convert_from_onnx_model(model, output_dir=tmp_path / "prj")
+    assert [(lay.kind, lay.attrs["activation"]) for lay in hm.graph.layers] == [("Activation", "threshold")]
+    y = hm.predict(X)
+    np.testing.assert_array_equal(y, hm.predict_golden(X))
+    np.testing.assert_array_equal(y, ref)
+
+
+def test_where_that_is_not_a_threshold_is_refused(tmp_path):
+    """The comparison used twice, or Where picking the other way round: not fused, refused."""
+    nodes = [helper.make_node("LessOrEqual", ["x", "t"], ["c"]), helper.make_node("Where", ["c", "x", "v"], ["y"])]
+    model = make_model(nodes, [tinfo("x", ["N", 6])], [tinfo("y", ["N", 6])], [("t", np.float32(0.3)),
+                                                                              ("v", np.float32(0.0))])
+    with pytest.raises(OnnxConversionError, match=r"\(LessOrEqual\).*\(Where\)"):
+        hlsgen.convert_from_onnx_model(model, output_dir=tmp_path / "prj")
+
+
 # ---------------------------------------------------------------------- bad inputs
 def _relu_model(shape=("N", 4), opset=13):
     return make_model([helper.make_node("Relu", ["x"], ["y"])], [tinfo("x", list(shape))],

@@ -63,6 +63,17 @@ def selu(c, node, a):
     _act(c, node, {"activation": "selu"})
 
 
+@handler("hlsgen:Threshold", "ThresholdedRelu")
+def threshold(c, node, a):
+    """y = x > t ? x : v: hlsgen:Threshold(x, t, v) (PyTorch's nn.Threshold, fused in
+    patterns.py) and ONNX ThresholdedRelu (t = alpha, default 1, v = 0)."""
+    if node.op_type == "ThresholdedRelu":
+        thr, value = float(a.get("alpha", 1.0)), 0.0
+    else:
+        thr, value = (float(np.asarray(c.const(node, i)).reshape(-1)[0]) for i in (1, 2))
+    _act(c, node, {"activation": "threshold", "threshold": thr, "value": value})
+
+
 @handler("HardSigmoid")
 def hard_sigmoid(c, node, a):
     alpha, beta = float(a.get("alpha", 0.2)), float(a.get("beta", 0.5))
