@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 import hlsgen
-from hlsgen.converters.onnx import (MAX_OPSET, MIN_OPSET, OnnxConversionError, parse_onnx_model, to_hls_layout)
+from hlsgen.converters.onnx import (MAX_OPSET, MIN_OPSET, OnnxConversionError, from_hls_layout, parse_onnx_model,
+                                    to_hls_layout)
 
 from conftest import grid, needs_gxx
 
@@ -469,6 +470,33 @@ def test_where_that_is_not_a_threshold_is_refused(tmp_path):
                                                                               ("v", np.float32(0.0))])
     with pytest.raises(OnnxConversionError, match=r"\(LessOrEqual\).*\(Where\)"):
         hlsgen.convert_from_onnx_model(model, output_dir=tmp_path / "prj")
+
+
+@needs_gxx
+@pytest.mark.parametrize("op, pads, extra", [
+    ("MaxPool", [1, 0, 0, 1], {}),                             # asymmetric, not the 'same' geometry
+    ("MaxPool", [1, 1, 1, 1], {"strides": [2, 2]}),
+    ("AveragePool", [1, 1, 1, 1], {"strides": [2, 2]}),        # count_include_pad=0: over the valid values
+    ("AveragePool", [0, 1, 1, 0], {"count_include_pad": 1}),   # the zeros count
+])
+def test_pooling_explicit_pads(op, pads, extra, tmp_path):
+    """Pads that are not Keras' 'same' geometry: MaxPool ignores the padding (-inf), AveragePool
+    averages over the valid values unless count_include_pad; against onnxruntime."""
+    nodes = [helper.make_node(op, ["x"], ["y"], kernel_shape=[2, 2], pads=pads, **extra)]
+    st = extra.get("strides", [1, 1])
+    out = [(n + pads[i] + pads[i + 2] - 2) // st[i] + 1 for i, n in enumerate((5, 6))]  # pads: begins, then ends
+    model = make_model(nodes, [tinfo("x", ["N", 3, 5, 6])], [tinfo("y", ["N", 3] + out)])
+    X = grid(np.random.default_rng(10), (32, 3, 5, 6), -3, -0.25, frac=4)  # negative: a zero pad would win a max
+    ref = run_ort(model, X)
+    hm = hlsgen.convert_from_onnx_model(model, output_dir=tmp_path / "prj")
+    pool = [lay for lay in hm.graph.layers if lay.kind == "Pooling2D"]
+    assert len(pool) == 1 and (pool[0].attrs["padding"] == "explicit") == (not extra.get("count_include_pad"))
+    Xh = to_hls_layout(hm, X)
+    yh = hm.predict(Xh)
+    np.testing.assert_array_equal(yh, hm.predict_golden(Xh))
+    y = from_hls_layout(hm, yh)
+    assert y.shape == ref.shape
+    np.testing.assert_allclose(y, ref, atol=0 if op == "MaxPool" else 2**-9)
 
 
 # ---------------------------------------------------------------------- bad inputs
