@@ -21,7 +21,7 @@ FUNCS = [
     ("linear", {}), ("relu", {}), ("relu6", {}), ("leaky_relu", {}), ("elu", {}), ("selu", {}),
     ("sigmoid", {}), ("hard_sigmoid", {"variant": "keras3"}), ("hard_sigmoid", {"variant": "tf_keras"}),
     ("tanh", {}), ("softplus", {}), ("softsign", {}), ("swish", {}), ("silu", {}), ("exponential", {}),
-    ("gelu", {}), ("gelu", {"approximate": True}),
+    ("gelu", {}), ("gelu", {"approximate": True}), ("threshold", {"threshold": 1.0, "value": 0.0}),
 ]
 
 # |golden - float| bounds with 1024-entry tables (documented in activations.py), on top of
@@ -62,6 +62,18 @@ def make_cases():
         precision=dict(result="fixed<6,3,RND_CONV,SAT>"))
     act("relu_slope_floor", dict(activation="relu", negative_slope=0.5, threshold=0.5, min_value=-2.5), "fixed<12,5>",
         special=special)
+    # PyTorch nn.Threshold: y = x > threshold ? x : value
+    f32_03 = float(np.float32(0.3))  # as PyTorch's export carries it: 24 fractional bits
+    act("thr_f32_03_neg", dict(activation="threshold", threshold=f32_03, value=-2.5), "fixed<16,6>", special=special)
+    act("thr_neg_value", dict(activation="threshold", threshold=-1.0, value=0.75), "fixed<8,3>", special=special)
+    act("thr_tiny_pos", dict(activation="threshold", threshold=1e-12, value=-0.5), "fixed<16,6>", special=special)
+    act("thr_tiny_neg", dict(activation="threshold", threshold=-1e-12, value=3.0), "fixed<12,4>", special=special)
+    act("thr_value_rounded", dict(activation="threshold", threshold=0.5, value=0.1), "fixed<16,6>", special=special,
+        precision=dict(result="fixed<8,3,RND,SAT>"))
+    act("thr_value_wraps", dict(activation="threshold", threshold=0.5, value=100.0), "fixed<16,6>", special=special,
+        precision=dict(result="fixed<8,3>"))
+    act("thr_bound_cfg", dict(activation="threshold", threshold=0.3, value=-0.3), "fixed<16,6>", special=special,
+        precision=dict(bound="fixed<8,2,RND,SAT>"))
     # configured / narrow result types, small tables, other defaults
     act("relu_wrap8", dict(activation="relu"), "fixed<16,6>", precision=dict(result="fixed<8,3>"))
     act("linear_sat8", dict(activation="linear"), "fixed<16,6>", precision=dict(result="fixed<8,3,RND,SAT>"))
@@ -325,6 +337,13 @@ def test_auto_types():
     assert typ(dict(activation="leaky_relu")) == "fixed<16,6>"
     assert typ(dict(activation="elu")) == "fixed<16,6>"
     assert typ(dict(activation="sigmoid"), "table") == "ufixed<16,0,RND,SAT>"
+    assert typ(dict(activation="threshold", threshold=1.0)) == "ufixed<16,5>"
+    assert typ(dict(activation="threshold", threshold=1.0, value=-1.0)) == "fixed<16,6>"
+    assert typ(dict(activation="threshold", threshold=-1.0)) == "fixed<16,6>"
+    # exact float32 0.3 (24 fractional bits), floored otherwise; never coarser than the input
+    assert typ(dict(activation="threshold", threshold=float(np.float32(0.3))), "bound") == "fixed<25,1,TRN,SAT>"
+    assert typ(dict(activation="threshold", threshold=2.0, value=-0.5), "bound") == "fixed<15,3,TRN,SAT>"
+    assert typ(dict(activation="threshold", threshold=1e-12), "bound") == "fixed<33,1,TRN,SAT>"
     c = LayerCase("s", Softmax, {}, "fixed<16,6>", (10,))
     lay = c.build()
     assert str(lay.types["result"]) == "ufixed<16,0,RND,SAT>"
@@ -339,6 +358,10 @@ def test_bad_attributes():
         Activation("a", "a", ["x"], ["y"], dict(activation="mish"))
     with pytest.raises(ValueError, match="variant"):
         Activation("a", "a", ["x"], ["y"], dict(activation="hard_sigmoid", variant="torch"))
+    with pytest.raises(ValueError, match="needs a 'threshold'"):
+        Activation("a", "a", ["x"], ["y"], dict(activation="threshold", value=1.0))
+    with pytest.raises(ValueError, match="finite"):
+        Activation("a", "a", ["x"], ["y"], dict(activation="threshold", threshold=float("inf")))
     with pytest.raises(ValueError, match="power of two"):
         Softmax("s", "s", ["x"], ["y"], dict(exp_table_size=1000))
     s = Softmax("s", "s", ["x"], ["y"], dict(axis=1))

@@ -279,3 +279,24 @@ def test_average_pooling_with_a_wide_accumulator_keeps_the_reciprocal_precise(tm
     err = y - ref
     assert np.all(err <= ref * 2.0**-25) and np.all(err >= -(2.0**-23) - ref * 2.0**-25)
     assert np.max(np.abs(y - model.predict(X, verbose=0))) < 1e-6
+
+
+def test_explicit_pooling_pads():
+    from hlsgen.layers.conv import stream_lag
+    from hlsgen.layers.pooling import Pooling1D, Pooling2D
+
+    p = Pooling2D("p", "p", ["x"], ["y"], dict(op="max", pool=(3, 3), strides=(2, 2), pads=(1, 1, 1, 1)))
+    assert p.attrs["padding"] == "explicit"
+    assert p.output_shape([(7, 6, 2)]) == (4, 3, 2) and stream_lag(p, (7, 6, 2)) == 6 + 2
+    q = Pooling1D("q", "q", ["x"], ["y"], dict(op="max", pool=(1, 2), pads=(0, 0, 1, 1)))
+    assert q.output_shape([(121, 2)]) == (61, 2)
+    with pytest.raises(ValueError, match="top = bottom = 0"):
+        Pooling1D("q", "q", ["x"], ["y"], dict(pool=(1, 2), pads=(1, 0, 0, 0)))
+    with pytest.raises(ValueError, match="not both"):
+        Pooling2D("p", "p", ["x"], ["y"], dict(padding="same", pads=(1, 1, 1, 1)))
+    with pytest.raises(ValueError, match="needs pads"):
+        Pooling2D("p", "p", ["x"], ["y"], dict(padding="explicit"))
+    with pytest.raises(ValueError, match="without an input value"):  # a window all padding
+        Pooling2D("p", "p", ["x"], ["y"], dict(pool=(2, 2), pads=(2, 0, 0, 0))).output_shape([(4, 4, 1)])
+    with pytest.raises(ValueError, match="without an input value"):
+        Pooling2D("p", "p", ["x"], ["y"], dict(pool=(2, 2), pads=(0, 0, 0, 3))).output_shape([(4, 4, 1)])

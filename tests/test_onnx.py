@@ -441,6 +441,64 @@ def test_operator_coverage_graph(tmp_path):
     assert np.abs(y - ref).max() < 0.05
 
 
+@needs_gxx
+@pytest.mark.parametrize("form", ["where_le", "where_gt", "thresholded_relu"])
+def test_threshold_operators(form, tmp_path):
+    """Where(LessOrEqual(x, t), v, x), Where(Greater(x, t), x, v) (fused into one threshold
+    activation) and ThresholdedRelu: bit-exact against onnxruntime on exact inputs."""
+    t, v = np.float32(0.3), np.float32(-1.5)
+    if form == "where_le":
+        nodes = [helper.make_node("LessOrEqual", ["x", "t"], ["c"]), helper.make_node("Where", ["c", "v", "x"], ["y"])]
+    elif form == "where_gt":
+        nodes = [helper.make_node("Greater", ["x", "t"], ["c"]), helper.make_node("Where", ["c", "x", "v"], ["y"])]
+    else:
+        nodes, v = [helper.make_node("ThresholdedRelu", ["x"], ["y"], alpha=float(t))], np.float32(0.0)
+    model = make_model(nodes, [tinfo("x", ["N", 6])], [tinfo("y", ["N", 6])], [("t", t), ("v", v)])
+    X = grid(np.random.default_rng(9), (64, 6), -2, 2)
+    ref = run_ort(model, X)
+    hm = hlsgen.convert_from_onnx_model(model, output_dir=tmp_path / "prj")
+    assert [(lay.kind, lay.attrs["activation"]) for lay in hm.graph.layers] == [("Activation", "threshold")]
+    y = hm.predict(X)
+    np.testing.assert_array_equal(y, hm.predict_golden(X))
+    np.testing.assert_array_equal(y, ref)
+
+
+def test_where_that_is_not_a_threshold_is_refused(tmp_path):
+    """The comparison used twice, or Where picking the other way round: not fused, refused."""
+    nodes = [helper.make_node("LessOrEqual", ["x", "t"], ["c"]), helper.make_node("Where", ["c", "x", "v"], ["y"])]
+    model = make_model(nodes, [tinfo("x", ["N", 6])], [tinfo("y", ["N", 6])], [("t", np.float32(0.3)),
+                                                                              ("v", np.float32(0.0))])
+    with pytest.raises(OnnxConversionError, match=r"\(LessOrEqual\).*\(Where\)"):
+        hlsgen.convert_from_onnx_model(model, output_dir=tmp_path / "prj")
+
+
+@needs_gxx
+@pytest.mark.parametrize("op, pads, extra", [
+    ("MaxPool", [1, 0, 0, 1], {}),                             # asymmetric, not the 'same' geometry
+    ("MaxPool", [1, 1, 1, 1], {"strides": [2, 2]}),
+    ("AveragePool", [1, 1, 1, 1], {"strides": [2, 2]}),        # count_include_pad=0: over the valid values
+    ("AveragePool", [0, 1, 1, 0], {"count_include_pad": 1}),   # the zeros count
+])
+def test_pooling_explicit_pads(op, pads, extra, tmp_path):
+    """Pads that are not Keras' 'same' geometry: MaxPool ignores the padding (-inf), AveragePool
+    averages over the valid values unless count_include_pad; against onnxruntime."""
+    nodes = [helper.make_node(op, ["x"], ["y"], kernel_shape=[2, 2], pads=pads, **extra)]
+    st = extra.get("strides", [1, 1])
+    out = [(n + pads[i] + pads[i + 2] - 2) // st[i] + 1 for i, n in enumerate((5, 6))]  # pads: begins, then ends
+    model = make_model(nodes, [tinfo("x", ["N", 3, 5, 6])], [tinfo("y", ["N", 3] + out)])
+    X = grid(np.random.default_rng(10), (32, 3, 5, 6), -3, -0.25, frac=4)  # negative: a zero pad would win a max
+    ref = run_ort(model, X)
+    hm = hlsgen.convert_from_onnx_model(model, output_dir=tmp_path / "prj")
+    pool = [lay for lay in hm.graph.layers if lay.kind == "Pooling2D"]
+    assert len(pool) == 1 and (pool[0].attrs["padding"] == "explicit") == (not extra.get("count_include_pad"))
+    Xh = to_hls_layout(hm, X)
+    yh = hm.predict(Xh)
+    np.testing.assert_array_equal(yh, hm.predict_golden(Xh))
+    y = from_hls_layout(hm, yh)
+    assert y.shape == ref.shape
+    np.testing.assert_allclose(y, ref, atol=0 if op == "MaxPool" else 2**-9)
+
+
 # ---------------------------------------------------------------------- bad inputs
 def _relu_model(shape=("N", 4), opset=13):
     return make_model([helper.make_node("Relu", ["x"], ["y"])], [tinfo("x", list(shape))],

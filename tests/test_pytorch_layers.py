@@ -1,4 +1,5 @@
 """PyTorch frontend: nn.Upsample / F.interpolate (nearest), nn.ConstantPad1d/2d and F.pad,
+nn.Threshold / F.threshold, max and average pooling with padding,
 torch.einsum between data tensors.  Data movement is exact, so the C simulation equals
 PyTorch on inputs exact in the input type; every C simulation equals the numpy golden."""
 import numpy as np
@@ -194,3 +195,110 @@ def test_einsum_constant_operand_refused():
 
     with pytest.raises(PyTorchConversionError, match=r"only products of data tensors"):
         hlsgen.convert_from_pytorch_model(WithWeight().eval(), (3,))
+
+
+# ---------------------------------------------------------------------- threshold
+class ThresholdFn(nn.Module):
+    def __init__(self, threshold, value):
+        super().__init__()
+        self.t, self.v = threshold, value
+
+    def forward(self, x):
+        return F.threshold(x, self.t, self.v)
+
+
+THRESHOLD = {
+    "module": (lambda: nn.Sequential(nn.Threshold(1.0, 0.0)), 1.0, 0.0),
+    "module_neg_value": (lambda: nn.Sequential(nn.Threshold(0.3, -2.5), nn.ReLU6()), 0.3, -2.5),
+    "module_neg_threshold": (lambda: nn.Sequential(nn.Threshold(-0.75, 1.25)), -0.75, 1.25),
+    "functional": (lambda: ThresholdFn(0.3, -2.5), 0.3, -2.5),  # the torch.export-based exporter
+    "functional_zero": (lambda: ThresholdFn(0.0, 0.5), 0.0, 0.5),
+}
+
+
+@needs_gxx
+@pytest.mark.parametrize("io_type", ["io_parallel", "io_stream"])
+@pytest.mark.parametrize("which", list(THRESHOLD))
+def test_threshold(which, io_type, tmp_path):
+    """y = x > t ? x : v exactly (inputs exact in the input type; t = 0.3 as float32 is not on
+    the input grid, the comparison is still PyTorch's)."""
+    make, t, v = THRESHOLD[which]
+    model = make().eval()
+    X = grid(np.random.default_rng(5), (40, 3, 5), -3, 3)
+    X[0, 0, :] = [t, np.float32(t), 0.0, -0.75, 1.0]  # on and next to the thresholds
+    X[0, 0, :] = np.round(X[0, 0, :] * 2**8) / 2**8
+    ref = run_torch(model, X)
+    hm = hlsgen.convert_from_pytorch_model(model, (3, 5), io_type=io_type, output_dir=tmp_path / "prj")
+    thr = [lay for lay in hm.graph.layers if lay.kind == "Activation" and lay.attrs["activation"] == "threshold"]
+    assert len(thr) == 1 and thr[0].attrs["threshold"] == float(np.float32(t)) and thr[0].attrs["value"] == v
+    y = hm.predict(X)
+    np.testing.assert_array_equal(y, hm.predict_golden(X))
+    np.testing.assert_array_equal(y, ref)
+
+
+def test_threshold_module_keeps_the_torchscript_exporter(monkeypatch):
+    """nn.Threshold is exported by the TorchScript exporter (through torch.where on a copy of
+    the model); the user's module keeps its forward."""
+    from hlsgen.converters.pytorch import export
+
+    used = []
+    orig = export._export
+    monkeypatch.setattr(export, "_export", lambda *a: (used.append(a[3]), orig(*a))[1])
+    model = nn.Sequential(nn.Linear(3, 3), nn.Threshold(0.5, -1.0)).eval()
+    hm = hlsgen.convert_from_pytorch_model(model, (3,))
+    assert used == [False]
+    assert "forward" not in vars(model[1])
+    assert [lay.source_name for lay in hm.graph.layers][-1] == "1"
+
+
+def test_threshold_like_where_is_still_refused():
+    """torch.where(x < t, v, x) (x >= t ? x : v) is not the threshold pattern: refused naming the ops."""
+    model = Fn(lambda x: torch.where(x < 0.5, torch.tensor(0.0), x)).eval()
+    with pytest.raises(PyTorchConversionError, match=r"Less, Where"):
+        hlsgen.convert_from_pytorch_model(model, (3,))
+
+
+# ---------------------------------------------------------------------- pooling with padding
+POOL_PADDED = {
+    "max1d": (lambda: nn.MaxPool1d(2, padding=1), (2, 9)),
+    "max1d_k3s2": (lambda: nn.MaxPool1d(3, stride=2, padding=1), (3, 10)),
+    "max2d": (lambda: nn.MaxPool2d(2, padding=1), (2, 5, 6)),
+    "max2d_k3s2": (lambda: nn.MaxPool2d(3, stride=2, padding=1), (2, 7, 6)),
+    "max2d_mixed": (lambda: nn.MaxPool2d((3, 2), stride=(1, 2), padding=(1, 1)), (2, 6, 5)),
+    "max2d_one_axis": (lambda: nn.MaxPool2d((2, 3), stride=(2, 1), padding=(0, 1)), (2, 4, 5)),
+    "avg1d_no_pad_count": (lambda: nn.AvgPool1d(2, padding=1, count_include_pad=False), (2, 9)),
+    "avg2d_no_pad_count": (lambda: nn.AvgPool2d(2, padding=1, count_include_pad=False), (2, 5, 6)),
+    "avg2d_pad_count": (lambda: nn.AvgPool2d(2, padding=1), (2, 5, 6)),
+}
+
+
+@needs_gxx
+@pytest.mark.parametrize("io_type", ["io_parallel", "io_stream"])
+@pytest.mark.parametrize("which", list(POOL_PADDED))
+def test_pooling_with_padding(which, io_type, tmp_path):
+    """PyTorch pads max pooling with -inf (negative inputs: a zero pad would win) and averages
+    over the valid values with count_include_pad=False, over the window with True."""
+    make, shape = POOL_PADDED[which]
+    model = nn.Sequential(make()).eval()
+    X = grid(np.random.default_rng(6), (30,) + shape, -3, -0.25, frac=4)
+    X[1:] = grid(np.random.default_rng(7), (29,) + shape, -3, 3, frac=4)
+    ref = run_torch(model, X)
+    hm = hlsgen.convert_from_pytorch_model(model, shape, io_type=io_type, output_dir=tmp_path / "prj")
+    y = hm.predict(X)
+    assert y.shape == ref.shape
+    np.testing.assert_array_equal(y, hm.predict_golden(X))
+    if which.startswith("max") or which in ("avg1d_no_pad_count", "avg2d_no_pad_count"):  # 1/n exact: n in {1, 2, 4}
+        np.testing.assert_array_equal(y, ref)
+    else:
+        assert np.abs(y - ref).max() < 2**-9
+
+
+@needs_gxx
+def test_padded_max_pooling_synthesizable_code_path(tmp_path, monkeypatch):
+    """Without the C-simulation fast paths (the code synthesis sees) the results are the same."""
+    monkeypatch.setenv("HLSGEN_CXXFLAGS", "-DHLSGEN_NO_FAST_CSIM")
+    model = nn.Sequential(nn.MaxPool2d(3, stride=2, padding=1)).eval()
+    X = grid(np.random.default_rng(8), (10, 2, 7, 6), -3, -0.25, frac=4)
+    for io_type in ("io_parallel", "io_stream"):
+        hm = hlsgen.convert_from_pytorch_model(model, (2, 7, 6), io_type=io_type, output_dir=tmp_path / io_type)
+        np.testing.assert_array_equal(hm.predict(X), run_torch(model, X))

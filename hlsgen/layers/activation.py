@@ -19,6 +19,15 @@ the result type):
   ``alpha``, default 0.3, or ``negative_slope``), ``threshold`` (0.0), ``min_value``
   (None: the floor of the negative side, max(negative_slope * (x - threshold), min_value),
   as QKeras' quantized_relu with a negative slope bounds it).
+* ``threshold`` (PyTorch ``nn.Threshold`` / ``F.threshold``): y = x > threshold ? x : value.
+  Attributes: ``threshold`` (required), ``value`` (0.0).  Both are quantized into the
+  ``bound`` type, whose auto type is signed with the integer bits of both values and as
+  many fractional bits as the larger of: those the two values need exactly (at most 32),
+  the input's, 12; rounding TRN (floor), SAT.  So a threshold or value needing at most 32
+  fractional bits (every float32 of magnitude >= 2^-9 does, 0.3f needs 24) is exact;
+  a finer threshold is floored, which changes no comparison: for x on the input grid
+  (fractional bits <= those of ``bound``), x > t exactly when x > floor(t).  The value
+  (exact, or floored on the same terms) is then cast to the result type, as x is.
 * ``hard_sigmoid``: y = clip(slope * x + 1/2, 0, 1) with ``attrs['variant']``:
   ``'keras3'`` (default; relu6(x + 3) / 6, slope 1/6), ``'tf_keras'`` (slope 0.2) or
   ``'qkeras'`` (QKeras' hard_sigmoid and quantized_sigmoid, slope 0.5).
@@ -59,7 +68,8 @@ softplus/swish 7.8e-3 / 8.6e-3; see tests/test_layers_activation.py for the meas
 Precision keys: ``result``, ``table`` (table entries; auto: the result type with RND/SAT),
 ``slope`` (multiplicative constants: negative_slope, hard_sigmoid slope, selu scale; auto:
 18-bit signed, integer bits fitted to the value, RND_CONV/SAT), ``bound`` (additive and
-comparison constants: threshold, max_value, 1/2, table lo / tail_at; auto: exact when the
+comparison constants: threshold, max_value, 1/2, table lo / tail_at, the threshold
+function's value (its own auto type: above); auto: exact when the
 value is, at least as many fractional bits as the input and >= 12), ``accum`` (internal
 exact type of slope * x + offset of hard_sigmoid; auto: exact).
 
@@ -67,7 +77,8 @@ Result 'auto' rules (W = width of the context default D):
   bounded outputs get a same-width type placed on their range, RND/SAT:
   sigmoid ufixed<W,0>, hard_sigmoid ufixed<W,1> (holds 1 exactly), tanh and softsign
   fixed<W,1>;  non-negative outputs (relu without negative slope and threshold >= 0,
-  softplus, exponential) get ufixed<W, I_D - 1> with D's modes (same range, one more
+  threshold with threshold >= 0 and value >= 0, softplus, exponential) get
+  ufixed<W, I_D - 1> with D's modes (same range, one more
   fractional bit), or ufixed<W, bits(max_value)> for relu with ``max_value``;  all others D.
 """
 from __future__ import annotations
@@ -87,7 +98,7 @@ SELU_SCALE = 1.0507009873554804934193349852946
 
 ACTIVATIONS = (
     "linear", "relu", "relu6", "leaky_relu", "elu", "selu", "sigmoid", "hard_sigmoid",
-    "tanh", "softplus", "softsign", "swish", "silu", "exponential", "gelu",
+    "tanh", "softplus", "softsign", "swish", "silu", "exponential", "gelu", "threshold",
 )
 _ALIASES = {"silu": "swish", "relu6": "relu", "leakyrelu": "leaky_relu", "leaky": "leaky_relu"}
 
@@ -146,6 +157,9 @@ def float_activation(name: str, x, attrs=None) -> np.ndarray:
         if a.get("min_value") is not None and slope != 0.0:
             neg = np.maximum(neg, float(a["min_value"]))
         return np.where(x > thr, pos, neg)
+    if name == "threshold":
+        thr, value = _threshold_params(a)
+        return np.where(x > thr, x, value)
     if name == "hard_sigmoid":
         return np.clip(x * _hs_slope(a) + 0.5, 0.0, 1.0)
     if name == "sigmoid":
@@ -183,6 +197,26 @@ def _relu_params(fn, attrs, original):
     slope = float(attrs.get("negative_slope", 0.0) or 0.0)
     thr = float(attrs.get("threshold", 0.0) or 0.0)
     return slope, thr, (None if mx is None else float(mx))
+
+
+def _threshold_params(attrs):
+    """(threshold, value) of the threshold function (PyTorch nn.Threshold)."""
+    if attrs.get("threshold") is None:
+        raise ValueError("the threshold activation needs a 'threshold' attribute")
+    thr, value = float(attrs["threshold"]), float(attrs.get("value", 0.0) or 0.0)
+    if not (math.isfinite(thr) and math.isfinite(value)):
+        raise ValueError(f"the threshold activation needs a finite threshold and value, got {thr} and {value}")
+    return thr, value
+
+
+def threshold_bound_type(values, x_t: FixedType, min_frac: int = 12, max_exact: int = 32) -> FixedType:
+    """Auto ``bound`` type of the threshold activation: exact for values needing at most
+    ``max_exact`` fractional bits, and at least as fine as the input; TRN (floor), so that a
+    threshold that is not exact still gives every comparison with an input exactly."""
+    vals = [float(v) for v in values] or [0.0]
+    f = max(frac_bits_needed(vals, max_exact), x_t.fractional, min_frac)
+    i = max(bits_for_range(min(min(vals), 0.0), max(max(vals), 0.0), signed=True), 1)
+    return FixedType(i + f, i, True, rounding="TRN", saturation="SAT")
 
 
 def _hs_slope(attrs):
@@ -237,6 +271,7 @@ class Activation(Layer):
     static bound_t offset() { return bound_t({{ offset }}); }
     static bound_t table_lo() { return bound_t({{ table_lo }}); }
     static bound_t tail_at() { return bound_t({{ tail_at }}); }
+    static bound_t value() { return bound_t({{ value }}); }
 };"""
     cpp_call_tpl = (
         "nnet::{{ func }}<{{ in_t[0] }}, {{ t.result }}, {{ config }}>"
@@ -275,6 +310,13 @@ class Activation(Layer):
             if a.get("min_value") is not None and slope != 0.0:
                 self.neg_floor = float(a["min_value"])
             self.func = "relu" if (slope == 0.0 and thr == 0.0 and mx is None) else "keras_relu"
+        elif self.fn == "threshold":
+            try:
+                self.threshold_params = _threshold_params(a)
+            except ValueError as e:
+                raise ValueError(f"layer {self.source_name!r}: {e}") from None
+            a["threshold"], a["value"] = self.threshold_params
+            self.func = "threshold_activation"
         elif self.fn in _TABLE_FUNCS:
             self.func = "table_activation"
         elif self.fn == "softsign":
@@ -319,6 +361,9 @@ class Activation(Layer):
                     return FixedType(w, bits_for_range(0.0, mx, signed=False), False, **modes)
                 return nonneg
             return d
+        if fn == "threshold":
+            thr, value = self.threshold_params
+            return nonneg if thr >= 0.0 and value >= 0.0 else d
         if fn == "sigmoid":
             return FixedType(w, 0, False, **RND_SAT)
         if fn == "hard_sigmoid":
@@ -369,7 +414,10 @@ class Activation(Layer):
                 raise ValueError(f"layer {self.source_name!r}: softsign input {x_t} is too wide")
             inv_t = FixedType(table_t.width + max_shift, table_t.integer, table_t.signed)
             self.recip = dict(r_bits=r_bits, u_t=u_t, max_shift=max_shift, inv_t=inv_t)
-        bound_t = self.configured("bound") or bound_type(bounds, x_t)
+        if fn == "threshold":
+            bound_t = self.configured("bound") or threshold_bound_type(self.threshold_params, x_t)
+        else:
+            bound_t = self.configured("bound") or bound_type(bounds, x_t)
         self.types["bound"] = bound_t
         acc = self.configured("accum")
         if acc is None:
@@ -401,11 +449,15 @@ class Activation(Layer):
     def _consts(self):
         sl, bd = self.types["slope"], self.types["bound"]
         q = lambda t, v: float(t.quantize(v))  # noqa: E731
-        c = dict(slope=0.0, threshold=0.0, max_value=0.0, min_value=0.0, offset=0.0, table_lo=0.0, tail_at=0.0)
+        c = dict(slope=0.0, threshold=0.0, max_value=0.0, min_value=0.0, offset=0.0, table_lo=0.0, tail_at=0.0,
+                 value=0.0)
         if self.fn in ("relu", "leaky_relu"):
             slope, thr, mx = self.relu_params
             c.update(slope=q(sl, slope), threshold=q(bd, thr), max_value=q(bd, mx if mx is not None else 0.0),
                      min_value=q(bd, self.neg_floor if self.neg_floor is not None else 0.0))
+        elif self.fn == "threshold":
+            thr, value = self.threshold_params
+            c.update(threshold=q(bd, thr), value=q(bd, value))
         elif self.fn == "hard_sigmoid":
             c.update(slope=q(sl, _hs_slope(self.attrs)), offset=q(bd, 0.5))
         elif self.fn == "selu":
@@ -432,6 +484,8 @@ class Activation(Layer):
             if self.neg_floor is not None:
                 neg = np.maximum(neg, c["min_value"])
             return res.quantize(np.where(x > c["threshold"], pos, neg))
+        if fn == "threshold":
+            return np.where(x > c["threshold"], res.quantize(x), res.quantize(c["value"]))
         if fn == "hard_sigmoid":
             z = self.types["accum"].quantize(c["slope"] * x + c["offset"])
             return res.quantize(np.clip(z, 0.0, 1.0))

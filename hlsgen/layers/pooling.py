@@ -1,9 +1,13 @@
 """Pooling: Pooling1D / Pooling2D (max or average) and GlobalPooling1D / GlobalPooling2D.
 
 Attributes: ``op`` ('max' or 'average'); window layers: ``pool`` (PH, PW), ``strides``
-(SH, SW), ``padding`` ('valid' / 'same', Keras geometry as the convolutions; padding
-positions are ignored: max over the valid values, average over the valid count, as
-Keras does); global layers: ``keepdims``.  1-D layers have PH = SH = 1.
+(SH, SW), ``padding`` ('valid' / 'same', Keras geometry as the convolutions) or ``pads``
+(top, bottom, left, right: explicit padding, as PyTorch's and ONNX's ``pads``; out =
+(n + before + after - k) // s + 1 per axis, every window overlapping the input;
+``padding`` is then 'explicit'); global layers: ``keepdims``.  1-D layers have PH = SH = 1
+(and pads (0, 0, left, right)).  Padding positions are ignored, whichever the geometry:
+max over the valid values (as padding with -infinity: PyTorch's MaxPool, ONNX's), average
+over the valid count (Keras; PyTorch's and ONNX's count_include_pad=False).
 
 Precision keys and 'auto' rules:
 * ``result`` — max: the input type (max pooling only selects values, so this is exact);
@@ -64,8 +68,19 @@ class _Pool(Layer):
         a.setdefault("op", "max")
         if a["op"] not in ("max", "average"):
             raise ValueError(f"{self.kind} layer {self.source_name!r}: op {a['op']!r}; valid: 'max', 'average'")
+        if not self.is_global and a.get("pads") is not None:
+            pads = tuple(int(v) for v in a["pads"])
+            if len(pads) != 4 or min(pads) < 0 or (self.ndim == 1 and pads[:2] != (0, 0)):
+                raise ValueError(f"{self.kind} layer {self.source_name!r}: pads {a['pads']!r}; expected "
+                                 "(top, bottom, left, right), non-negative" + (", top = bottom = 0" if self.ndim == 1 else ""))
+            if a.get("padding", "explicit") != "explicit":
+                raise ValueError(f"{self.kind} layer {self.source_name!r}: give padding={a['padding']!r} or pads, "
+                                 "not both")
+            a["pads"], a["padding"] = pads, "explicit"
         if not self.is_global:
             a.setdefault("padding", "valid")
+            if a["padding"] == "explicit" and a.get("pads") is None:
+                raise ValueError(f"{self.kind} layer {self.source_name!r}: padding 'explicit' needs pads")
             a["pool"] = tuple(int(v) for v in a.get("pool", (1, 2) if self.ndim == 1 else (2, 2)))
             a["strides"] = tuple(int(v) for v in a.get("strides") or a["pool"])
         self._recip_t = None
@@ -76,8 +91,12 @@ class _Pool(Layer):
             ph, pw, sh, sw, pad = h, w, 1, 1, "valid"
         else:
             (ph, pw), (sh, sw), pad = self.attrs["pool"], self.attrs["strides"], self.attrs["padding"]
-        oh, pt, pb = conv_geometry(h, ph, sh, pad)
-        ow, pl, pr = conv_geometry(w, pw, sw, pad)
+        if pad == "explicit":
+            pt, pb, pl, pr = self.attrs["pads"]
+            oh, ow = (h + pt + pb - ph) // sh + 1, (w + pl + pr - pw) // sw + 1
+        else:
+            oh, pt, pb = conv_geometry(h, ph, sh, pad)
+            ow, pl, pr = conv_geometry(w, pw, sw, pad)
         return dict(in_height=h, in_width=w, n_chan=c, pool_height=ph, pool_width=pw, stride_height=sh,
                     stride_width=sw, pad_top=pt, pad_bottom=pb, pad_left=pl, pad_right=pr, out_height=oh,
                     out_width=ow)
@@ -91,6 +110,12 @@ class _Pool(Layer):
         self._in_shape = shape  # type inference needs the window size
         if g["out_height"] < 1 or g["out_width"] < 1:
             raise ValueError(f"{self.kind} layer {self.source_name!r}: pool larger than its input {shape}")
+        if self.attrs.get("padding") == "explicit":
+            for n, k, s, p0, o in ((g["in_height"], g["pool_height"], g["stride_height"], g["pad_top"], g["out_height"]),
+                                   (g["in_width"], g["pool_width"], g["stride_width"], g["pad_left"], g["out_width"])):
+                if p0 >= k or (o - 1) * s - p0 >= n:
+                    raise ValueError(f"{self.kind} layer {self.source_name!r}: pads {self.attrs['pads']} on input "
+                                     f"{shape} leave a window without an input value")
         c = g["n_chan"]
         if self.is_global:
             if self.attrs.get("keepdims"):

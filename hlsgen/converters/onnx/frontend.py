@@ -408,8 +408,8 @@ def parse_onnx_model(model_or_path, pytorch: bool = False) -> Graph:
     (see resize.py)."""
     from . import ops  # noqa: F401  (registers the handlers)
 
-    from .patterns import fuse_softsign
+    from .patterns import fuse_patterns
 
     model = load_onnx_model(model_or_path)
-    model = fuse_softsign(model)
+    model = fuse_patterns(model)  # Softsign, Threshold: see patterns.py
     return Converter(model, pytorch).run()

@@ -63,6 +63,17 @@ def selu(c, node, a):
     _act(c, node, {"activation": "selu"})
 
 
+@handler("hlsgen:Threshold", "ThresholdedRelu")
+def threshold(c, node, a):
+    """y = x > t ? x : v: hlsgen:Threshold(x, t, v) (PyTorch's nn.Threshold, fused in
+    patterns.py) and ONNX ThresholdedRelu (t = alpha, default 1, v = 0)."""
+    if node.op_type == "ThresholdedRelu":
+        thr, value = float(a.get("alpha", 1.0)), 0.0
+    else:
+        thr, value = (float(np.asarray(c.const(node, i)).reshape(-1)[0]) for i in (1, 2))
+    _act(c, node, {"activation": "threshold", "threshold": thr, "value": value})
+
+
 @handler("HardSigmoid")
 def hard_sigmoid(c, node, a):
     alpha, beta = float(a.get("alpha", 0.2)), float(a.get("beta", 0.5))
@@ -534,16 +545,17 @@ def pool(c, node, a):
                 raise OnnxConversionError(f"{c.desc(node)}: ceil_mode=1 changes the output size here; not supported")
     mode = _padding_mode(x.shape[2:], kernel, strides, pads)
     op = "max" if node.op_type == "MaxPool" else "average"
-    if mode == "same" and op == "average" and a.get("count_include_pad", 0):
-        mode = None
-    if mode is None:
-        if op == "max" or any(p < 0 for pr in pads for p in pr):
-            raise OnnxConversionError(f"{c.desc(node)}: pads {pads} are not supported for {node.op_type} (only none or "
-                                      "the 'same' geometry)")
-        x_ir = _pad_layer(c, f"{name}_pad", x_ir, nd, pads)  # count_include_pad: zeros count
+    if any(p < 0 for pr in pads for p in pr):
+        raise OnnxConversionError(f"{c.desc(node)}: negative pads {pads} are not supported for {node.op_type}")
+    attrs = {}
+    if mode != "valid" and op == "average" and a.get("count_include_pad", 0):
+        x_ir = _pad_layer(c, f"{name}_pad", x_ir, nd, pads)  # count_include_pad: the zeros count
         mode = "valid"
+    elif mode is None:  # the pooling layer ignores padding positions: max as -inf padding, average over the valid
+        attrs["pads"] = (0, 0) + tuple(pads[0]) if nd == 1 else tuple(pads[0]) + tuple(pads[1])
     g = _geom(nd, kernel, strides)
-    ir = c.add(f"Pooling{nd}D", name, [x_ir], dict(op=op, pool=g["kernel"], strides=g["strides"], padding=mode))
+    attrs.update(op=op, pool=g["kernel"], strides=g["strides"], padding=mode or "explicit")
+    ir = c.add(f"Pooling{nd}D", name, [x_ir], attrs)
     c.set(node, _out_val(c, ir, x.rank))
 
 

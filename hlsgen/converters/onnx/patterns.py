@@ -4,6 +4,13 @@ applied to a copy of the ModelProto before conversion (the converter then sees o
 * ``x / (|x| + 1)`` (PyTorch exports ``nn.Softsign`` / ``F.softsign`` so: Abs, Add of the
   constant 1, Div) -> ``Softsign(x)``, when the Abs and Add results are used only there.
   The new node takes the Div's name and metadata (so it keeps the module it came from).
+* ``Where(LessOrEqual(x, t), v, x)`` (PyTorch's torch.export-based exporter writes
+  ``nn.Threshold`` / ``F.threshold`` so; its TorchScript exporter refuses a non-zero
+  threshold) and ``Where(Greater(x, t), x, v)``, with constant one-element t and v and
+  the comparison used only there -> ``hlsgen:Threshold(x, t, v)``: y = x > t ? x : v.
+  The new node takes the Where's name and metadata.
+
+:func:`fuse_patterns` applies all of them.
 """
 from __future__ import annotations
 
@@ -67,3 +74,64 @@ def fuse_softsign(model):
     del out.graph.node[:]
     out.graph.node.extend(nodes)
     return out
+
+
+THRESHOLD_DOMAIN = "hlsgen"
+
+
+def fuse_threshold(model):
+    """``model`` with every ``Where(LessOrEqual(x, t), v, x)`` / ``Where(Greater(x, t), x, v)``
+    (t, v constants of one element) replaced by ``hlsgen:Threshold(x, t, v)``: a copy when
+    there is one (the caller's model is never changed), else ``model`` itself."""
+    import onnx
+
+    g = model.graph
+    consts = _constants(g)
+    producer = {o: n for n in g.node for o in n.output}
+    uses: dict = {}
+    for n in g.node:
+        for i in n.input:
+            uses[i] = uses.get(i, 0) + 1
+    for o in g.output:
+        uses[o.name] = uses.get(o.name, 0) + 1
+
+    def scalar(name):
+        v = consts.get(name)
+        return v is not None and np.asarray(v).size == 1 and np.issubdtype(np.asarray(v).dtype, np.floating)
+
+    dead, replaced = set(), {}
+    for where in g.node:
+        if where.op_type != "Where" or len(where.input) != 3 or len(where.output) != 1:
+            continue
+        cond = producer.get(where.input[0])
+        if cond is None or uses.get(cond.output[0]) != 1 or len(cond.input) != 2:
+            continue
+        x, t = cond.input
+        if cond.op_type == "LessOrEqual" and where.input[2] == x:  # x <= t ? v : x
+            v = where.input[1]
+        elif cond.op_type == "Greater" and where.input[1] == x:  # x > t ? x : v
+            v = where.input[2]
+        else:
+            continue
+        if x in consts or not scalar(t) or not scalar(v):
+            continue
+        new = onnx.helper.make_node("Threshold", [x, t, v], [where.output[0]], name=where.name,
+                                    domain=THRESHOLD_DOMAIN)
+        new.metadata_props.extend(where.metadata_props)
+        replaced[id(where)] = new
+        dead.add(id(cond))
+    if not replaced:
+        return model
+    nodes = [replaced.get(id(n), n) for n in g.node if id(n) not in dead]
+    out = onnx.ModelProto()
+    out.CopyFrom(model)
+    del out.graph.node[:]
+    out.graph.node.extend(nodes)
+    if not any(o.domain == THRESHOLD_DOMAIN for o in out.opset_import):
+        out.opset_import.append(onnx.helper.make_opsetid(THRESHOLD_DOMAIN, 1))
+    return out
+
+
+def fuse_patterns(model):
+    """Every rewrite of this module, in turn (a copy when any applies)."""
+    return fuse_threshold(fuse_softsign(model))

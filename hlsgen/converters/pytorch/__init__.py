@@ -37,7 +37,7 @@ from .export import PyTorchConversionError, export_onnx, forward_arg_names, rena
 # torch.nn module classes the frontend converts (their ONNX export maps to supported layers)
 SUPPORTED_MODULES = (
     "Linear", "Conv1d", "Conv2d", "BatchNorm1d", "BatchNorm2d", "ReLU", "ReLU6", "LeakyReLU", "ELU", "SELU",
-    "Sigmoid", "Tanh", "Softplus", "Softsign", "Hardsigmoid", "Softmax", "LogSoftmax", "LayerNorm", "Embedding", "PReLU", "MaxPool1d", "MaxPool2d",
+    "Sigmoid", "Tanh", "Softplus", "Softsign", "Hardsigmoid", "Threshold", "Softmax", "LogSoftmax", "LayerNorm", "Embedding", "PReLU", "MaxPool1d", "MaxPool2d",
     "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "Flatten", "Unflatten", "Identity",
     "Dropout", "Dropout1d", "Dropout2d", "ZeroPad1d", "ZeroPad2d", "ConstantPad1d", "ConstantPad2d", "Upsample",
     "UpsamplingNearest2d", "RNN", "LSTM", "GRU",
@@ -45,7 +45,7 @@ SUPPORTED_MODULES = (
 CONTAINERS = ("Sequential", "ModuleList", "ModuleDict")
 SUPPORTED_CALLS = ("+", "-", "*", "/ (by a constant)", "torch.cat", "flatten", "view", "reshape", "squeeze",
                    "unsqueeze", "permute (where it is a layout change)", "torch.relu", "torch.sigmoid", "torch.tanh",
-                   "torch.maximum", "torch.minimum", "F.pad (constant 0)", "F.interpolate (nearest)",
+                   "torch.maximum", "torch.minimum", "F.threshold", "F.pad (constant 0)", "F.interpolate (nearest)",
                    "torch.einsum (matrix products of two tensors)", "torch.nn.functional versions of the modules (log_softmax, layer_norm ...)")
 # packages whose modules export QONNX nodes (checked through the exported graph, not by type)
 QUANT_PACKAGES = ("brevitas",)
@@ -219,10 +219,13 @@ def parse_pytorch_model(model, input_shape, channels_last: bool = False, exporte
     from .recurrent import exporting
 
     model = exporting(model)  # nn.RNN/LSTM/GRU export as hlsgen:Recurrent nodes (see .recurrent)
-    om = export_onnx(model, shapes_t, names, exporter)
-    from ..onnx.patterns import fuse_softsign
+    from .threshold import exporting as threshold_exporting
 
-    om = fuse_softsign(om)  # nn.Softsign is exported as x / (|x| + 1)
+    model = threshold_exporting(model)  # nn.Threshold through torch.where (see .threshold)
+    om = export_onnx(model, shapes_t, names, exporter)
+    from ..onnx.patterns import fuse_patterns
+
+    om = fuse_patterns(om)  # nn.Softsign is exported as x / (|x| + 1), nn.Threshold as Where(x <= t, v, x)
     info = rename_nodes(model, om, names)
     check_ops(om, info)
     from ..onnx import OnnxConversionError, parse_onnx_model

@@ -48,6 +48,7 @@ struct activ_config {
     static bound_t offset() { return bound_t(0); }
     static bound_t table_lo() { return bound_t(0); }
     static bound_t tail_at() { return bound_t(0); }
+    static bound_t value() { return bound_t(0); }  // threshold_activation's value
 };
 
 // d / 2^S for a non-negative d on the 2^S grid, with integer operations only.
@@ -137,6 +138,21 @@ void keras_relu(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_in]) {
         } else {
             res[i] = 0;
         }
+    }
+}
+
+// ----------------------------------------------------------------------------- threshold
+// y = x > threshold ? x : value (PyTorch nn.Threshold); both constants are bound_t.
+template <class data_T, class res_T, typename CONFIG_T>
+void threshold_activation(const data_T data[CONFIG_T::n_in], res_T res[CONFIG_T::n_in]) {
+    #pragma HLS PIPELINE II=CONFIG_T::reuse_factor
+    for (unsigned i = 0; i < CONFIG_T::n_in; i++) {
+        #pragma HLS UNROLL
+        const data_T x = data[i];
+        if (x > CONFIG_T::threshold())
+            res[i] = csim_cast<res_T>(x);
+        else
+            res[i] = (res_T)CONFIG_T::value();
     }
 }
 
