@@ -81,6 +81,20 @@ def find_perm(val: Val):
     return None
 
 
+def undoing_permute(index, ir_shape):
+    """The ``dims`` of a Permute of the IR tensor (of ``ir_shape``, rank 1 to 3) whose output,
+    in C order, is the logical order of a tensor stored with ``index``; None when there is none."""
+    ir_shape = tuple(int(d) for d in ir_shape)
+    if not 1 <= len(ir_shape) <= 3 or int(np.prod(ir_shape, dtype=np.int64)) != len(index):
+        return None
+    a = np.asarray(index).reshape(ir_shape)
+    want = np.arange(len(index), dtype=np.int64)
+    for p in permutations(range(len(ir_shape))):
+        if np.array_equal(a.transpose(p).reshape(-1), want):
+            return tuple(p)
+    return None
+
+
 def transpose_index(val: Val, perm) -> np.ndarray:
     """``index`` after a logical Transpose(perm) (perm[0] == 0) of ``val``."""
     dims = tuple(int(d) for d in val.shape[1:])
