@@ -1,8 +1,9 @@
 """Layout tracking: how each ONNX tensor is stored in its IR tensor.
 
-ONNX tensors are channels-first (NCHW); hlsgen's IR is channels-last and has no
-transpose kernel.  The frontend therefore never moves data to change layout.  Each
-ONNX tensor is represented by a :class:`Val`:
+ONNX tensors are channels-first (NCHW); hlsgen's IR is channels-last.  The frontend
+moves data to change layout only for a graph output stored in an order its framework
+would not give (a Flatten of a channels-last tensor): one Permute of the IR tensor that
+holds it (:func:`undoing_permute`).  Each ONNX tensor is represented by a :class:`Val`:
 
 * ``ir`` — the IR tensor that holds its values,
 * ``shape`` — the ONNX (logical) shape, batch first (the batch is always 1 here),
