@@ -210,6 +210,36 @@ def test_bad_recurrent_options_are_named(make, match, tmp_path):
     assert not (tmp_path / "prj").exists()
 
 
+@needs_gxx
+def test_keras_initial_state_is_an_input(tmp_path, report):
+    """initial_state= of SimpleRNN/GRU/LSTM (and a Bidirectional, split forward then backward
+    as Keras does) are inputs of the cell: C++ == golden in both io types, close to Keras
+    with states beyond [-1, 1]."""
+    keras.utils.set_random_seed(26)
+    x, x2 = keras.Input((5, 3)), keras.Input((5, 3))
+    hs = [keras.Input((4,)) for _ in range(8)]  # one use each (io_stream's fan-out limit)
+    outs = [keras.layers.SimpleRNN(4)(x, initial_state=hs[0]),
+            keras.layers.GRU(4, return_sequences=True)(x, initial_state=hs[1]),
+            keras.layers.LSTM(4)(x, initial_state=hs[2:4]),
+            keras.layers.Bidirectional(keras.layers.LSTM(4))(x2, initial_state=hs[4:])]
+    model = keras.Model([x, x2] + hs, outs)
+    rng = np.random.default_rng(27)
+    X = [_seq(rng, 100, 5, 3, -2.0, 2.0) for _ in range(2)] + [grid(rng, (100, 4), -2.0, 2.0) for _ in hs]
+    ref = model.predict(X, verbose=0)
+    lines = []
+    for io in IO_TYPES:
+        hm = hlsgen.convert_from_keras_model(model, output_dir=tmp_path / io, io_type=io)
+        assert [len(lay.inputs) for lay in hm.graph.layers if lay.kind in ("SimpleRNN", "GRU", "LSTM")] == \
+            [2, 2, 3, 3, 3]
+        ys, gs = hm.predict(X), hm.predict_golden(X)
+        for k, (y, g, r) in enumerate(zip(ys, gs, ref)):
+            np.testing.assert_array_equal(y, g)
+            lines.append(f"Keras output {k} with initial states {io}: max|hls - keras| "
+                         f"{np.abs(y.reshape(r.shape) - r).max():.2e}")
+            assert np.abs(y.reshape(r.shape) - r).max() < 0.03, lines[-1]
+    report("\n".join(lines))
+
+
 # ---------------------------------------------------------------------------- PyTorch
 def _torch_model(kind, use):
     torch = pytest.importorskip("torch")
