@@ -218,8 +218,8 @@ struct {{ config }} : nnet::recurrent_config {
                     "{{ t.result }}, {{ config }}>({% for x in ins %}{{ x }}, {% endfor %}{{ out }}, {{ w.weight }}, "
                     "{{ w.recurrent_weight }}, {{ w.bias }}, {{ w.recurrent_bias }});")
     _stream_call_tpl = ("nnet::recurrent_stream<{{ in_stream_t[0] }}, {{ out_stream_t }}, {{ config }}>"
-                           "({{ ins[0] }}, {{ out }}, {{ w.weight }}, {{ w.recurrent_weight }}, {{ w.bias }}, "
-                           "{{ w.recurrent_bias }});")
+                        "({{ ins[0] }}, {{ out }}, {{ w.weight }}, {{ w.recurrent_weight }}, {{ w.bias }}, "
+                        "{{ w.recurrent_bias }});")
 
     @property
     def cpp_stream_call_tpl(self) -> str:
