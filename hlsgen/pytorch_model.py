@@ -23,7 +23,7 @@ class PyTorchHLSModel(HLSModel):
             if x.ndim == len(want):  # one sample
                 x = x[None]
             if tuple(x.shape[1:]) != want:
-                layout = "channels-last" if io["channels_last"] else "PyTorch (channels-first)"
+                layout = "channels-last" if io["channels_last"][name] else "PyTorch (channels-first)"
                 raise ValueError(f"{what}: input {name!r} needs samples of shape {want} in the {layout} layout "
                                  f"(batch first), got an array of shape {x.shape}")
             out.append(np.transpose(x, io["inputs"][name]))

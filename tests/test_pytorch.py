@@ -281,6 +281,27 @@ def test_layout_of_outputs_and_inputs():
         assert to_hls_layout(g, X.transpose(0, 2, 1) if cl else X).shape == (20, 8, 2)
 
 
+@needs_gxx
+@pytest.mark.parametrize("io_type", IO_TYPES)
+@pytest.mark.parametrize("dims", [1, 2])
+def test_flattened_convolution_output_in_pytorch_order(dims, io_type, tmp_path):
+    """A graph output that flattens a channels-last convolution comes out in PyTorch's
+    (C, H, W) flatten order: a Permute transposes it back first.  Bit for bit the
+    convolution's own output, flattened in the PyTorch layout."""
+    torch.manual_seed(6)
+    conv = (nn.Conv1d(2, 3, 3, padding=1) if dims == 1 else nn.Conv2d(2, 3, 3, padding=1)).eval()
+    shape = (2, 7) if dims == 1 else (2, 4, 5)
+    X = grid(np.random.default_rng(6), (30,) + shape, -2, 2)
+    flat = nn.Sequential(conv, nn.Flatten(), nn.ReLU()).eval()
+    hm = hlsgen.convert_from_pytorch_model(flat, shape, io_type=io_type, output_dir=tmp_path / "flat")
+    assert "Permute" in [lay.kind for lay in hm.graph.layers]
+    y = hm.predict(X)
+    np.testing.assert_array_equal(y, hm.predict_golden(X))
+    base = hlsgen.convert_from_pytorch_model(nn.Sequential(conv, nn.ReLU()).eval(), shape)
+    np.testing.assert_array_equal(y, base.predict_golden(X).reshape(len(X), -1))  # (N, C, ...) flattened
+    assert np.abs(y - run_torch(flat, X)).max() < 0.02
+
+
 HLS4ML_LAYOUTS = [  # (channels_last_conversion, transpose_outputs) -> (inputs, outputs) channels-last
     (("full", True), (False, False)), (("full", False), (False, True)), (("internal", False), (True, True)),
     (("internal", True), (True, False)), (("off", False), (False, False)), (("off", True), (False, False)),

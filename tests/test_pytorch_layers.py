@@ -161,6 +161,22 @@ def test_einsum_output_stays_in_the_pytorch_layout(conversion, transpose, tmp_pa
 
 
 @needs_gxx
+@pytest.mark.parametrize("conversion", ["internal", "full"])
+def test_einsum_inputs_stay_in_the_pytorch_layout(conversion, tmp_path):
+    """hls4ml reads an einsum's rank-3 inputs in their PyTorch shape under either
+    channels_last_conversion: predict takes them (N, 2, 5) and (N, 5, 3), not channels-last."""
+    eq, shapes = EINSUM["batch_matmul"]
+    model = Fn(lambda *x: torch.einsum(eq, *x)).eval()
+    rng = np.random.default_rng(5)
+    X = [grid(rng, (20,) + s, -2, 2, frac=4) for s in shapes]
+    cfg = hlsgen.config_from_pytorch_model(model, shapes, channels_last_conversion=conversion)
+    hm = hlsgen.convert_from_pytorch_model(model, shapes, hls_config=cfg, output_dir=tmp_path / "prj")
+    np.testing.assert_array_equal(hm.predict(X), np_einsum(eq, X))
+    with pytest.raises(ValueError, match=r"\(2, 5\) in the PyTorch \(channels-first\) layout"):
+        hm.predict([x.transpose(0, 2, 1) for x in X])
+
+
+@needs_gxx
 def test_einsum_after_linear(tmp_path):
     model = EinsumLinear().eval()
     X = grid(np.random.default_rng(4), (50, 6), -1, 1)

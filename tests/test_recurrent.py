@@ -210,6 +210,36 @@ def test_bad_recurrent_options_are_named(make, match, tmp_path):
     assert not (tmp_path / "prj").exists()
 
 
+@needs_gxx
+def test_keras_initial_state_is_an_input(tmp_path, report):
+    """initial_state= of SimpleRNN/GRU/LSTM (and a Bidirectional, split forward then backward
+    as Keras does) are inputs of the cell: C++ == golden in both io types, close to Keras
+    with states beyond [-1, 1]."""
+    keras.utils.set_random_seed(26)
+    x, x2 = keras.Input((5, 3)), keras.Input((5, 3))
+    hs = [keras.Input((4,)) for _ in range(8)]  # one use each (io_stream's fan-out limit)
+    outs = [keras.layers.SimpleRNN(4)(x, initial_state=hs[0]),
+            keras.layers.GRU(4, return_sequences=True)(x, initial_state=hs[1]),
+            keras.layers.LSTM(4)(x, initial_state=hs[2:4]),
+            keras.layers.Bidirectional(keras.layers.LSTM(4))(x2, initial_state=hs[4:])]
+    model = keras.Model([x, x2] + hs, outs)
+    rng = np.random.default_rng(27)
+    X = [_seq(rng, 100, 5, 3, -2.0, 2.0) for _ in range(2)] + [grid(rng, (100, 4), -2.0, 2.0) for _ in hs]
+    ref = model.predict(X, verbose=0)
+    lines = []
+    for io in IO_TYPES:
+        hm = hlsgen.convert_from_keras_model(model, output_dir=tmp_path / io, io_type=io)
+        assert [len(lay.inputs) for lay in hm.graph.layers if lay.kind in ("SimpleRNN", "GRU", "LSTM")] == \
+            [2, 2, 3, 3, 3]
+        ys, gs = hm.predict(X), hm.predict_golden(X)
+        for k, (y, g, r) in enumerate(zip(ys, gs, ref)):
+            np.testing.assert_array_equal(y, g)
+            lines.append(f"Keras output {k} with initial states {io}: max|hls - keras| "
+                         f"{np.abs(y.reshape(r.shape) - r).max():.2e}")
+            assert np.abs(y.reshape(r.shape) - r).max() < 0.03, lines[-1]
+    report("\n".join(lines))
+
+
 # ---------------------------------------------------------------------------- PyTorch
 def _torch_model(kind, use):
     torch = pytest.importorskip("torch")
@@ -289,6 +319,89 @@ def test_pytorch_lstm_cell_state_refused(tmp_path):
 
     with pytest.raises(hlsgen.converters.pytorch.PyTorchConversionError, match=r"the cell state c_n is used"):
         hlsgen.convert_from_pytorch_model(Net(), (5, 3), output_dir=tmp_path / "prj")
+
+
+def _torch_with_state(kind, nonlinearity="tanh"):
+    torch = pytest.importorskip("torch")
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            kw = {"nonlinearity": nonlinearity} if kind == "RNN" else {}
+            self.rnn = getattr(torch.nn, kind)(3, 5, batch_first=True, **kw)
+
+        def forward(self, x, h0=None, c0=None):
+            if h0 is None:  # the same module without an initial state
+                return self.rnn(x)[0]
+            return self.rnn(x, (h0, c0) if kind == "LSTM" else h0)[0]
+
+    torch.manual_seed(23)
+    return torch, Net().eval()
+
+
+@needs_gxx
+@pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
+def test_pytorch_initial_states_are_inputs(kind, tmp_path, report):
+    """nn.RNN/LSTM/GRU called with hx: h0 (and c0) are inputs of one sample's hidden values,
+    given to predict as (N, 1, hidden) (PyTorch's (1, N, hidden) with the batch first).
+    C++ == golden bit for bit in both io types, states beyond [-1, 1] followed; zero initial
+    states give the stateless module's outputs bit for bit."""
+    torch, model = _torch_with_state(kind)
+    rng = np.random.default_rng(24)
+    n, k = 100, 2 if kind == "LSTM" else 1
+    X = _seq(rng, n, 6, 3, -2.0, 2.0)
+    states = [grid(rng, (n, 1, 5), -2.0, 2.0) for _ in range(k)]
+    with torch.no_grad():
+        yt = model(*[torch.tensor(a, dtype=torch.float32) for a in [X] + [s.transpose(1, 0, 2) for s in states]])
+    shapes = [(6, 3)] + [(1, 5)] * k
+    lines = []
+    for io in IO_TYPES:
+        hm = hlsgen.convert_from_pytorch_model(model, shapes, output_dir=tmp_path / io, io_type=io)
+        y = hm.predict([X] + states)
+        np.testing.assert_array_equal(y, hm.predict_golden([X] + states))
+        err = float(np.abs(y.reshape(yt.shape) - yt.numpy()).max())
+        lines.append(f"PyTorch {kind} with initial state(s) {io}: max|hls - torch| {err:.2e}")
+        assert err < 0.03, lines[-1]
+    report("\n".join(lines))
+    zero = hm.predict_golden([X] + [np.zeros_like(s) for s in states])
+    np.testing.assert_array_equal(zero, hlsgen.convert_from_pytorch_model(model, (6, 3)).predict_golden(X))
+
+
+@needs_gxx
+def test_pytorch_relu_rnn_initial_state_is_exact(tmp_path):
+    """A relu RNN with weights on a 2**-3 grid computes exactly in fixed<32,16>: from a
+    nonzero h0 the C simulation equals the float64 recurrence."""
+    torch, model = _torch_with_state("RNN", "relu")
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(torch.round(p * 8) / 8)
+    rng = np.random.default_rng(25)
+    X, h0 = grid(rng, (50, 4, 3), -2.0, 2.0, frac=2), grid(rng, (50, 1, 5), -2.0, 2.0, frac=2)
+    r = model.rnn
+    w_ih, w_hh, b = (t.detach().double().numpy() for t in (r.weight_ih_l0, r.weight_hh_l0, r.bias_ih_l0 + r.bias_hh_l0))
+    h, ref = h0[:, 0], []
+    for t in range(X.shape[1]):
+        h = np.maximum(X[:, t] @ w_ih.T + b + h @ w_hh.T, 0.0)
+        ref.append(h)
+    cfg = hlsgen.config_from_pytorch_model(model, [(4, 3), (1, 5)], default_precision="fixed<32,16>")
+    for io in IO_TYPES:
+        hm = hlsgen.convert_from_pytorch_model(model, hls_config=cfg, output_dir=tmp_path / io, io_type=io)
+        np.testing.assert_array_equal(hm.predict([X, h0]), np.stack(ref, axis=1))
+
+
+def test_pytorch_lstm_initial_state_needs_both(tmp_path):
+    torch = pytest.importorskip("torch")
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.rnn = torch.nn.LSTM(3, 4, batch_first=True)
+
+        def forward(self, x, h0):
+            return self.rnn(x, (h0,))[0]
+
+    with pytest.raises(hlsgen.converters.pytorch.PyTorchConversionError, match=r"\(h0, c0\), got 1 tensor"):
+        hlsgen.convert_from_pytorch_model(Net(), [(5, 3), (1, 4)], output_dir=tmp_path / "prj")
 
 
 def _bidir_model():

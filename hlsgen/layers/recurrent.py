@@ -63,15 +63,24 @@ Precision keys and 'auto' (W = width of the context default D):
   ``state_quantizer``); 'auto': ``result`` and ``state`` (nothing is rounded).  With a
   ``state_carry``, 'auto' ``state`` is the exact type of f * c + i * g.
 
+Initial states: inputs after the sequence, h0 (u,) and for LSTM c0 (u,) (PyTorch's hx);
+without them the state starts at zero.  The first step sees hc = result_carry(h0) and
+c = state(state_carry(c0)), as after any step.  'auto' types then hold them exactly:
+``result_carry`` holds ``result`` and h0's type; a GRU's bounded ``result`` gets h0's
+integer bits (h is a convex mix of h0 and candidates: |h| <= max(|h0|, 1)); an LSTM's
+``state`` bounds |c_t| by |c0| + t * max|g| and keeps c0's fractional bits.
+
 Configuration key ``static`` (hls4ml's; True or False): hls4ml keeps the cell state in
 static variables (True) or in arrays of the call (False); both start each sequence from
-zero and compute the same numbers.  hlsgen's kernel holds h (and c) in arrays of the call,
-zeroed per sequence, for either value: the key is checked and has no other effect.
+zero (or the initial states) and compute the same numbers.  hlsgen's kernel holds h (and
+c) in arrays of the call, set per sequence, for either value: the key is checked and has
+no other effect.
 
 io_parallel: the time loop runs inside the network's pipeline (unrolled there; the
 multiplier limit is the per-step products over the reuse factor).  io_stream: one time
 step per input beat, and with ``return_sequences`` one output beat per step (the whole
-sequence is buffered first only for ``go_backwards``/``reverse_output``).  Only a
+sequence is buffered first only for ``go_backwards``/``reverse_output``); with initial
+states io_stream runs the io_parallel kernel in the generic adapter.  Only a
 synthesis run reports the interval and resources the tool achieves.
 """
 from __future__ import annotations
@@ -93,6 +102,14 @@ from .tables import RND_SAT
 BOUNDED = ("tanh", "sigmoid", "hard_sigmoid", "softsign")
 #: raw integers of the exact sums stay below 2^RAW_BITS (int64)
 RAW_BITS = 62
+
+
+def _holding(a: FixedType, b: FixedType, **modes) -> FixedType:
+    """The narrowest signed type holding every value of ``a`` and of ``b`` (``a``'s modes, or ``modes``)."""
+    i = max(a.integer + (not a.signed), b.integer + (not b.signed))
+    f = max(a.fractional, b.fractional)
+    modes = modes or dict(rounding=a.rounding, saturation=a.saturation)
+    return FixedType(i + f, i, True, **modes)
 
 
 def _big(t: FixedType) -> float:
@@ -197,12 +214,23 @@ struct {{ config }} : nnet::recurrent_config {
     typedef {{ t.candidate_accum }} candidate_accum_t;
 {{ layer.activation_calls(config, tb) }}
 };"""
-    cpp_call_tpl = ("nnet::recurrent<{{ in_t[0] }}, {{ t.result }}, {{ config }}>"
-                    "({{ ins[0] }}, {{ out }}, {{ w.weight }}, {{ w.recurrent_weight }}, {{ w.bias }}, "
-                    "{{ w.recurrent_bias }});")
-    cpp_stream_call_tpl = ("nnet::recurrent_stream<{{ in_stream_t[0] }}, {{ out_stream_t }}, {{ config }}>"
-                           "({{ ins[0] }}, {{ out }}, {{ w.weight }}, {{ w.recurrent_weight }}, {{ w.bias }}, "
-                           "{{ w.recurrent_bias }});")
+    cpp_call_tpl = ("nnet::recurrent{{ '_init' if ins|length > 1 }}<{% for x in in_t %}{{ x }}, {% endfor %}"
+                    "{{ t.result }}, {{ config }}>({% for x in ins %}{{ x }}, {% endfor %}{{ out }}, {{ w.weight }}, "
+                    "{{ w.recurrent_weight }}, {{ w.bias }}, {{ w.recurrent_bias }});")
+    _stream_call_tpl = ("nnet::recurrent_stream<{{ in_stream_t[0] }}, {{ out_stream_t }}, {{ config }}>"
+                        "({{ ins[0] }}, {{ out }}, {{ w.weight }}, {{ w.recurrent_weight }}, {{ w.bias }}, "
+                        "{{ w.recurrent_bias }});")
+
+    @property
+    def cpp_stream_call_tpl(self) -> str:
+        """The streaming kernel; with initial states, io_stream runs the io_parallel call (the
+        generic adapter: the states are whole tensors read before the first step)."""
+        return "" if self.initial_states else self._stream_call_tpl
+
+    @property
+    def initial_states(self) -> int:
+        """How many initial states are inputs: 0, 1 (h0) or 2 (LSTM: h0, c0)."""
+        return len(self.inputs) - 1
 
     def configure(self, options: dict, implementation) -> None:
         v = options.get("static")
@@ -250,6 +278,14 @@ struct {{ config }} : nnet::recurrent_config {
         if len(shape) != 2 or shape[-1] != n_in:
             raise ValueError(f"{self.kind} layer {self.source_name!r}: expects a (timesteps, {n_in}) input, got {shape}")
         self.attrs["timesteps"] = int(shape[0])  # bounds the LSTM cell state
+        most = 2 if self.kind == "LSTM" else 1
+        if len(in_shapes) - 1 > most:
+            raise ValueError(f"{self.kind} layer {self.source_name!r}: {len(in_shapes) - 1} initial states given; "
+                             f"it takes at most {most} ({'h0, c0' if most == 2 else 'h0'})")
+        for k, s in enumerate(in_shapes[1:]):
+            if tuple(s) != (self.units,):
+                raise ValueError(f"{self.kind} layer {self.source_name!r}: initial state {('h0', 'c0')[k]} has "
+                                 f"shape {tuple(s)}, expected ({self.units},)")
         return (shape[0], self.units) if self.attrs["return_sequences"] else (self.units,)
 
     # ------------------------------------------------------------------ types
@@ -261,9 +297,14 @@ struct {{ config }} : nnet::recurrent_config {
         x_t = in_types[0]
         d = ctx.default
         h_t = self.configured("result")
+        h0_t = in_types[1] if len(in_types) > 1 else None
         if h_t is None:
             h_t = FixedType(d.width, 1, True, **RND_SAT) if self._bounded() else d
-        hc_t = self.configured("result_carry") or h_t  # the h the next step sees
+            if h0_t is not None and self.kind == "GRU" and self._bounded():  # |h| <= max(|h0|, 1)
+                h_t = _holding(h_t, h0_t, **RND_SAT)
+        hc_t = self.configured("result_carry")  # the h the next step sees
+        if hc_t is None:
+            hc_t = h_t if h0_t is None else _holding(h_t, h0_t)  # the initial h0 exactly
         w, u = self.weights["weight"], self.weights["recurrent_weight"]
         wt, bt, _ = linear_types(self, x_t, w, self.weights["bias"], ctx)
         ut = self.configured("recurrent_weight")
@@ -359,6 +400,10 @@ struct {{ config }} : nnet::recurrent_config {
         seq = []
         order = range(steps - 1, -1, -1) if self.attrs["go_backwards"] else range(steps)
         hc_t, sc_t = self.types["result_carry"], self.types["state_carry"]
+        if len(xs) > 1:  # initial states, as the kernel's initial_h / initial_c set them
+            hc = hc_t.quantize(np.asarray(xs[1], dtype=np.float64).reshape(n, u))
+        if len(xs) > 2:
+            c = self.types["state"].quantize(sc_t.quantize(np.asarray(xs[2], dtype=np.float64).reshape(n, u)))
         for t in order:
             h, c = self._step(x[:, t, :], hc, c, q)
             hc, c = hc_t.quantize(h), sc_t.quantize(c)
@@ -450,10 +495,13 @@ class LSTM(Recurrent):
             i = bits_for_range(-m, m, signed=True)
             f = max(gate.fractional + sc.fractional, gate.fractional + cand.fractional)
             st = FixedType(i + f, i, True)
-        if st is None:
+        c0_t = self.in_types[2] if len(self.in_types) > 2 else None
+        if st is None:  # |c_t| <= |c0| + t * max|g|
             steps = int(self.attrs["timesteps"])
-            i = bits_for_range(-steps * _big(cand), steps * _big(cand), signed=True)
-            st = FixedType(i + gate.fractional, i, True, **RND_SAT)
+            m = steps * _big(cand) + (_big(sc or c0_t) if c0_t is not None else 0.0)
+            i = bits_for_range(-m, m, signed=True)
+            f = max(gate.fractional, (sc or c0_t).fractional if c0_t is not None else 0)
+            st = FixedType(i + f, i, True, **RND_SAT)
         self.types["state"] = st
         self._act_types("state_activation", st, "state_act", ctx)
 

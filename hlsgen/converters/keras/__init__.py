@@ -114,11 +114,14 @@ def _history(arg):
 
 def _calls(layer_cfg):
     """Per call of the layer (its inbound nodes in the model's numbering): the
-    [(layer name, node index, tensor index)] it reads, in either flavour."""
+    [(layer name, node index, tensor index)] it reads, in either flavour.  A recurrent
+    layer's ``initial_state`` tensors follow its sequence (tf_keras lists them as inputs;
+    Keras 3 passes them as a keyword argument)."""
     out = []
     for node in layer_cfg.get("inbound_nodes") or []:
         if isinstance(node, dict):  # Keras 3
-            out.append(_history(node.get("args", [])))
+            kwargs = node.get("kwargs") or {}
+            out.append(_history(node.get("args", [])) + _history(kwargs.get("initial_state", [])))
         else:  # tf_keras: [[name, node, tensor, kwargs], ...]
             out.append(_history(node))
     return out

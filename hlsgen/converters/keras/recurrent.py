@@ -120,10 +120,12 @@ def bidirectional(kl, inputs, b):
     _check_mask(kl, inputs, b)
     fwd = _sublayer(kl, kl.obj.forward_layer, "forward")
     bwd = _sublayer(kl, kl.obj.backward_layer, "backward")
-    f_out = _add_recurrent(fwd, inputs, b, f"{kl.name}_forward")
+    # initial states: the forward layer's first, then the backward layer's (as Keras splits them)
+    half = (len(inputs) - 1) // 2
+    f_out = _add_recurrent(fwd, inputs[: 1 + half], b, f"{kl.name}_forward")
     # Keras returns the backward sequence in input order
     extra = {"reverse_output": bool(bwd.config.get("return_sequences"))}
-    b_out = _add_recurrent(bwd, inputs, b, f"{kl.name}_backward", extra)
+    b_out = _add_recurrent(bwd, inputs[:1] + inputs[1 + half :], b, f"{kl.name}_backward", extra)
     attrs = {"axis": len(b.shape(f_out)) - 1} if mode == "concat" else None
     out = b.add(MERGE_KINDS[mode], kl.name, [f_out, b_out], attrs)
     # hls4ml configures the layer as one entry with forward_/backward_ keys (config.split_parts)

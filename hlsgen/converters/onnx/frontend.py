@@ -22,7 +22,8 @@ from ...ir.names import sanitize
 from ...layers import LAYER_KINDS
 from ...passes.base import Pass, run_to_fixed_point
 from ...passes.fold_batchnorm import FoldBatchNorm
-from .layout import Val, channels_last, demanded_perm, find_perm, identity, perm_index, permuted_shape
+from .layout import (Val, channels_last, demanded_perm, find_perm, identity, perm_index, permuted_shape,
+                     undoing_permute)
 from .loader import (OnnxConversionError, check_model, constant_names, graph_inputs, is_quant_node,
                      load_onnx_model, to_numpy)
 from .quant import QONNX_DOMAINS, bipolar_values, exact_type, pow2_exponent, quant_values
@@ -319,9 +320,14 @@ class Converter:
                                           "every output to depend on an input")
             v = self.vals[name]
             perm = find_perm(v)
+            if perm is None:  # e.g. a Flatten of a channels-last tensor: transpose it back
+                dims = undoing_permute(v.index, self.ir_shape(v))
+                if dims is not None:
+                    out = self.add("Permute", f"{name}_permute", [v.ir], {"dims": dims})
+                    v, perm = Val(out, v.shape, np.arange(v.size, dtype=np.int64)), identity(v.rank)
             if perm is None:
                 raise OnnxConversionError(f"graph output {name!r} would be stored in a permuted order hlsgen cannot "
-                                          "undo (it has no transpose kernel)")
+                                          "undo (no transpose of the tensor that holds it gives that order)")
             want = permuted_shape(v.shape, perm)
             if len(self.ir_shape(v)) != len(want) or perm != identity(v.rank):
                 v = Val(self.view(v, want, f"{name}_out"), v.shape, v.index)

@@ -1,8 +1,9 @@
 """Layout tracking: how each ONNX tensor is stored in its IR tensor.
 
-ONNX tensors are channels-first (NCHW); hlsgen's IR is channels-last and has no
-transpose kernel.  The frontend therefore never moves data to change layout.  Each
-ONNX tensor is represented by a :class:`Val`:
+ONNX tensors are channels-first (NCHW); hlsgen's IR is channels-last.  The frontend
+moves data to change layout only for a graph output stored in an order its framework
+would not give (a Flatten of a channels-last tensor): one Permute of the IR tensor that
+holds it (:func:`undoing_permute`).  Each ONNX tensor is represented by a :class:`Val`:
 
 * ``ir`` — the IR tensor that holds its values,
 * ``shape`` — the ONNX (logical) shape, batch first (the batch is always 1 here),
@@ -78,6 +79,20 @@ def find_perm(val: Val):
         seen.add(p)
         if np.array_equal(val.index, perm_index(val.shape, p)):
             return p
+    return None
+
+
+def undoing_permute(index, ir_shape):
+    """The ``dims`` of a Permute of the IR tensor (of ``ir_shape``, rank 1 to 3) whose output,
+    in C order, is the logical order of a tensor stored with ``index``; None when there is none."""
+    ir_shape = tuple(int(d) for d in ir_shape)
+    if not 1 <= len(ir_shape) <= 3 or int(np.prod(ir_shape, dtype=np.int64)) != len(index):
+        return None
+    a = np.asarray(index).reshape(ir_shape)
+    want = np.arange(len(index), dtype=np.int64)
+    for p in permutations(range(len(ir_shape))):
+        if np.array_equal(a.transpose(p).reshape(-1), want):
+            return tuple(p)
     return None
 
 

@@ -2,7 +2,8 @@
 
 ``hlsgen:Recurrent`` is the node the PyTorch frontend exports for ``nn.RNN``/``nn.LSTM``/
 ``nn.GRU`` (``hlsgen/converters/pytorch/recurrent.py``): inputs X (N, T, F) batch first,
-``weight_ih`` (G*H, F), ``weight_hh`` (G*H, H), ``bias_ih``, ``bias_hh`` (G*H), PyTorch's
+``weight_ih`` (G*H, F), ``weight_hh`` (G*H, H), ``bias_ih``, ``bias_hh`` (G*H), optionally the initial states
+h0 and (LSTM) c0 (1, N, H: one sample's H values each), PyTorch's
 gate order (LSTM i, f, g, o; GRU r, z, n); attributes ``kind`` (RNN, LSTM, GRU),
 ``hidden_size``, ``activation`` (RNN: tanh or relu); outputs Y (N, T, H), h_n (1, N, H)
 and (LSTM) c_n.  The standard ONNX RNN/LSTM/GRU operators are sequence-major
@@ -60,17 +61,27 @@ def recurrent(c, node, a):
         raise OnnxConversionError(f"{c.desc(node)}: the cell state c_n is used; only the output and h_n are "
                                   "supported")
     name = c.node_name(node)
+    ins = [x.ir] + [_state(c, node, k, hidden) for k in range(5, len(node.input)) if node.input[k]]
     seq, last = _used(c, outs[0]), _used(c, outs[1])
     if seq:
-        ir = c.add(IR_KIND[kind], name, [x.ir], dict(attrs, return_sequences=True), weights)
+        ir = c.add(IR_KIND[kind], name, ins, dict(attrs, return_sequences=True), weights)
         c.set(node, Val(ir, (1, steps, hidden), np.arange(steps * hidden)), 0)
     if last:
         if seq:  # h_n is the last step of the sequence
             crop = c.add("Cropping1D", f"{name}_h_n", [ir], {"crops": (0, 0, steps - 1, 0)})
             h = c.add("Flatten", f"{name}_h_n_flatten", [crop])
         else:
-            h = c.add(IR_KIND[kind], name, [x.ir], dict(attrs, return_sequences=False), weights)
+            h = c.add(IR_KIND[kind], name, ins, dict(attrs, return_sequences=False), weights)
         c.set(node, Val(h, (1, 1, hidden), np.arange(hidden)), 1)
+
+
+def _state(c, node, k, hidden) -> str:
+    """The IR tensor (hidden,) of initial state input ``k`` (h0, c0) of one sample."""
+    v = c.val(node, k)
+    if v.size != hidden or (v.rank == 3 and int(v.shape[1]) != 1):
+        raise OnnxConversionError(f"{c.desc(node)}: initial state {node.input[k]!r} has shape {tuple(v.shape)}; "
+                                  f"expected (1, batch, {hidden}) (one layer, one direction)")
+    return c.vector(v, node)
 
 
 def gather_step(c, node, a):

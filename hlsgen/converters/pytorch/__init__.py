@@ -163,7 +163,8 @@ def io_layouts(channels_last=False, conversion=None, transpose_outputs=False, la
     ones; both give channels-last outputs unless ``transpose_outputs`` -- except an output
     computed by a LayerNorm, which hls4ml gives the other way round (it normalizes the last
     PyTorch axis and transposes around it), and one computed by an einsum, which it leaves in
-    the PyTorch layout (``parse_pytorch_model``); 'off' is the PyTorch layout in and out."""
+    the PyTorch layout, as it reads an einsum's inputs (``parse_pytorch_model``); 'off' is the
+    PyTorch layout in and out."""
     if conversion is None:
         return bool(channels_last), bool(channels_last)
     if conversion not in CONVERSIONS:
@@ -191,6 +192,20 @@ def _outputs_computed_by(om, info, op_type, module_type) -> set:
     return out
 
 
+def _inputs_read_by(om, op_type) -> set:
+    """Names of the ONNX graph inputs an ``op_type`` node reads (directly or through Identity)."""
+    made = {o: n for n in om.graph.node for o in n.output if o}
+    out = set()
+    for node in om.graph.node:
+        if node.op_type != op_type:
+            continue
+        for i in node.input:
+            while i in made and made[i].op_type == "Identity":
+                i = made[i].input[0]
+            out.add(i)
+    return out & {v.name for v in om.graph.input}
+
+
 def parse_pytorch_model(model, input_shape, channels_last: bool = False, exporter: str = "auto",
                         conversion=None, transpose_outputs: bool = False):
     """Convert a ``torch.nn.Module`` into an IR graph (no passes yet); see the module docstring.
@@ -210,8 +225,6 @@ def parse_pytorch_model(model, input_shape, channels_last: bool = False, exporte
         shapes_t = [(s[-1],) + s[:-1] if len(s) >= 2 else s for s in shapes]
     else:
         shapes_t = shapes
-    # one sample as the user gives it
-    shapes = [s[1:] + s[:1] if in_cl and len(s) >= 2 else s for s in shapes_t]
     check_modules(model)
     names = forward_arg_names(model, len(shapes))
     if exporter not in ("auto", "torchscript", "dynamo"):
@@ -228,6 +241,10 @@ def parse_pytorch_model(model, input_shape, channels_last: bool = False, exporte
     om = fuse_patterns(om)  # nn.Softsign is exported as x / (|x| + 1), nn.Threshold as Where(x <= t, v, x)
     info = rename_nodes(model, om, names)
     check_ops(om, info)
+    # hls4ml reads an einsum's inputs in their PyTorch shape whatever the conversion
+    in_cls = {n: in_cl and not (conversion is not None and n in _inputs_read_by(om, "Einsum")) for n in names}
+    # one sample as the user gives it
+    shapes = [s[1:] + s[:1] if in_cls[n] and len(s) >= 2 else s for n, s in zip(names, shapes_t)]
     from ..onnx import OnnxConversionError, parse_onnx_model
 
     try:
@@ -239,11 +256,11 @@ def parse_pytorch_model(model, input_shape, channels_last: bool = False, exporte
     einsum = _outputs_computed_by(om, info, "Einsum", "")  # hls4ml does not transpose an einsum's output
     out_cl = {n: io_layouts(channels_last, conversion, transpose_outputs, n in ln)[1] and
               not (conversion is not None and n in einsum) for n in io["outputs"]}
-    ins = {n: _perm_user_to_hls(p, len(p), in_cl) for n, p in io["inputs"].items()}
+    ins = {n: _perm_user_to_hls(p, len(p), in_cls[n]) for n, p in io["inputs"].items()}
     outs = {n: tuple(np.argsort(_perm_user_to_hls(p, len(p), out_cl[n])).tolist())
             for n, p in io["outputs"].items()}
     graph.torch_io = {"inputs": ins, "outputs": outs, "input_shapes": dict(zip(names, shapes)),
-                      "channels_last": in_cl, "outputs_channels_last": out_cl,
+                      "channels_last": in_cls, "outputs_channels_last": out_cl,
                       "modules": {n: f for n, (f, _) in info.items()}}
     return graph
 

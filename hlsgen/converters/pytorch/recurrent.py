@@ -6,8 +6,10 @@ So before the export, :func:`exporting` gives a copy of the model whose recurren
 modules export as one ``hlsgen:Recurrent`` node each, batch first, with the module's
 weights (``hlsgen/converters/onnx/recurrent.py`` converts it).  The module objects,
 their names and parameters stay as they are: only their ``forward`` is replaced on the
-copy.  Supported: one layer, one direction, ``batch_first=True``, no initial state;
-the rest is refused naming the module.
+copy.  Supported: one layer, one direction, ``batch_first=True``, an initial state
+(``hx``: h0, or (h0, c0) for an LSTM) given or not; the rest is refused naming the module.
+An initial state is a data input of the node (PyTorch's shape (1, batch, hidden)): it must
+come from the forward's inputs (a graph input of one sample's ``hidden`` values).
 """
 from __future__ import annotations
 
@@ -27,14 +29,14 @@ def _function():
         """Zeros of the module's output shapes when traced; one hlsgen:Recurrent node in ONNX."""
 
         @staticmethod
-        def forward(ctx, x, w_ih, w_hh, b_ih, b_hh, kind, hidden, activation):
+        def forward(ctx, x, w_ih, w_hh, b_ih, b_hh, kind, hidden, activation, *states):
             n, t = x.shape[0], x.shape[1]
             h = x.new_zeros(1, n, hidden)
             return x.new_zeros(n, t, hidden), h, h.clone()
 
         @staticmethod
-        def symbolic(g, x, w_ih, w_hh, b_ih, b_hh, kind, hidden, activation):
-            return g.op("hlsgen::Recurrent", x, w_ih, w_hh, b_ih, b_hh, kind_s=kind, hidden_size_i=hidden,
+        def symbolic(g, x, w_ih, w_hh, b_ih, b_hh, kind, hidden, activation, *states):
+            return g.op("hlsgen::Recurrent", x, w_ih, w_hh, b_ih, b_hh, *states, kind_s=kind, hidden_size_i=hidden,
                         activation_s=activation, outputs=3)
 
     return RecurrentExport
@@ -56,14 +58,15 @@ def _check(fqn, mod):
 
 def _forward(fn, kind):
     def forward(self, x, hx=None):
-        if hx is not None:
-            raise PyTorchConversionError(f"{type_name(self)}: an initial state (hx) is not supported; every sample "
-                                         "starts from zeros")
+        states = () if hx is None else tuple(hx) if isinstance(hx, (tuple, list)) else (hx,)
+        if len(states) != (2 if kind == "LSTM" and states else len(states)):
+            raise PyTorchConversionError(f"{type_name(self)}: the initial state of an LSTM is (h0, c0), got "
+                                         f"{len(states)} tensor(s)")
         g = GATES[kind] * self.hidden_size
         b_ih = self.bias_ih_l0 if self.bias else self.weight_ih_l0.new_zeros(g)
         b_hh = self.bias_hh_l0 if self.bias else self.weight_ih_l0.new_zeros(g)
         act = getattr(self, "nonlinearity", "tanh")
-        y, h, c = fn.apply(x, self.weight_ih_l0, self.weight_hh_l0, b_ih, b_hh, kind, self.hidden_size, act)
+        y, h, c = fn.apply(x, self.weight_ih_l0, self.weight_hh_l0, b_ih, b_hh, kind, self.hidden_size, act, *states)
         return (y, (h, c)) if kind == "LSTM" else (y, h)
 
     return forward

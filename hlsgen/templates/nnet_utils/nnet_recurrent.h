@@ -5,7 +5,8 @@
 // products are exact in accum_t (bias first, then inputs, then states, ascending), the
 // cell's activations are the config's static functions (Activation kernels of
 // nnet_activation.h with their own tables), and every other value is cast once to its
-// type.  The states h (res_T) and c (state_t, LSTM) start at zero for every sample.
+// type.  The states h (res_T) and c (state_t, LSTM) start at zero for every sample, or
+// (recurrent_init) at the initial states given as inputs.
 #ifndef NNET_RECURRENT_H_
 #define NNET_RECURRENT_H_
 
@@ -232,30 +233,42 @@ inline void reset_state(h_T h[CONFIG_T::n_units], typename CONFIG_T::result_carr
     }
 }
 
+// The state before the first step given as inputs (PyTorch's h0, c0): hc = result_carry_t(h0),
+// c = state_t(state_carry_t(c0)), as carry() leaves them after a step.
+template <typename CONFIG_T, class h0_T>
+inline void initial_h(const h0_T h0[CONFIG_T::n_units], typename CONFIG_T::result_carry_t hc[CONFIG_T::n_units]) {
+    #pragma HLS INLINE
+    for (unsigned j = 0; j < CONFIG_T::n_units; j++) {
+        #pragma HLS UNROLL
+        hc[j] = h0[j];
+    }
+}
+
+template <typename CONFIG_T, class c0_T>
+inline void initial_c(const c0_T c0[CONFIG_T::n_units], typename CONFIG_T::state_t c[CONFIG_T::n_units]) {
+    #pragma HLS INLINE
+    for (unsigned j = 0; j < CONFIG_T::n_units; j++) {
+        #pragma HLS UNROLL
+        c[j] = (typename CONFIG_T::state_carry_t)c0[j];
+    }
+}
+
 // ----------------------------------------------------------------------------- io_parallel
 // data: n_timesteps x n_in (step-major); res: n_units, or n_timesteps x n_units with
 // return_sequences.  The network's pipeline unrolls the time loop; the multiplier limit
-// shares the products of all steps.
+// shares the products of all steps.  recurrent starts from the zero state, recurrent_init
+// from the initial states h0 (and, LSTM, c0); both run recurrent_steps.
 template <class data_T, class res_T, typename CONFIG_T>
-void recurrent(const data_T data[CONFIG_T::n_timesteps * CONFIG_T::n_in],
-               res_T res[CONFIG_T::return_sequences ? CONFIG_T::n_timesteps * CONFIG_T::n_units : CONFIG_T::n_units],
+void recurrent_steps(const data_T data[CONFIG_T::n_timesteps * CONFIG_T::n_in],
+                     res_T res[CONFIG_T::return_sequences ? CONFIG_T::n_timesteps * CONFIG_T::n_units : CONFIG_T::n_units],
+                     res_T h[CONFIG_T::n_units], typename CONFIG_T::result_carry_t hc[CONFIG_T::n_units],
+                     typename CONFIG_T::state_t c[CONFIG_T::n_units],
                const typename CONFIG_T::weight_t w[CONFIG_T::n_in * CONFIG_T::n_gates * CONFIG_T::n_units],
                const typename CONFIG_T::recurrent_weight_t wr[CONFIG_T::n_units * CONFIG_T::n_gates * CONFIG_T::n_units],
                const typename CONFIG_T::bias_t b[CONFIG_T::n_gates * CONFIG_T::n_units],
                const typename CONFIG_T::recurrent_bias_t br[CONFIG_T::n_gates * CONFIG_T::n_units]) {
+    #pragma HLS INLINE
     const unsigned T = CONFIG_T::n_timesteps, U = CONFIG_T::n_units;
-    #pragma HLS ARRAY_PARTITION variable=w complete
-    #pragma HLS ARRAY_PARTITION variable=wr complete
-    #pragma HLS ARRAY_PARTITION variable=b complete
-    #pragma HLS ARRAY_PARTITION variable=br complete
-    #pragma HLS ALLOCATION operation instances=mul limit=CONFIG_T::multiplier_limit
-    res_T h[U];
-    typename CONFIG_T::result_carry_t hc[U];
-    typename CONFIG_T::state_t c[U];
-    #pragma HLS ARRAY_PARTITION variable=h complete
-    #pragma HLS ARRAY_PARTITION variable=hc complete
-    #pragma HLS ARRAY_PARTITION variable=c complete
-    reset_state<CONFIG_T>(h, hc, c);
 Time:
     for (unsigned s = 0; s < T; s++) {
         const unsigned t = CONFIG_T::go_backwards ? T - 1 - s : s;
@@ -282,6 +295,73 @@ Time:
             res[j] = h[j];
         }
     }
+}
+
+
+template <class data_T, class res_T, typename CONFIG_T>
+void recurrent(const data_T data[CONFIG_T::n_timesteps * CONFIG_T::n_in], res_T res[CONFIG_T::return_sequences ? CONFIG_T::n_timesteps * CONFIG_T::n_units : CONFIG_T::n_units],
+               const typename CONFIG_T::weight_t w[CONFIG_T::n_in * CONFIG_T::n_gates * CONFIG_T::n_units],
+               const typename CONFIG_T::recurrent_weight_t wr[CONFIG_T::n_units * CONFIG_T::n_gates * CONFIG_T::n_units],
+               const typename CONFIG_T::bias_t b[CONFIG_T::n_gates * CONFIG_T::n_units],
+               const typename CONFIG_T::recurrent_bias_t br[CONFIG_T::n_gates * CONFIG_T::n_units]) {
+    #pragma HLS ARRAY_PARTITION variable=w complete
+    #pragma HLS ARRAY_PARTITION variable=wr complete
+    #pragma HLS ARRAY_PARTITION variable=b complete
+    #pragma HLS ARRAY_PARTITION variable=br complete
+    #pragma HLS ALLOCATION operation instances=mul limit=CONFIG_T::multiplier_limit
+    res_T h[CONFIG_T::n_units];
+    typename CONFIG_T::result_carry_t hc[CONFIG_T::n_units];
+    typename CONFIG_T::state_t c[CONFIG_T::n_units];
+    #pragma HLS ARRAY_PARTITION variable=h complete
+    #pragma HLS ARRAY_PARTITION variable=hc complete
+    #pragma HLS ARRAY_PARTITION variable=c complete
+    reset_state<CONFIG_T>(h, hc, c);
+    recurrent_steps<data_T, res_T, CONFIG_T>(data, res, h, hc, c, w, wr, b, br);
+}
+
+template <class data_T, class h0_T, class res_T, typename CONFIG_T>
+void recurrent_init(const data_T data[CONFIG_T::n_timesteps * CONFIG_T::n_in], const h0_T h0[CONFIG_T::n_units], res_T res[CONFIG_T::return_sequences ? CONFIG_T::n_timesteps * CONFIG_T::n_units : CONFIG_T::n_units],
+               const typename CONFIG_T::weight_t w[CONFIG_T::n_in * CONFIG_T::n_gates * CONFIG_T::n_units],
+               const typename CONFIG_T::recurrent_weight_t wr[CONFIG_T::n_units * CONFIG_T::n_gates * CONFIG_T::n_units],
+               const typename CONFIG_T::bias_t b[CONFIG_T::n_gates * CONFIG_T::n_units],
+               const typename CONFIG_T::recurrent_bias_t br[CONFIG_T::n_gates * CONFIG_T::n_units]) {
+    #pragma HLS ARRAY_PARTITION variable=w complete
+    #pragma HLS ARRAY_PARTITION variable=wr complete
+    #pragma HLS ARRAY_PARTITION variable=b complete
+    #pragma HLS ARRAY_PARTITION variable=br complete
+    #pragma HLS ALLOCATION operation instances=mul limit=CONFIG_T::multiplier_limit
+    res_T h[CONFIG_T::n_units];
+    typename CONFIG_T::result_carry_t hc[CONFIG_T::n_units];
+    typename CONFIG_T::state_t c[CONFIG_T::n_units];
+    #pragma HLS ARRAY_PARTITION variable=h complete
+    #pragma HLS ARRAY_PARTITION variable=hc complete
+    #pragma HLS ARRAY_PARTITION variable=c complete
+    reset_state<CONFIG_T>(h, hc, c);
+    initial_h<CONFIG_T>(h0, hc);
+    recurrent_steps<data_T, res_T, CONFIG_T>(data, res, h, hc, c, w, wr, b, br);
+}
+
+template <class data_T, class h0_T, class c0_T, class res_T, typename CONFIG_T>
+void recurrent_init(const data_T data[CONFIG_T::n_timesteps * CONFIG_T::n_in], const h0_T h0[CONFIG_T::n_units], const c0_T c0[CONFIG_T::n_units], res_T res[CONFIG_T::return_sequences ? CONFIG_T::n_timesteps * CONFIG_T::n_units : CONFIG_T::n_units],
+               const typename CONFIG_T::weight_t w[CONFIG_T::n_in * CONFIG_T::n_gates * CONFIG_T::n_units],
+               const typename CONFIG_T::recurrent_weight_t wr[CONFIG_T::n_units * CONFIG_T::n_gates * CONFIG_T::n_units],
+               const typename CONFIG_T::bias_t b[CONFIG_T::n_gates * CONFIG_T::n_units],
+               const typename CONFIG_T::recurrent_bias_t br[CONFIG_T::n_gates * CONFIG_T::n_units]) {
+    #pragma HLS ARRAY_PARTITION variable=w complete
+    #pragma HLS ARRAY_PARTITION variable=wr complete
+    #pragma HLS ARRAY_PARTITION variable=b complete
+    #pragma HLS ARRAY_PARTITION variable=br complete
+    #pragma HLS ALLOCATION operation instances=mul limit=CONFIG_T::multiplier_limit
+    res_T h[CONFIG_T::n_units];
+    typename CONFIG_T::result_carry_t hc[CONFIG_T::n_units];
+    typename CONFIG_T::state_t c[CONFIG_T::n_units];
+    #pragma HLS ARRAY_PARTITION variable=h complete
+    #pragma HLS ARRAY_PARTITION variable=hc complete
+    #pragma HLS ARRAY_PARTITION variable=c complete
+    reset_state<CONFIG_T>(h, hc, c);
+    initial_h<CONFIG_T>(h0, hc);
+    initial_c<CONFIG_T>(c0, c);
+    recurrent_steps<data_T, res_T, CONFIG_T>(data, res, h, hc, c, w, wr, b, br);
 }
 
 #if NNET_HAVE_STREAM
