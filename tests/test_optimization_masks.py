@@ -253,3 +253,51 @@ def test_attributes_from_an_hls4ml_config():
     cfg["IOType"] = "io_serial"
     with pytest.raises(ValueError, match="unknown io_type 'io_serial'"):
         get_attributes_from_keras_model_and_hls4ml_config(m, cfg)
+
+
+@pytest.mark.parametrize("structure, kw", [
+    (S.UNSTRUCTURED, {}), (S.STRUCTURED, {}), (S.PATTERN, dict(pattern_offset=4, consecutive_patterns=2)),
+    (S.BLOCK, dict(block_shape=(2, 3))),
+])
+@pytest.mark.parametrize("norm", [1, 2])
+def test_dense_regularizer_penalty(structure, kw, norm):
+    tf = pytest.importorskip("tensorflow")
+    from hlsgen.optimization.dsp_aware_pruning.keras.regularizers import DenseRegularizer
+    rng = np.random.default_rng(1)
+    k = rng.normal(size=(4, 6))
+    if structure is S.UNSTRUCTURED:
+        groups = [k[i:i + 1, j] for i in range(4) for j in range(6)]
+    elif structure is S.STRUCTURED:
+        groups = [k[:, j] for j in range(6)]
+    elif structure is S.PATTERN:  # runs of 24 / 4 = 6 through k.T, two runs a group: 2 output columns each
+        groups = [k.T.reshape(-1)[12 * g:12 * (g + 1)] for g in range(2)]
+    else:
+        groups = [k[r:r + 2, c:c + 3] for r in (0, 2) for c in (0, 3)]
+    norms = np.array([np.sqrt((g ** 2).sum()) for g in groups])
+    variances = np.array([g.var() for g in groups]) if structure is not S.UNSTRUCTURED else np.array([k.var()])
+    reduce = (lambda v: np.abs(v).sum()) if norm == 1 else (lambda v: np.sqrt((v ** 2).sum()))
+    expected = 0.3 * reduce(norms) + 0.7 * reduce(variances)
+    got = DenseRegularizer(0.3, 0.7, norm=norm, structure_type=structure, **kw)(tf.constant(k))
+    assert np.isclose(float(got), expected)
+
+
+def test_conv_regularizer_errors_and_removal():
+    tf = pytest.importorskip("tensorflow")
+    from hlsgen.optimization.dsp_aware_pruning.keras.builder import remove_custom_regularizers
+    from hlsgen.optimization.dsp_aware_pruning.keras.regularizers import Conv2DRegularizer, DenseRegularizer
+    with pytest.raises(ValueError, match="Conv2DRegularizer: unknown structure_type 'tiles'"):
+        Conv2DRegularizer(1e-3, structure_type="tiles")
+    with pytest.raises(ValueError, match="Conv2DRegularizer: BLOCK structures need a rank-2 kernel"):
+        Conv2DRegularizer(1e-3, structure_type=S.BLOCK)
+    with pytest.raises(ValueError, match="DenseRegularizer regularizes rank-2 kernels"):
+        DenseRegularizer(1e-3)(tf.zeros((2, 2, 3, 4)))
+    # a filter's group: its kh x kw x channels weights
+    k = np.zeros((2, 2, 3, 4))
+    k[..., 1] = 2.0
+    assert np.isclose(float(Conv2DRegularizer(1.0, structure_type="structured")(tf.constant(k))), np.sqrt(12 * 4))
+    m = tf.keras.Sequential([tf.keras.Input((6, 6, 3)),
+                             tf.keras.layers.Conv2D(2, 3, kernel_regularizer=Conv2DRegularizer(1e-3)),
+                             tf.keras.layers.Flatten(), tf.keras.layers.Dense(1, kernel_regularizer=DenseRegularizer(1e-3))])
+    plain = remove_custom_regularizers(m)
+    assert all(getattr(layer, "kernel_regularizer", None) is None for layer in plain.layers)
+    assert all((a == b).all() for a, b in zip(m.get_weights(), plain.get_weights()))

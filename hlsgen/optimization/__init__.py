@@ -5,11 +5,13 @@ the weight structures (``config.SUPPORTED_STRUCTURES``) and a kernel's groups (`
 per-layer attributes from a Keras model and an hls4ml config dict (``attributes``); the
 objective interface and the parameter-count objective (``objectives.ObjectiveEstimator``,
 ``ParameterEstimator``); and the masks and weight-sharing offsets of a Keras model's Dense
-and Conv2D layers, local or global (``keras.masking.get_model_masks``).
+and Conv2D layers, local or global (``keras.masking.get_model_masks``); the group-sparsity
+regularizers (``keras.regularizers.DenseRegularizer``, ``Conv2DRegularizer``) and
+``keras.builder.remove_custom_regularizers``.
 
 Not implemented (importing them fails with ModuleNotFoundError): hls4ml's DSP/BRAM/FLOP
 objectives (``objectives.vivado_objectives``, ``gpu_objectives``), the Keras training loop
-(``keras.optimize_model``, ``optimize_keras_model_for_hls4ml``), the regularizers and model
-builder (``keras.regularizers``, ``keras.builder``), model reduction (``keras.reduction``)
+(``keras.optimize_model``, ``optimize_keras_model_for_hls4ml``), the tuner-driven model
+builder (``keras.builder.build_optimizable_model``), model reduction (``keras.reduction``)
 and the sparsity utilities (``keras.utils``).
 """
