@@ -301,3 +301,32 @@ def test_conv_regularizer_errors_and_removal():
     plain = remove_custom_regularizers(m)
     assert all(getattr(layer, "kernel_regularizer", None) is None for layer in plain.layers)
     assert all((a == b).all() for a, b in zip(m.get_weights(), plain.get_weights()))
+
+
+def test_reduce_model_removes_dead_channels_and_keeps_the_function():
+    from keras import layers
+
+    from hlsgen.optimization.dsp_aware_pruning.keras.reduction import reduce_model
+    from hlsgen.optimization.dsp_aware_pruning.keras.utils import get_last_layer_with_weights, get_model_sparsity
+    rng = np.random.default_rng(5)
+    m = keras.Sequential([keras.Input((6, 6, 2)), layers.Conv2D(5, 3, name="c", activation="relu"),
+                          layers.MaxPooling2D(2), layers.Flatten(name="f"), layers.Dense(7, name="d", activation="relu"),
+                          layers.Dense(3, name="out")])
+    dead = {"c": [1, 3], "d": [0, 4, 6], "out": [2]}
+    for layer in m.layers:
+        if layer.name in dead:
+            w = layer.get_weights()
+            w[0] = rng.normal(size=w[0].shape).astype("float32")
+            w[1] = rng.normal(size=w[1].shape).astype("float32")
+            w[0][..., dead[layer.name]] = 0
+            w[1][dead[layer.name]] = 0
+            layer.set_weights(w)
+    total, per_layer = get_model_sparsity(m)
+    assert np.isclose(per_layer["c"], 2 / 5) and np.isclose(per_layer["d"], 3 / 7) and 0 < total < 1
+    assert get_last_layer_with_weights(m) == 4
+    r = reduce_model(m)
+    assert r.get_layer("c").get_weights()[0].shape == (3, 3, 2, 3)
+    assert r.get_layer("d").get_weights()[0].shape == (2 * 2 * 3, 4)  # 2x2 positions x 3 filters in, 4 neurons out
+    assert r.get_layer("out").get_weights()[0].shape == (4, 3)        # the labels stay
+    x = rng.normal(size=(4, 6, 6, 2)).astype("float32")
+    assert np.allclose(m.predict(x, verbose=0), r.predict(x, verbose=0), atol=1e-5)

@@ -7,11 +7,12 @@ objective interface and the parameter-count objective (``objectives.ObjectiveEst
 ``ParameterEstimator``); and the masks and weight-sharing offsets of a Keras model's Dense
 and Conv2D layers, local or global (``keras.masking.get_model_masks``); the group-sparsity
 regularizers (``keras.regularizers.DenseRegularizer``, ``Conv2DRegularizer``) and
-``keras.builder.remove_custom_regularizers``.
+``keras.builder.remove_custom_regularizers``; the sparsity and derivative utilities
+(``keras.utils``); and removing pruned neurons/filters from a Sequential model
+(``keras.reduction.reduce_model``, self-contained instead of hls4ml's Keras Surgeon).
 
-Not implemented (importing them fails with ModuleNotFoundError): hls4ml's DSP/BRAM/FLOP
+Not implemented (importing them fails with an ImportError): hls4ml's DSP/BRAM/FLOP
 objectives (``objectives.vivado_objectives``, ``gpu_objectives``), the Keras training loop
-(``keras.optimize_model``, ``optimize_keras_model_for_hls4ml``), the tuner-driven model
-builder (``keras.builder.build_optimizable_model``), model reduction (``keras.reduction``)
-and the sparsity utilities (``keras.utils``).
+(``keras.optimize_model``, ``optimize_keras_model_for_hls4ml``) and the tuner-driven model
+builder (``keras.builder.build_optimizable_model``).
 """

@@ -3,7 +3,7 @@ of the model, same weights, without this package's regularizers, loadable where 
 not installed).  hls4ml's tuner-driven ``build_optimizable_model`` is not implemented."""
 from __future__ import annotations
 
-import tensorflow as tf
+import importlib
 
 from .regularizers import Conv2DRegularizer, DenseRegularizer
 
@@ -23,6 +23,6 @@ def remove_custom_regularizers(model):
     for layer in model.layers:
         if isinstance(getattr(layer, "kernel_regularizer", None), (DenseRegularizer, Conv2DRegularizer)):
             layer.kernel_regularizer = None
-    rebuilt = tf.keras.models.model_from_json(model.to_json(), custom_objects=_custom_objects())
+    rebuilt = importlib.import_module(type(model).__module__.split(".")[0]).models.model_from_json(model.to_json(), custom_objects=_custom_objects())
     rebuilt.set_weights(weights)
     return rebuilt
