@@ -330,3 +330,16 @@ def test_reduce_model_removes_dead_channels_and_keeps_the_function():
     assert r.get_layer("out").get_weights()[0].shape == (4, 3)        # the labels stay
     x = rng.normal(size=(4, 6, 6, 2)).astype("float32")
     assert np.allclose(m.predict(x, verbose=0), r.predict(x, verbose=0), atol=1e-5)
+
+
+def test_attributes_of_a_functional_model():
+    from keras import layers
+
+    from hlsgen.optimization.dsp_aware_pruning.attributes import get_attributes_from_keras_model
+    i = keras.Input((4,))
+    a, b = layers.Dense(3, name="a")(i), layers.Dense(3, name="b")(i)
+    m = keras.Model(i, layers.Add(name="sum")([a, b]))
+    attrs = get_attributes_from_keras_model(m)
+    assert attrs["a"].inbound_layers == [] and attrs["sum"].inbound_layers == ["a", "b"]
+    assert attrs["sum"].input_shape == [(3,), (3,)] and attrs["sum"].output_shape == (3,)
+    assert attrs[m.layers[0].name].input_shape == (4,) and attrs["a"].weight_shape == (4, 3)

@@ -89,13 +89,16 @@ class LayerAttributes:
 
 def _io_shape(layer, which):
     """The layer's input or output shape without the batch axis (Keras 2 and 3)."""
+    if type(layer).__name__ == "InputLayer":
+        which = "output"
     try:
         shape = getattr(layer, f"{which}_shape")
     except (AttributeError, RuntimeError):
         tensor = getattr(layer, which)
         shape = [t.shape for t in tensor] if isinstance(tensor, (list, tuple)) else tensor.shape
     if isinstance(shape, list) and shape and not isinstance(shape[0], (int, type(None))):
-        return [tuple(s)[1:] for s in shape]
+        shapes = [tuple(s)[1:] for s in shape]
+        return shapes[0] if len(shapes) == 1 else shapes
     return tuple(shape)[1:]
 
 
@@ -104,8 +107,10 @@ def _inbound_names(model, layer, position):
         return [model.layers[position - 1].name] if position > 0 else []
     names = []
     for node in getattr(layer, "_inbound_nodes", []):
-        for parent in getattr(node, "inbound_layers", None) or [getattr(t, "_keras_history", [None])[0]
-                                                               for t in getattr(node, "input_tensors", [])]:
+        parents = getattr(node, "inbound_layers", None)  # Keras 2: a layer or a list of layers
+        if parents is None:  # Keras 3: the producers of the node's input tensors
+            parents = [getattr(t, "_keras_history", [None])[0] for t in getattr(node, "input_tensors", [])]
+        for parent in parents if isinstance(parents, (list, tuple)) else [parents]:
             if parent is not None and type(parent).__name__ != "InputLayer" and parent.name not in names:
                 names.append(parent.name)
     return names
