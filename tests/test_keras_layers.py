@@ -62,3 +62,21 @@ def test_unknown_activation_is_named(tmp_path):
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="mish", name="dd")])
     with pytest.raises(ValueError, match=r"layer 'dd': activation 'mish' is not supported; supported: .*relu"):
         hlsgen.convert_from_keras_model(model, output_dir=tmp_path / "prj")
+
+
+@needs_gxx
+@pytest.mark.parametrize("io_type", ["io_parallel", "io_stream"])
+def test_elementwise_merges_broadcast_as_keras(io_type, tmp_path):
+    """Add/Subtract/Multiply of inputs whose sizes are 1 along some axes: repeated to the common
+    shape (Concatenate of copies), so the result equals Keras' broadcast exactly."""
+    rng = np.random.default_rng(4)
+    for k, (s1, s2) in enumerate([((2, 2, 3), (2, 2, 1)), ((1, 1, 2), (3, 4, 2)), ((4, 1), (1, 3))]):
+        i1, i2 = keras.Input(s1), keras.Input(s2)
+        out = keras.layers.Add()([keras.layers.Multiply()([i1, i2]), keras.layers.Subtract()([i2, i1])])
+        m = keras.Model([i1, i2], out)
+        cfg = hlsgen.utils.config_from_keras_model(m, granularity="model", default_precision="fixed<32,16>")
+        hm = hlsgen.convert_from_keras_model(m, output_dir=str(tmp_path / f"p{k}"), io_type=io_type, hls_config=cfg)
+        hm.compile()
+        X1 = rng.integers(-60, 60, (5,) + s1).astype(float)
+        X2 = rng.integers(-60, 60, (5,) + s2).astype(float)
+        np.testing.assert_array_equal(hm.predict([X1, X2]).reshape((5,) + out.shape[1:]), X1 * X2 + (X2 - X1))

@@ -1,5 +1,8 @@
 """Keras handlers for merge layers: Add, Subtract, Multiply, Average, Maximum, Minimum,
-Concatenate.  n-input layers become chains of two-input IR layers."""
+Concatenate.  n-input layers become chains of two-input IR layers.  The elementwise merges
+broadcast as Keras does (inputs of the same rank whose sizes are equal or 1 per axis): an
+input of size 1 along an axis is repeated along it by Concatenate layers of copies of
+itself (exact: values are only moved)."""
 from __future__ import annotations
 
 from . import handler
@@ -14,12 +17,45 @@ def _chain(kl, inputs, b, kind, attrs=None):
     return out
 
 
+def _repeat(b, name, t, axis, n):
+    """``t`` repeated ``n`` times along ``axis`` (of a sample): a chain of Concatenate."""
+    out = t
+    for k in range(1, n):
+        out = b.add("Concatenate", f"{name}_{k}", [out, t], dict(axis=axis))
+    return out
+
+
+def _broadcast(kl, inputs, b):
+    """The inputs, each repeated along its axes of size 1 to the common shape (Keras'
+    broadcasting of same-rank inputs); inputs of equal shapes are returned as they are."""
+    shapes = [tuple(b.shape(t)) for t in inputs]
+    if len(set(shapes)) == 1:
+        return inputs
+    if len({len(s) for s in shapes}) != 1:
+        raise ValueError(f"{kl.class_name} layer {kl.name!r}: inputs of shapes {', '.join(map(str, shapes))} have "
+                         "different ranks; broadcasting is supported between inputs of the same rank")
+    target = []
+    for axis, sizes in enumerate(zip(*shapes)):
+        big = set(sizes) - {1}
+        if len(big) > 1:
+            raise ValueError(f"{kl.class_name} layer {kl.name!r}: input shapes {', '.join(map(str, shapes))} do not "
+                             f"broadcast (axis {axis + 1} has sizes {', '.join(map(str, sizes))})")
+        target.append(big.pop() if big else 1)
+    out = []
+    for i, (t, s) in enumerate(zip(inputs, shapes)):
+        for axis, (have, want) in enumerate(zip(s, target)):
+            if have != want:
+                t = _repeat(b, f"{kl.name}_broadcast{i}_axis{axis + 1}", t, axis, want)
+        out.append(t)
+    return out
+
+
 @handler("Add", "Multiply", "Maximum", "Minimum")
 def merge_assoc(kl, inputs, b):
     """n-ary associative merges become a chain of two-input layers (exact types)."""
     if len(inputs) < 2:
         raise ValueError(f"{kl.class_name} layer {kl.name!r} needs at least 2 inputs, got {len(inputs)}")
-    return _chain(kl, inputs, b, kl.class_name)
+    return _chain(kl, _broadcast(kl, inputs, b), b, kl.class_name)
 
 
 @handler("Subtract", "Average")
@@ -27,7 +63,7 @@ def merge_pair(kl, inputs, b):
     if len(inputs) != 2:
         raise ValueError(f"{kl.class_name} layer {kl.name!r} with {len(inputs)} inputs is not supported; "
                          "only 2 inputs")
-    return b.add(kl.class_name, kl.name, inputs)
+    return b.add(kl.class_name, kl.name, _broadcast(kl, inputs, b))
 
 
 @handler("Concatenate")
