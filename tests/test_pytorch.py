@@ -534,3 +534,19 @@ def test_brevitas_bit_exact(which, io_type, tmp_path):
     np.testing.assert_array_equal(y, hm.predict_golden(X))
     print(f"brevitas {which} {io_type}: {np.sum(y == ref)}/{y.size} outputs bit-exact")
     np.testing.assert_array_equal(y, ref)
+
+
+@needs_gxx
+def test_one_channel_output_keeps_the_pytorch_shape(tmp_path):
+    """An output of one channel is stored in the same order channels first or last; it must
+    still come back in the module's shape (N, 1, H, W), not as (N, H, W, 1)."""
+    torch.manual_seed(0)
+    X = grid(np.random.default_rng(0), (4, 1, 4, 6), frac=4)
+    for k, m in enumerate([torch.nn.Sequential(torch.nn.Conv2d(1, 1, 1)), torch.nn.Sequential(torch.nn.MaxPool2d(2))]):
+        hm = hlsgen.convert_from_pytorch_model(m, input_shape=(None, 1, 4, 6), output_dir=str(tmp_path / f"p{k}"))
+        hm.compile()
+        y = hm.predict(X)
+        ref = m(torch.tensor(X, dtype=torch.float32)).detach().numpy()
+        assert y.shape == ref.shape
+        np.testing.assert_array_equal(y, hm.predict_golden(X))
+    np.testing.assert_array_equal(y, ref)  # max pooling is exact

@@ -329,7 +329,9 @@ class Converter:
                 raise OnnxConversionError(f"graph output {name!r} would be stored in a permuted order hlsgen cannot "
                                           "undo (no transpose of the tensor that holds it gives that order)")
             want = permuted_shape(v.shape, perm)
-            if len(self.ir_shape(v)) != len(want) or perm != identity(v.rank):
+            # (a stored order that is the identity may still have another shape: a channels-last
+            # tensor of one channel, (H, W, 1), holds an output of shape (1, H, W))
+            if tuple(self.ir_shape(v)) != tuple(want) or perm != identity(v.rank):
                 v = Val(self.view(v, want, f"{name}_out"), v.shape, v.index)
             self.output_perms[name] = perm
             if v.ir in outs or any(gi.tensor == v.ir for gi in self.graph.inputs):
