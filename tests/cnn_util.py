@@ -35,7 +35,8 @@ def run_stream_layers(hm, X, kinds, workdir):
     work = Path(workdir)
     work.mkdir(parents=True, exist_ok=True)
     funcs, calls, cases = [], [], []
-    for k, (lay, lc) in enumerate(zip(graph.layers, code.layers), start=1):
+    for lay, lc in zip(graph.layers, code.layers):
+        k = lc.index  # the number in the project's names (the inputs are numbered first)
         if lay.kind not in kinds:
             continue
         in_shapes = graph.input_shapes(lay)

@@ -47,7 +47,8 @@ def test_cpp_constants_are_the_plan(model, strategy, rf, io_type, tmp_path):
     hm = hlsgen.convert_from_keras_model(MODELS[model], hls_config=cfg, output_dir=tmp_path, io_type=io_type)
     text = dict(hm.files())["firmware/parameters.h"]
     checked = 0
-    for k, lay in enumerate(hm.graph.layers, start=1):
+    for lay, lc in zip(hm.graph.layers, hm.lowering.layers):
+        k = lc.index  # the number in config<k> (the inputs are numbered first)
         plan = lay.plan(hm.graph, io_type)
         if not plan.cpp_names:
             continue
