@@ -250,6 +250,48 @@ def split_parts(config: dict, parts: dict) -> dict:
     return {**config, "LayerName": names}
 
 
+def move_part_keys(config: dict, moves: dict) -> dict:
+    """hls4ml's precision keys of a layer hlsgen builds as two layers (a separable
+    convolution: a depthwise then a pointwise one), moved to the layer they set:
+    ``moves`` = {entry: {key: (target entry, target key)}}, e.g. ``{'sep': {'depthwise':
+    ('sep_depthwise', 'weight'), 'dw_output': ('sep_depthwise', 'result'), ...}}``; a key
+    is read in ``Precision`` or as ``<key>_t``.  A target entry's own explicit (not 'auto')
+    value wins.  ``config`` is not changed."""
+    names = (config or {}).get("LayerName")
+    if not isinstance(names, dict) or not any(n in names for n in moves):
+        return config
+    names = {n: (dict(e) if isinstance(e, dict) else e) for n, e in names.items()}
+    for name, keys in moves.items():
+        d = names.get(name)
+        if not isinstance(d, dict):
+            continue
+        prec = dict(d["Precision"]) if isinstance(d.get("Precision"), dict) else None
+        for key, (target, tkey) in keys.items():
+            if prec is not None and key in prec:
+                value = prec.pop(key)
+            elif f"{key}_t" in d:
+                value = d.pop(f"{key}_t")
+            else:
+                continue
+            if target == name:  # a key of the entry's own layer ('pointwise' -> 'weight')
+                if prec is not None and (tkey not in prec or str(prec[tkey]).strip().lower() == "auto"):
+                    prec[tkey] = value
+                continue
+            t = names.get(target)
+            t = dict(t) if isinstance(t, dict) else {}
+            tp = t.get("Precision")
+            if tp is not None and not isinstance(tp, dict):
+                continue  # one type for the whole target layer: it wins
+            tp = dict(tp or {})
+            if tkey not in tp or str(tp[tkey]).strip().lower() == "auto":
+                tp[tkey] = value
+            t["Precision"] = tp
+            names[target] = t
+        if prec is not None:
+            d["Precision"] = prec
+    return {**config, "LayerName": names}
+
+
 def _to_part(given, parts, key, value, precision=False):
     for p in parts:
         if isinstance(key, str) and key.startswith(p + "_"):

@@ -47,6 +47,9 @@ def validated_config(graph, hls_config) -> dict:
         cname = {lay.source_name: lay.config_name for lay in graph.layers}
         config = cfgmod.split_parts(config, {cname.get(n, n): {d: cname.get(p, p) for d, p in ps.items()}
                                              for n, ps in parts.items()})
+    moves = getattr(graph, "config_moves", None)
+    if moves:  # hls4ml's keys of a layer built as two layers (a separable convolution)
+        config = cfgmod.move_part_keys(config, moves)
     return cfgmod.validate(config, {n: k for n, k, _ in rows}, precision_keys(), kind_options())
 
 

@@ -140,6 +140,10 @@ def _subgraph(source, chunk, ins, outs, in_types, k):
     parts = getattr(g, "config_parts", None)
     if parts:
         g.config_parts = {n: p for n, p in parts.items() if n in {lay.source_name for lay in g.layers}}
+    moves = getattr(g, "config_moves", None)
+    if moves:  # only the keys whose entry and target are both layers of this part
+        here = {lay.config_name for lay in g.layers}
+        g.config_moves = {n: {k: t for k, t in ks.items() if t[0] in here} for n, ks in moves.items() if n in here}
     return g, entries
 
 

@@ -647,3 +647,37 @@ def test_conv_implementation_encoded_builds_the_line_buffer(io_type, tmp_path):
                                               for f in fw["LineBuffer"].rglob("*") if f.is_file())
     match, mismatch, errors = filecmp.cmpfiles(fw["LineBuffer"], fw["Encoded"], files, shallow=False)
     assert (mismatch, errors) == ([], [])
+
+
+@needs_gxx
+def test_separable_conv_precision_keys_set_its_two_layers(tmp_path):
+    """hls4ml's keys of one separable-convolution entry (depthwise, dw_output/depthwise_result,
+    depthwise_accum, pointwise, pointwise_accum) reach the depthwise and pointwise layers hlsgen
+    builds; the result equals setting those layers' own entries."""
+    keras.utils.set_random_seed(5)
+    m = keras.Sequential([keras.Input((13, 4)), keras.layers.SeparableConv1D(3, 3, name="sep")])
+    X = on_grid(np.random.default_rng(5), (8, 13, 4))
+    cfg = hlsgen.utils.config_from_keras_model(m, granularity="name")
+    assert set(cfg["LayerName"]) >= {"sep_depthwise", "sep"}
+    cfg["LayerName"]["sep"]["Precision"].update(depthwise="fixed<10,2>", dw_output="fixed<12,4>",
+                                                pointwise="fixed<9,1>", pointwise_accum="fixed<24,8>")
+    cfg["LayerName"]["sep"]["depthwise_accum_t"] = "fixed<20,6>"
+    a = hlsgen.convert_from_keras_model(m, hls_config=cfg, output_dir=str(tmp_path / "a"))
+    types = {lay.name: {k: str(t) for k, t in lay.types.items()} for lay in a.graph.layers}
+    assert (types["sep_depthwise"]["weight"], types["sep_depthwise"]["result"], types["sep_depthwise"]["accum"]) == \
+        ("fixed<10,2>", "fixed<12,4>", "fixed<20,6>")
+    assert (types["sep"]["weight"], types["sep"]["accum"]) == ("fixed<9,1>", "fixed<24,8>")
+    direct = hlsgen.utils.config_from_keras_model(m, granularity="name")
+    direct["LayerName"]["sep_depthwise"]["Precision"] = dict(direct["LayerName"]["sep_depthwise"]["Precision"],
+                                                             weight="fixed<10,2>", result="fixed<12,4>",
+                                                             accum="fixed<20,6>")
+    direct["LayerName"]["sep"]["Precision"].update(weight="fixed<9,1>", accum="fixed<24,8>")
+    b = hlsgen.convert_from_keras_model(m, hls_config=direct, output_dir=str(tmp_path / "b"))
+    a.compile()
+    b.compile()
+    np.testing.assert_array_equal(a.predict(X), b.predict(X))
+    # the part's own explicit entry wins over the separable entry's key
+    cfg["LayerName"]["sep_depthwise"]["Precision"]["result"] = "fixed<14,5>"
+    c = hlsgen.convert_from_keras_model(m, hls_config=cfg, output_dir=str(tmp_path / "c"))
+    assert str(next(lay for lay in c.graph.layers if lay.name == "sep_depthwise").types["result"]) == \
+        "fixed<14,5>"

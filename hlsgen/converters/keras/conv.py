@@ -115,7 +115,21 @@ def separable(kl, inputs, b):
     pk = np.asarray(kl.weight("pointwise_kernel", 1))  # (1, C*DM, F) or (1, 1, C*DM, F)
     one = (1, 1)
     out = _add_conv(b, f"Conv{ndim}D", kl.name, [mid], pk, _bias(kl, 2), padding="valid", kernel=one, strides=one)
+    separable_config_keys(b, kl.name)
     return add_layer_activation(kl, b, out)
+
+
+def separable_config_keys(b, name):
+    """hls4ml's precision keys of a separable convolution ``name``, built as the depthwise
+    layer ``<name>_depthwise`` and the pointwise layer ``name``: ``depthwise``,
+    ``depthwise_accum``, ``depthwise_result`` (also ``dw_output``) set the depthwise layer's
+    weight, accum and result; ``pointwise``, ``pointwise_accum``, ``pointwise_result`` the
+    pointwise layer's (see config.move_part_keys)."""
+    dw = f"{name}_depthwise"
+    moves = {"depthwise": (dw, "weight"), "depthwise_accum": (dw, "accum"), "depthwise_result": (dw, "result"),
+             "dw_output": (dw, "result"), "pointwise": (name, "weight"), "pointwise_accum": (name, "accum"),
+             "pointwise_result": (name, "result")}
+    b.graph.config_moves = dict(getattr(b.graph, "config_moves", {}), **{name: moves})
 
 
 @handler("Conv1DTranspose", "Conv2DTranspose")

@@ -27,7 +27,7 @@ from ...fixed import FixedType, parse_type
 from ...quantizers import (activation_plan, exact_type, parse_quantizer, quantize_weights, quantize_weights_qkeras,
                            warn_mismatch, weight_type)
 from . import handler
-from .conv import _check_common, _depthwise_weights, _geom_attrs, _pool_attrs
+from .conv import _check_common, _depthwise_weights, _geom_attrs, _pool_attrs, separable_config_keys
 from .core import _activation_name, add_activation, check_last_axis, dense_last_axis
 
 QUANTIZER_CLASSES = ("quantized_bits", "quantized_relu", "quantized_tanh", "quantized_sigmoid", "binary", "ternary",
@@ -195,6 +195,7 @@ def qseparable(kl, inputs, b):
     one = (1, 1)
     out = b.add("Conv1D" if ndim == 1 else "Conv2D", kl.name, [mid],
                 dict(padding="valid", kernel=one, strides=one, types=types, result_exact=True), weights)
+    separable_config_keys(b, kl.name)
     return _finish(kl, b, out)
 
 
