@@ -319,28 +319,6 @@ void recurrent(const data_T data[CONFIG_T::n_timesteps * CONFIG_T::n_in], res_T 
     recurrent_steps<data_T, res_T, CONFIG_T>(data, res, h, hc, c, w, wr, b, br);
 }
 
-template <class data_T, class h0_T, class res_T, typename CONFIG_T>
-void recurrent_init(const data_T data[CONFIG_T::n_timesteps * CONFIG_T::n_in], const h0_T h0[CONFIG_T::n_units], res_T res[CONFIG_T::return_sequences ? CONFIG_T::n_timesteps * CONFIG_T::n_units : CONFIG_T::n_units],
-               const typename CONFIG_T::weight_t w[CONFIG_T::n_in * CONFIG_T::n_gates * CONFIG_T::n_units],
-               const typename CONFIG_T::recurrent_weight_t wr[CONFIG_T::n_units * CONFIG_T::n_gates * CONFIG_T::n_units],
-               const typename CONFIG_T::bias_t b[CONFIG_T::n_gates * CONFIG_T::n_units],
-               const typename CONFIG_T::recurrent_bias_t br[CONFIG_T::n_gates * CONFIG_T::n_units]) {
-    #pragma HLS ARRAY_PARTITION variable=w complete
-    #pragma HLS ARRAY_PARTITION variable=wr complete
-    #pragma HLS ARRAY_PARTITION variable=b complete
-    #pragma HLS ARRAY_PARTITION variable=br complete
-    #pragma HLS ALLOCATION operation instances=mul limit=CONFIG_T::multiplier_limit
-    res_T h[CONFIG_T::n_units];
-    typename CONFIG_T::result_carry_t hc[CONFIG_T::n_units];
-    typename CONFIG_T::state_t c[CONFIG_T::n_units];
-    #pragma HLS ARRAY_PARTITION variable=h complete
-    #pragma HLS ARRAY_PARTITION variable=hc complete
-    #pragma HLS ARRAY_PARTITION variable=c complete
-    reset_state<CONFIG_T>(h, hc, c);
-    initial_h<CONFIG_T>(h0, hc);
-    recurrent_steps<data_T, res_T, CONFIG_T>(data, res, h, hc, c, w, wr, b, br);
-}
-
 template <class data_T, class h0_T, class c0_T, class res_T, typename CONFIG_T>
 void recurrent_init(const data_T data[CONFIG_T::n_timesteps * CONFIG_T::n_in], const h0_T h0[CONFIG_T::n_units], const c0_T c0[CONFIG_T::n_units], res_T res[CONFIG_T::return_sequences ? CONFIG_T::n_timesteps * CONFIG_T::n_units : CONFIG_T::n_units],
                const typename CONFIG_T::weight_t w[CONFIG_T::n_in * CONFIG_T::n_gates * CONFIG_T::n_units],
@@ -362,6 +340,24 @@ void recurrent_init(const data_T data[CONFIG_T::n_timesteps * CONFIG_T::n_in], c
     initial_h<CONFIG_T>(h0, hc);
     initial_c<CONFIG_T>(c0, c);
     recurrent_steps<data_T, res_T, CONFIG_T>(data, res, h, hc, c, w, wr, b, br);
+}
+
+// h0 alone (a GRU or an RNN; an LSTM given h0 only is refused by hlsgen): c starts at zero,
+// which initial_c of a zero c0 gives exactly.
+template <class data_T, class h0_T, class res_T, typename CONFIG_T>
+void recurrent_init(const data_T data[CONFIG_T::n_timesteps * CONFIG_T::n_in], const h0_T h0[CONFIG_T::n_units], res_T res[CONFIG_T::return_sequences ? CONFIG_T::n_timesteps * CONFIG_T::n_units : CONFIG_T::n_units],
+               const typename CONFIG_T::weight_t w[CONFIG_T::n_in * CONFIG_T::n_gates * CONFIG_T::n_units],
+               const typename CONFIG_T::recurrent_weight_t wr[CONFIG_T::n_units * CONFIG_T::n_gates * CONFIG_T::n_units],
+               const typename CONFIG_T::bias_t b[CONFIG_T::n_gates * CONFIG_T::n_units],
+               const typename CONFIG_T::recurrent_bias_t br[CONFIG_T::n_gates * CONFIG_T::n_units]) {
+    #pragma HLS INLINE
+    typename CONFIG_T::state_carry_t c0[CONFIG_T::n_units];
+    #pragma HLS ARRAY_PARTITION variable=c0 complete
+    for (unsigned j = 0; j < CONFIG_T::n_units; j++) {
+        #pragma HLS UNROLL
+        c0[j] = 0;
+    }
+    recurrent_init<data_T, h0_T, typename CONFIG_T::state_carry_t, res_T, CONFIG_T>(data, h0, c0, res, w, wr, b, br);
 }
 
 #if NNET_HAVE_STREAM
