@@ -31,13 +31,8 @@ def _constants(g) -> dict:
     return out
 
 
-def fuse_softsign(model):
-    """``model`` with every ``Div(x, Add(Abs(x), 1))`` replaced by ``Softsign(x)``: a copy
-    when there is one (the caller's model is never changed), else ``model`` itself."""
-    import onnx
-
-    g = model.graph
-    consts = _constants(g)
+def _links(g):
+    """(producer of each value, number of uses of each value; a graph output counts as one)."""
     producer = {o: n for n in g.node for o in n.output}
     uses: dict = {}
     for n in g.node:
@@ -45,6 +40,33 @@ def fuse_softsign(model):
             uses[i] = uses.get(i, 0) + 1
     for o in g.output:
         uses[o.name] = uses.get(o.name, 0) + 1
+    return producer, uses
+
+
+def _rewritten(model, replaced: dict, dead: set, domain: str | None = None):
+    """A copy of ``model`` with the nodes in ``replaced`` (by id) swapped for their new node and
+    those in ``dead`` dropped (``domain``: an opset the new nodes need); ``model`` itself when
+    nothing is replaced."""
+    import onnx
+
+    if not replaced:
+        return model
+    out = onnx.ModelProto()
+    out.CopyFrom(model)
+    del out.graph.node[:]
+    out.graph.node.extend(replaced.get(id(n), n) for n in model.graph.node if id(n) not in dead)
+    if domain and not any(o.domain == domain for o in out.opset_import):
+        out.opset_import.append(onnx.helper.make_opsetid(domain, 1))
+    return out
+
+
+def fuse_softsign(model):
+    """``model`` with every ``Div(x, Add(Abs(x), 1))`` replaced by ``Softsign(x)``: a copy
+    when there is one (the caller's model is never changed), else ``model`` itself."""
+    import onnx
+
+    g = model.graph
+    consts, producer, uses = _constants(g), *_links(g)
 
     def is_one(name):
         v = consts.get(name)
@@ -66,14 +88,7 @@ def fuse_softsign(model):
         new.metadata_props.extend(div.metadata_props)
         replaced[id(div)] = new
         dead.update({id(add), id(ab)})
-    if not replaced:
-        return model
-    nodes = [replaced.get(id(n), n) for n in g.node if id(n) not in dead]
-    out = onnx.ModelProto()
-    out.CopyFrom(model)
-    del out.graph.node[:]
-    out.graph.node.extend(nodes)
-    return out
+    return _rewritten(model, replaced, dead)
 
 
 THRESHOLD_DOMAIN = "hlsgen"
@@ -86,14 +101,7 @@ def fuse_threshold(model):
     import onnx
 
     g = model.graph
-    consts = _constants(g)
-    producer = {o: n for n in g.node for o in n.output}
-    uses: dict = {}
-    for n in g.node:
-        for i in n.input:
-            uses[i] = uses.get(i, 0) + 1
-    for o in g.output:
-        uses[o.name] = uses.get(o.name, 0) + 1
+    consts, producer, uses = _constants(g), *_links(g)
 
     def scalar(name):
         v = consts.get(name)
@@ -120,16 +128,7 @@ def fuse_threshold(model):
         new.metadata_props.extend(where.metadata_props)
         replaced[id(where)] = new
         dead.add(id(cond))
-    if not replaced:
-        return model
-    nodes = [replaced.get(id(n), n) for n in g.node if id(n) not in dead]
-    out = onnx.ModelProto()
-    out.CopyFrom(model)
-    del out.graph.node[:]
-    out.graph.node.extend(nodes)
-    if not any(o.domain == THRESHOLD_DOMAIN for o in out.opset_import):
-        out.opset_import.append(onnx.helper.make_opsetid(THRESHOLD_DOMAIN, 1))
-    return out
+    return _rewritten(model, replaced, dead, THRESHOLD_DOMAIN)
 
 
 def fuse_patterns(model):
