@@ -33,7 +33,7 @@ from .fixed import FixedType, parse_type
 
 MAX_SAMPLES = 2000
 
-from .profiling_hls4ml import numerical  # noqa: E402  (hls4ml's API; matplotlib imported when called)
+from .profiling_hls4ml import boxplot, numerical  # noqa: E402,F401  (hls4ml's API; matplotlib imported when called)
 
 
 @dataclass

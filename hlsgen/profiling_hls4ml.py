@@ -132,6 +132,67 @@ def hls_activations(hm, X) -> list:
 
 
 # ---------------------------------------------------------------------- figures
+def _boxes(ax, stats) -> list:
+    """Horizontal boxes from box statistics (med, q1, q3, whislo, whishi, label), the first on
+    top, filled; a log2 axis and a dashed line at 1 (2^0).  Returns the boxes' positions."""
+    import matplotlib
+    from matplotlib.patches import Rectangle
+
+    pos = list(range(len(stats), 0, -1))
+    if stats:
+        major, minor = (int(p) for p in matplotlib.__version__.split(".")[:2])
+        kw = dict(orientation="horizontal") if (major, minor) >= (3, 10) else dict(vert=False)
+        bp = ax.bxp(stats, positions=pos, showfliers=False, medianprops=dict(color="k"), **kw)
+        for line in bp["boxes"]:  # one filled box (a patch) per array
+            x, y = line.get_xdata(), line.get_ydata()
+            ax.add_patch(Rectangle((min(x), min(y)), max(x) - min(x), max(y) - min(y), color="#6fa8dc", zorder=2))
+    ax.set_xscale("log", base=2)
+    ax.axvline(1, color="gray", linestyle="--", linewidth=1, zorder=0)
+    return pos
+
+
+STAT_KEYS = ("med", "q1", "q3", "whislo", "whishi")
+
+
+def boxplot(data, fmt="longform"):
+    """hls4ml's ``profiling.boxplot``: one horizontal box per array, on a log2 axis with a line
+    at 1.  ``fmt='longform'``: ``data['x']`` the values and ``data['weight']`` (or
+    ``data['layer']``) the array each belongs to (a pandas DataFrame or a dict of columns);
+    the boxes are of the non-zero |x|.  ``fmt='summary'``: a list of dicts with the box
+    statistics ``med``, ``q1``, ``q3``, ``whislo``, ``whishi`` and the label ``weight`` (or
+    ``layer``).  Returns the matplotlib Figure."""
+    from .profiling import _label, _matplotlib
+
+    plt = _matplotlib()
+    if fmt == "longform":
+        key = "weight" if "weight" in data else "layer"
+        x, labels = np.asarray(data["x"], dtype=np.float64), np.asarray(data[key]).astype(str)
+        if x.shape != labels.shape:
+            raise ValueError(f"boxplot: 'x' has {x.size} values but {key!r} has {labels.size} labels")
+        order = list(dict.fromkeys(labels.tolist()))
+        stats = []
+        for name in order:
+            v = _nonzero_abs(x[labels == name])
+            if v.size:
+                stats.append(dict(med=np.median(v), q1=np.percentile(v, 25), q3=np.percentile(v, 75),
+                                  whislo=v.min(), whishi=v.max(), label=_label(name)))
+    elif fmt == "summary":
+        stats = []
+        for k, row in enumerate(data):
+            missing = [s for s in STAT_KEYS if s not in row]
+            if missing:
+                raise ValueError(f"boxplot: summary row {k} lacks {', '.join(missing)}")
+            stats.append(dict({s: float(row[s]) for s in STAT_KEYS},
+                              label=_label(str(row.get("weight", row.get("layer", k))))))
+    else:
+        raise ValueError(f"boxplot: fmt={fmt!r}: expected 'longform' or 'summary'")
+    fig, ax = plt.subplots(figsize=(8, 1.5 + 0.4 * max(len(stats), 1)))
+    _boxes(ax, stats)
+    ax.set_xlabel("|x|")
+    fig.tight_layout()
+    return fig
+
+
 def _figure(rows, title, plot):
     """rows: [(label, values, type or None)]; one box (or one histogram) per row with data."""
     from matplotlib.patches import Rectangle
@@ -152,26 +213,13 @@ def _figure(rows, title, plot):
         if rows:
             ax.legend(fontsize=7)
     else:
-        n = len(rows)
         stats = [dict(med=np.median(v), q1=np.percentile(v, 25), q3=np.percentile(v, 75), whislo=v.min(),
                       whishi=v.max(), label=_label(name)) for name, v, _t in rows]
-        pos = list(range(n, 0, -1))  # the first row on top
-        if stats:
-            import matplotlib
-
-            major, minor = (int(p) for p in matplotlib.__version__.split(".")[:2])
-            kw = dict(orientation="horizontal") if (major, minor) >= (3, 10) else dict(vert=False)
-            bp = ax.bxp(stats, positions=pos, showfliers=False, medianprops=dict(color="k"), **kw)
-            for line, (_, _v, _t) in zip(bp["boxes"], rows):  # one filled box (a patch) per array
-                x, y = line.get_xdata(), line.get_ydata()
-                ax.add_patch(Rectangle((min(x), min(y)), max(x) - min(x), max(y) - min(y), color="#6fa8dc",
-                                       zorder=2))
+        pos = _boxes(ax, stats)
         for p, (_n, _v, t) in zip(pos, rows):
             if t is not None:  # the type's range, from its LSB to its largest value
                 ax.add_patch(Rectangle((t.lsb, p - 0.4), max(t.max_value, t.lsb) - t.lsb, 0.8, color="grey",
                                        alpha=0.2, zorder=0))
-        ax.set_xscale("log", base=2)
-        ax.axvline(1, color="gray", linestyle="--", linewidth=1, zorder=0)
         ax.set_xlabel("|x|" + ("   (shaded: the type's range)" if any(t is not None for *_, t in rows) else ""))
     ax.set_title(title)
     fig.tight_layout()

@@ -145,3 +145,31 @@ def test_bad_arguments_are_named():
         numerical({})
     with pytest.raises(ValueError, match="plot='violin': expected one of 'boxplot', 'histogram'"):
         numerical(Nested.build(), plot="violin")
+
+
+def test_boxplot_of_longform_and_summary_data():
+    """hls4ml's profiling.boxplot: one box per array label, the box from the first to the third
+    quartile of the non-zero |x|, whiskers at its extremes, a line at 2^0 on a log2 axis."""
+    from hlsgen.model.profiling import boxplot
+
+    rng = np.random.default_rng(0)
+    a, b = rng.lognormal(0, 1, 40), -rng.lognormal(2, 0.5, 30)
+    data = {"x": np.concatenate([a, [0.0], b]), "weight": ["d1/w"] * 41 + ["d2/b"] * 30}
+    fig = boxplot(data, fmt="longform")
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log" and any(list(line.get_xdata()) == [1, 1] for line in ax.get_lines())
+    boxes = [p for p in ax.patches if p.get_facecolor()[:3] != (0.5, 0.5, 0.5)]
+    spans = sorted((p.get_x(), p.get_x() + p.get_width()) for p in boxes)
+    want = sorted((np.percentile(np.abs(v), 25), np.percentile(np.abs(v), 75)) for v in (a, b))
+    np.testing.assert_allclose(spans, want)
+    at = {t.get_text(): y for t, y in zip(ax.get_yticklabels(), ax.get_yticks())}
+    assert at["d1/w"] > at["d2/b"]  # the first array on top
+    rows = [dict(med=1.0, q1=0.5, q3=2.0, whislo=0.25, whishi=4.0, weight="d1/w"),
+            dict(med=8.0, q1=4.0, q3=16.0, whislo=2.0, whishi=32.0, weight="d1/b")]
+    ax = boxplot(rows, fmt="summary").axes[0]
+    spans = sorted((p.get_x(), p.get_x() + p.get_width()) for p in ax.patches)
+    assert spans == [(0.5, 2.0), (4.0, 16.0)]
+    with pytest.raises(ValueError, match="summary row 0 lacks whishi"):
+        boxplot([dict(med=1, q1=0.5, q3=2, whislo=0.1)], fmt="summary")
+    with pytest.raises(ValueError, match="fmt='wide': expected 'longform' or 'summary'"):
+        boxplot(data, fmt="wide")
