@@ -33,6 +33,7 @@ def _hls4ml_paths():
                  "convert_from_symbolic_expression", "config_from_keras_model", "config_from_onnx_model", "config_from_pytorch_model"):
         setattr(converters, name, getattr(_convert, name))
     converters.link_existing_project = link_existing_project
+    converters.load_saved_model = _convert.load_saved_model
     for name in ("convert_from_config", "keras_v2_to_hls", "keras_v3_to_hls", "keras_to_hls", "onnx_to_hls",
                  "pytorch_to_hls"):
         setattr(converters, name, getattr(_dict_config, name))

@@ -488,3 +488,20 @@ def convert_from_pytorch_model(model, input_shape=None, hls_config=None, output_
     else:
         config = _with_onnx_input_types(hls_config, graph)
     return as_pytorch_model(build_model(graph, config, options, accel_kwargs, calibration_data))
+
+
+def load_saved_model(path, output_dir=None) -> HLSModel:
+    """The model a file written by ``HLSModel.save`` describes, converted again with its
+    configuration and options (into ``output_dir`` if given, else where the saved model was);
+    see :mod:`hlsgen.saved_model` (hls4ml's ``hls4ml.converters.load_saved_model``)."""
+    from .saved_model import read
+
+    graph, config, options, accel_kwargs = read(path)
+    if output_dir is not None:
+        options["output_dir"] = str(output_dir)
+    hm = build_model(graph, config, options, accel_kwargs)
+    if getattr(graph, "torch_io", None) is not None:  # predict takes and gives the PyTorch layouts again
+        from .pytorch_model import as_pytorch_model
+
+        hm = as_pytorch_model(hm)
+    return hm

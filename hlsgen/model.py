@@ -28,7 +28,7 @@ class HLSModel:
         self.options = options  # hlsgen.options.ProjectOptions (frozen)
         # a dict, with hls4ml's read accessors (get_config_value, get_output_dir, pipeline_style)
         self.config = ModelConfig(config, options, lambda: "dataflow" if self.options.io_type == "io_stream"
-                                  or self.dataflow else "pipeline")
+                                  or self.dataflow else "pipeline", self._move_to)
         self.output_dir = Path(options.output_dir).expanduser().resolve()
         self.project_name = options.project_name
         self._sim = None
@@ -41,6 +41,22 @@ class HLSModel:
         self.count_saturation = True
         self.last_saturation = None
         self._counted = 0
+
+    def _move_to(self, output_dir) -> None:
+        """The project's folder becomes ``output_dir`` (hls4ml's ``config.config['OutputDir'] = ...``):
+        the next write, compile or build uses it."""
+        self.options = self.options.replace(output_dir=str(output_dir))
+        self.config.options = self.options
+        self.output_dir = Path(self.options.output_dir).expanduser().resolve()
+        self._sim, self._written = None, False
+
+    def save(self, path):
+        """The conversion (graph, configuration, options) in one file, which
+        ``hlsgen.converters.load_saved_model(path)`` converts again (hls4ml's ``save``; see
+        :mod:`hlsgen.saved_model`, which runs no code from the file when loading it)."""
+        from .saved_model import save
+
+        return save(self, path)
 
     # ------------------------------------------------------------------ info
     def __repr__(self):

@@ -19,13 +19,21 @@ def tool_uncertainty(backend: str, hls_tool: str) -> str:
 class ModelConfig(dict):
     """``dict(config)`` plus the project options it was converted with (``options``)."""
 
-    def __init__(self, config: dict, options, top_style=None):
+    def __init__(self, config: dict, options, top_style=None, move_to=None):
         super().__init__(config)
         self.options = options
         self._top_style = top_style  # callable: the top function's pragma, from the model
+        self._move_to = move_to  # callable: the model's project folder changes
 
     def __reduce_ex__(self, protocol):  # deepcopy keeps the options (a plain dict's items are copied)
-        return (ModelConfig, (dict(self), self.options, self._top_style))
+        return (ModelConfig, (dict(self), self.options, self._top_style, self._move_to))
+
+    @property
+    def config(self) -> "TopLevelConfig":
+        """hls4ml's ``model.config.config``: the top-level values (``OutputDir``, ``ProjectName``,
+        ``Backend``, ``Part``, ``IOType``, ``HLSConfig``, ...).  Setting ``OutputDir`` moves the
+        project (the next write, compile or build uses it); the other values are read-only."""
+        return TopLevelConfig(self._values(), self._move_to)
 
     def _values(self) -> dict:
         o = self.options
@@ -65,3 +73,18 @@ class ModelConfig(dict):
         if self._top_style is None:
             raise AttributeError("pipeline_style is known once the configuration belongs to a converted model")
         return self._top_style()
+
+
+class TopLevelConfig(dict):
+    """The top-level values of a converted model (``ModelConfig.config``)."""
+
+    def __init__(self, values: dict, move_to):
+        super().__init__(values)
+        self._move_to = move_to
+
+    def __setitem__(self, key, value):
+        if key != "OutputDir" or self._move_to is None:
+            raise KeyError(f"config.config[{key!r}] is read-only: only 'OutputDir' may be changed after the "
+                           "conversion (convert again to change the rest)")
+        self._move_to(value)
+        super().__setitem__(key, str(value))
