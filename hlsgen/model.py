@@ -28,7 +28,8 @@ class HLSModel:
         self.options = options  # hlsgen.options.ProjectOptions (frozen)
         # a dict, with hls4ml's read accessors (get_config_value, get_output_dir, pipeline_style)
         self.config = ModelConfig(config, options, lambda: "dataflow" if self.options.io_type == "io_stream"
-                                  or self.dataflow else "pipeline", self._move_to)
+                                  or self.dataflow else "pipeline", lambda d: self._move_to(d))
+        # (callables, not bound methods: a deepcopy of the configuration must not copy the model)
         self.output_dir = Path(options.output_dir).expanduser().resolve()
         self.project_name = options.project_name
         self._sim = None
